@@ -1,0 +1,2 @@
+import AgentRuntime
+print("agent-repl \(AgentRuntimeVersion.string)")
