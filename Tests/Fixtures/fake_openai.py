@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""A scripted OpenAI-compatible Chat Completions server on 127.0.0.1, for tests only.
+
+Usage: fake_openai.py --script SCRIPT.json [--log REQUESTS.jsonl]
+Prints "PORT <n>" on its first stdout line, then serves until killed.
+
+SCRIPT.json is a list of responses, one consumed per POST .../chat/completions, in order;
+the last one repeats when the list runs out. Each response is one of:
+  {"text": "Hello", "chunk_delay_ms": 0, "pieces": 3}   streamed text, split into deltas
+  {"tool_calls": [{"name": "n", "arguments": {...}}, ...]}  streamed parallel tool calls,
+      arguments split across chunks; "repeat_id_and_name": true repeats them in every fragment
+  {"sse": ["raw event text", ...], "chunk_delay_ms": 0}  raw SSE bytes, written as given
+  {"status": 429, "headers": {"Retry-After": "1"}, "body": {...}}  an error answer
+  {"hang": true}                                        headers sent, then silence
+  {"close": true}                                       the connection closed at once
+A non-streaming request ("stream": false) gets the same content as one JSON body.
+Every request is appended to the log as one JSON line: method, path, headers, body.
+"""
+import argparse, json, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+lock = threading.Lock()
+state = {"script": [], "next": 0, "log": None}
+
+
+def next_response():
+    with lock:
+        script = state["script"]
+        i = min(state["next"], len(script) - 1)
+        state["next"] += 1
+        return script[i]
+
+
+def chunk(delta, finish=None, index=0):
+    return {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake-model",
+            "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
+
+
+def events_for(resp):
+    """The SSE data payloads for a scripted text or tool-call response."""
+    out = []
+    if "text" in resp:
+        text = resp["text"]
+        pieces = max(1, int(resp.get("pieces", 3)))
+        size = max(1, -(-len(text) // pieces))
+        out.append(chunk({"role": "assistant", "content": ""}))
+        for k in range(0, len(text), size):
+            out.append(chunk({"content": text[k:k + size]}))
+        out.append(chunk({}, "stop"))
+    else:
+        calls = resp["tool_calls"]
+        repeat = resp.get("repeat_id_and_name", False)
+        out.append(chunk({"role": "assistant", "content": None}))
+        for i, call in enumerate(calls):
+            cid = call.get("id", "call_%d" % i)
+            args = json.dumps(call.get("arguments", {}))
+            half = len(args) // 2
+            first = {"index": i, "id": cid, "type": "function", "function": {"name": call["name"], "arguments": ""}}
+            out.append(chunk({"tool_calls": [first]}))
+            for part in (args[:half], args[half:]):
+                frag = {"index": i, "function": {"arguments": part}}
+                if repeat:
+                    frag.update({"id": cid, "type": "function"})
+                    frag["function"]["name"] = call["name"]
+                out.append(chunk({"tool_calls": [frag]}))
+        out.append(chunk({}, "tool_calls"))
+    out.append({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "choices": [],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
+    return out
+
+
+def whole_body(resp):
+    message = {"role": "assistant", "content": None}
+    finish = "stop"
+    if "text" in resp:
+        message["content"] = resp["text"]
+    else:
+        finish = "tool_calls"
+        message["tool_calls"] = [{"id": c.get("id", "call_%d" % i), "type": "function",
+                                  "function": {"name": c["name"], "arguments": json.dumps(c.get("arguments", {}))}}
+                                 for i, c in enumerate(resp["tool_calls"])]
+    return {"id": "chatcmpl-fake", "object": "chat.completion", "model": "fake-model",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.send_json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        if state["log"]:
+            with lock, open(state["log"], "a") as f:
+                f.write(json.dumps({"method": "POST", "path": self.path, "headers": dict(self.headers),
+                                    "body": body, "time": time.time()}) + "\n")
+        resp = next_response()
+        if resp.get("close"):
+            self.close_connection = True
+            self.connection.close()
+            return
+        if "status" in resp:
+            self.send_json(resp["status"], resp.get("body", {"error": {"message": "scripted error"}}),
+                           resp.get("headers", {}))
+            return
+        streaming = isinstance(body, dict) and body.get("stream", False)
+        if not streaming and "sse" not in resp and not resp.get("hang"):
+            self.send_json(200, whole_body(resp))
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if resp.get("hang"):
+            self.write_chunk(b": waiting\n\n")
+            time.sleep(3600)
+            return
+        delay = resp.get("chunk_delay_ms", 0) / 1000.0
+        if "sse" in resp:
+            pieces = [p.encode() for p in resp["sse"]]
+        else:
+            pieces = [("data: " + json.dumps(e) + "\n\n").encode() for e in events_for(resp)]
+            pieces.append(b"data: [DONE]\n\n")
+        try:
+            for p in pieces:
+                self.write_chunk(p)
+                if delay:
+                    time.sleep(delay)
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def write_chunk(self, data):
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def send_json(self, status, obj, headers=None):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--script", required=True)
+    ap.add_argument("--log")
+    args = ap.parse_args()
+    with open(args.script) as f:
+        state["script"] = json.load(f)
+    state["log"] = args.log
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    print("PORT %d" % server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
