@@ -68,8 +68,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["AgentRuntime", "Tools"],
-            exclude: ["Fixtures"]
+            dependencies: ["AgentRuntime", "Tools"]
         ),
     ],
     swiftLanguageModes: [.v6]

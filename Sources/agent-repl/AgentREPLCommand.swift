@@ -1,0 +1,91 @@
+import AgentRuntime
+import ArgumentParser
+import Foundation
+
+@main
+struct AgentREPLCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent-repl",
+        abstract: "A terminal chat with an LLM agent that runs tools in parallel on a preemptive scheduler.",
+        discussion: """
+            Environment: OPENAI_API_KEY (never a flag), OPENAI_BASE_URL, AGENT_MODEL; a .env file in the \
+            working folder fills in variables that are not set. With no key and no --base-url the offline \
+            demo model answers. Exit codes: 0 success, 1 a failed one-shot turn, 2 bad usage or configuration.
+            """,
+        version: AgentRuntimeVersion.string)
+
+    @Option(name: .long, help: "OpenAI-compatible endpoint (default $OPENAI_BASE_URL or https://api.openai.com/v1).")
+    var baseURL: String?
+
+    @Option(name: .long, help: "Model name (default $AGENT_MODEL or \(Settings.defaultModel)).")
+    var model: String?
+
+    @Option(name: [.short, .customLong("prompt")], help: "Answer one prompt, print the answer on stdout, and exit.")
+    var prompt: String?
+
+    @Flag(name: .long, help: "Use the offline demo model.")
+    var demo = false
+
+    @Option(name: .long, help: ArgumentHelp("Stop a turn after this many model calls.", valueName: "N"))
+    var maxSteps = 12
+
+    @Flag(name: .long, help: .hidden)
+    var debugTiming = false
+
+    mutating func validate() throws {
+        if let baseURL, URL(string: baseURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            throw ValidationError("--base-url must be an http or https URL, got '\(baseURL)'.")
+        }
+        if maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
+    }
+
+    func run() throws {
+        InterruptRelay.blockInCurrentThread()
+        signal(SIGPIPE, SIG_IGN)
+        if setlocale(LC_ALL, "") == nil || !String(cString: nl_langinfo(nl_item(CODESET))).uppercased().contains("UTF") {
+            setlocale(LC_CTYPE, "C.UTF-8")
+        }
+        let environment = DotEnv.merged(
+            into: ProcessInfo.processInfo.environment,
+            file: URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".env"))
+        let settings = Settings.resolve(
+            flags: CommandLineSettings(baseURL: baseURL, model: model, demo: demo), environment: environment)
+        let session = Session(settings: settings, environment: environment, maxSteps: maxSteps, debugTiming: debugTiming)
+        let code = Self.runBlocking { [prompt] in
+            if let prompt { return await session.runOneShot(prompt) }
+            return await session.runInteractive()
+        }
+        throw ExitCode(code)
+    }
+
+    /// Runs async work from this synchronous entry point, whose thread keeps SIGINT blocked.
+    private static func runBlocking(_ body: @escaping @Sendable () async -> Int32) -> Int32 {
+        let done = DispatchSemaphore(value: 0)
+        let box = ExitBox()
+        Task.detached {
+            box.code = await body()
+            done.signal()
+        }
+        done.wait()
+        return box.code
+    }
+
+    /// Like ArgumentParser's, but bad usage exits with 2 as SPEC.md promises.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode {
+                exit(withError: error)
+            }
+            Output.err(fullMessage(for: error) + "\n")
+            Foundation.exit(2)
+        }
+    }
+}
+
+private final class ExitBox: @unchecked Sendable {
+    var code: Int32 = 0
+}

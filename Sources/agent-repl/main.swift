@@ -1,2 +1,0 @@
-import AgentRuntime
-print("agent-repl \(AgentRuntimeVersion.string)")

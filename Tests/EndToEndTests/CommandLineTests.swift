@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+/// The binary's flags, exit codes and non-interactive modes.
+@Suite struct CommandLineTests {
+    @Test func versionPrintsAndExitsZero() throws {
+        let result = try AgentProcess().run(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.split(separator: ".").count == 3)
+    }
+
+    @Test func badUsageExitsWithTwoAndAMessage() throws {
+        let result = try AgentProcess().run(["--no-such-flag"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--no-such-flag"))
+        let badURL = try AgentProcess().run(["--base-url", "ftp://example", "-p", "hi"])
+        #expect(badURL.status == 2)
+        #expect(badURL.stderr.contains("--base-url must be an http or https URL"))
+    }
+
+    @Test func oneShotWithoutKeyUsesTheDemoModel() throws {
+        let result = try AgentProcess().run(["-p", "héllo 🌍"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("offline demo model"))
+        #expect(result.stdout.contains("héllo 🌍"))
+    }
+
+    @Test func pipedLinesRunInOrder() throws {
+        let result = try AgentProcess().run([], stdin: "first prompt\n/model other-model\n/model\n/bogus\nsecond prompt\n")
+        #expect(result.status == 0)
+        let first = try #require(result.stdout.range(of: "first prompt"))
+        let switched = try #require(result.stdout.range(of: "Model set to other-model."))
+        let shown = try #require(result.stdout.range(of: "Model: other-model"))
+        let second = try #require(result.stdout.range(of: "second prompt"))
+        #expect(first.lowerBound < switched.lowerBound)
+        #expect(switched.lowerBound < shown.lowerBound)
+        #expect(shown.lowerBound < second.lowerBound)
+        #expect(result.stderr.contains("Unknown command /bogus. Type /help for the list."))
+        #expect(!result.stdout.contains("agent-repl 0."), "no banner without a terminal")
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// Runs the built `agent-repl` as a user would, in a fresh working folder and home.
+struct AgentProcess {
+    struct Result {
+        var stdout: String
+        var stderr: String
+        var status: Int32
+    }
+
+    let workingFolder: URL
+    var environment: [String: String]
+
+    init(environment extra: [String: String] = [:]) throws {
+        workingFolder = try TemporaryFolder.make()
+        let home = workingFolder.appendingPathComponent("home")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "HOME": home.path,
+            "XDG_DATA_HOME": home.appendingPathComponent("data").path,
+            "XDG_CONFIG_HOME": home.appendingPathComponent("config").path,
+            "LANG": "C.UTF-8",
+            "TERM": "xterm-256color",
+        ]
+        environment.merge(extra) { _, new in new }
+    }
+
+    /// Runs to the end with `stdin` piped in.
+    func run(_ arguments: [String], stdin: String = "") throws -> Result {
+        let process = Process()
+        process.executableURL = Paths.binary
+        process.arguments = arguments
+        process.environment = environment
+        process.currentDirectoryURL = workingFolder
+        let input = Pipe(), output = Pipe(), error = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+        // Read both pipes concurrently so neither fills up and blocks the child.
+        let errData = ReadAll(error.fileHandleForReading)
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData.wait(), as: UTF8.self),
+                      status: process.terminationStatus)
+    }
+}
+
+/// Reads a file handle to its end on a thread of its own.
+final class ReadAll: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }.start()
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
+}

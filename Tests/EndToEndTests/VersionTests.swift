@@ -1,6 +1,0 @@
-import Testing
-@testable import AgentRuntime
-
-@Test func versionIsSemantic() {
-    #expect(AgentRuntimeVersion.string.split(separator: ".").count == 3)
-}
