@@ -167,8 +167,11 @@ public final class Scheduler: Sendable {
     @discardableResult
     private func handle<R>(_ event: (inout State, Duration) -> (R, [Action])) -> R {
         var effects = Effects()
+        // Read outside the lock to keep it short; the machine treats a time older than one it has
+        // seen as that time.
+        let now = clock.now
         let (result, actions): (R, [Action]) = state.withLock { state in
-            let (result, actions) = event(&state, clock.now)
+            let (result, actions) = event(&state, now)
             prepare(actions, in: &state, effects: &effects)
             return (result, actions)
         }
