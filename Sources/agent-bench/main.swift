@@ -1,1 +1,44 @@
-print("agent-bench")
+import Foundation
+
+// agent-bench: measures the scheduler and writes docs/BENCHMARKS.md.
+// Usage: swift run -c release agent-bench [--quick] [--output PATH]
+// To add a section, write a type conforming to `Benchmark` and add it to `benchmarks`.
+
+let arguments = CommandLine.arguments.dropFirst()
+let quick = arguments.contains("--quick")
+let output = arguments.firstIndex(of: "--output").flatMap { arguments.index(after: $0) < arguments.endIndex ? arguments[arguments.index(after: $0)] : nil }
+    ?? "docs/BENCHMARKS.md"
+
+let benchmarks: [any Benchmark] = [
+    OverheadBenchmark(),
+    PreemptionLatencyBenchmark(),
+    MixedLoadBenchmark(),
+]
+
+var sections: [ReportSection] = []
+for benchmark in benchmarks {
+    FileHandle.standardError.write(Data("running: \(benchmark.title)\n".utf8))
+    let section = try await benchmark.run(quick: quick)
+    print("## \(section.title)\n\n\(section.table.markdown)\n")
+    sections.append(section)
+}
+
+let date = ISO8601DateFormatter().string(from: Date())
+var report = """
+# Benchmarks
+
+Written by `swift run -c release agent-bench\(quick ? " --quick" : "")` on \(date).
+
+- Machine: \(Machine.cpu)
+- System: \(Machine.uname)
+- Mode: \(quick ? "quick (smaller sizes, shorter runs)" : "full")
+
+Each figure stands beside its baseline measured in the same run. Other processes shared the machine.
+
+"""
+for section in sections {
+    report += "\n## \(section.title)\n\n\(section.text)\n\n\(section.table.markdown)\n"
+}
+try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+try report.write(toFile: output, atomically: true, encoding: .utf8)
+FileHandle.standardError.write(Data("wrote \(output)\n".utf8))

@@ -1,0 +1,252 @@
+import Collections
+import Synchronization
+
+/// Runs task bodies as a ``SchedulerStateMachine`` decides: the thin driver around it.
+///
+/// Each call takes the lock, feeds one event with the clock's time to the state machine, turns the
+/// actions into effects, unlocks, and then performs the effects: starting bodies as Swift tasks,
+/// pausing and resuming them through their ``TaskContext``, cancelling them, resuming whoever awaits an
+/// outcome, and arming one timer task that calls back at the machine's next deadline.
+public final class Scheduler: Sendable {
+    public typealias Body = @Sendable (TaskContext) async throws -> String
+    public typealias Action = SchedulerStateMachine.Action
+
+    private struct Pending {
+        var body: Body
+        var preemptibility: Preemptibility
+    }
+
+    private struct State {
+        var machine: SchedulerStateMachine
+        /// Submitted bodies not started yet.
+        var pending: [TaskID: Pending] = [:]
+        /// Contexts of started bodies whose task has not ended.
+        var contexts: [TaskID: TaskContext] = [:]
+        var waiters: [TaskID: [CheckedContinuation<TaskOutcome, Never>]] = [:]
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Full outcomes of recently ended tasks, for ``Scheduler/outcome(of:)`` after the end.
+        var recentOutcomes: [TaskID: TaskOutcome] = [:]
+        var recentOrder: Deque<TaskID> = []
+        var timer: Task<Void, Never>?
+        var isShutDown = false
+    }
+
+    /// What to do once the lock is released.
+    private struct Effects {
+        var starts: [(TaskID, TaskContext, Body)] = []
+        var syncs: [TaskContext] = []
+        var cancels: [TaskContext] = []
+        var outcomes: [(CheckedContinuation<TaskOutcome, Never>, TaskOutcome)] = []
+        var idle: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state: Mutex<State>
+    private let clock: any SchedulerClock
+    /// Observes every batch of actions (tests use it to see the machine's decisions).
+    private let actionObserver: (@Sendable ([Action]) -> Void)?
+
+    public init(
+        configuration: SchedulerConfiguration = SchedulerConfiguration(),
+        clock: some SchedulerClock = .continuous,
+        actionObserver: (@Sendable ([Action]) -> Void)? = nil
+    ) {
+        self.clock = clock
+        self.actionObserver = actionObserver
+        state = Mutex(State(machine: SchedulerStateMachine(configuration: configuration, now: clock.now)))
+    }
+
+    deinit {
+        state.withLock { $0.timer?.cancel() }
+    }
+
+    // MARK: - Tasks
+
+    /// Queues a task. The body's return value is the `.completed` outcome; a thrown error becomes
+    /// `.failed` with the error's description. After ``shutdown()`` the task is cancelled at once.
+    @discardableResult
+    public func submit(_ spec: TaskSpec, body: @escaping Body) -> TaskID {
+        handle { state, now in
+            let (id, actions) = state.machine.submit(spec, now: now)
+            state.pending[id] = Pending(body: body, preemptibility: spec.preemptibility)
+            guard state.isShutDown else { return (id, actions) }
+            return (id, actions + state.machine.cancel(id, now: now))
+        }
+    }
+
+    /// Waits until the task ends and returns how (also after it ended, while it is among the
+    /// ``SchedulerConfiguration/recordLimit`` most recent). Does not cancel the task if the caller is
+    /// cancelled: use ``cancel(_:)``.
+    public func outcome(of id: TaskID) async -> TaskOutcome {
+        await withCheckedContinuation { (continuation: CheckedContinuation<TaskOutcome, Never>) in
+            let known: TaskOutcome? = state.withLock { state in
+                if state.machine.state(of: id) != nil {
+                    state.waiters[id, default: []].append(continuation)
+                    return nil
+                }
+                return state.recentOutcomes[id] ?? .failed("task \(id) is unknown or too old to remember")
+            }
+            if let known { continuation.resume(returning: known) }
+        }
+    }
+
+    /// Submits and waits for the outcome.
+    public func run(_ spec: TaskSpec, body: @escaping Body) async -> TaskOutcome {
+        await outcome(of: submit(spec, body: body))
+    }
+
+    /// Cancels a task (ignored once it ended).
+    public func cancel(_ id: TaskID) {
+        handle { state, now in ((), state.machine.cancel(id, now: now)) }
+    }
+
+    /// Cancels every live task of a group (one turn's tool calls).
+    public func cancel(group: String) {
+        handle { state, now in ((), state.machine.cancel(group: group, now: now)) }
+    }
+
+    /// Waits until no task is live.
+    public func waitUntilIdle() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle = state.withLock { state -> Bool in
+                if state.machine.liveCount == 0 { return true }
+                state.idleWaiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+    }
+
+    /// Cancels every live task and every later submission; waits until all have ended.
+    public func shutdown() async {
+        handle { state, now in
+            state.isShutDown = true
+            var actions: [Action] = []
+            for id in state.machine.records(limit: .max, now: now).filter({ !$0.state.isFinal }).map(\.id) {
+                actions += state.machine.cancel(id, now: now)
+            }
+            return ((), actions)
+        }
+        await waitUntilIdle()
+    }
+
+    // MARK: - Settings
+
+    /// Switches the strategy (and the base quantum, if given) while tasks run.
+    public func setStrategy(_ strategy: Strategy, quantum: Duration? = nil) {
+        handle { state, now in ((), state.machine.setStrategy(strategy, quantum: quantum, now: now)) }
+    }
+
+    /// Changes the number of workers (at least 1) while tasks run.
+    public func setWorkers(_ workers: Int) {
+        handle { state, now in ((), state.machine.setWorkers(workers, now: now)) }
+    }
+
+    public var configuration: SchedulerConfiguration {
+        state.withLock { $0.machine.configuration }
+    }
+
+    // MARK: - Statistics
+
+    /// A snapshot of the counters and queues.
+    public var stats: SchedulerStats {
+        state.withLock { $0.machine.stats() }
+    }
+
+    /// The most recent tasks, newest first.
+    public func records(limit: Int = 50) -> [TaskRecord] {
+        state.withLock { $0.machine.records(limit: limit, now: clock.now) }
+    }
+
+    /// One task's record, live or recently ended.
+    public func record(_ id: TaskID) -> TaskRecord? {
+        state.withLock { $0.machine.record(id, now: clock.now) }
+    }
+
+    // MARK: - Driving the state machine
+
+    @discardableResult
+    private func handle<R>(_ event: (inout State, Duration) -> (R, [Action])) -> R {
+        var effects = Effects()
+        // Read outside the lock to keep it short; the machine treats a time older than one it has
+        // seen as that time.
+        let now = clock.now
+        let (result, actions): (R, [Action]) = state.withLock { state in
+            let (result, actions) = event(&state, now)
+            prepare(actions, in: &state, effects: &effects)
+            return (result, actions)
+        }
+        if let actionObserver, !actions.isEmpty { actionObserver(actions) }
+        perform(effects)
+        return result
+    }
+
+    /// Applies the actions to the driver's bookkeeping (under the lock) and collects the effects.
+    private func prepare(_ actions: [Action], in state: inout State, effects: inout Effects) {
+        for action in actions {
+            switch action {
+            case .start(let id):
+                guard let pending = state.pending.removeValue(forKey: id) else { continue }
+                let context = TaskContext(id: id, preemptibility: pending.preemptibility)
+                state.contexts[id] = context
+                effects.starts.append((id, context, pending.body))
+            case .pause(let id):
+                guard let context = state.contexts[id] else { continue }
+                context.setDesiredPaused(true)
+                effects.syncs.append(context)
+            case .resume(let id):
+                guard let context = state.contexts[id] else { continue }
+                context.setDesiredPaused(false)
+                effects.syncs.append(context)
+            case .cancel(let id):
+                guard let context = state.contexts[id] else { continue }
+                effects.cancels.append(context)
+            case .finish(let id, let outcome):
+                state.pending[id] = nil
+                state.contexts[id] = nil
+                for waiter in state.waiters.removeValue(forKey: id) ?? [] {
+                    effects.outcomes.append((waiter, outcome))
+                }
+                remember(outcome, of: id, in: &state)
+            case .armTimer(let deadline):
+                state.timer?.cancel()
+                state.timer = Task { [weak self, clock] in
+                    do { try await clock.sleep(until: deadline) } catch { return }
+                    self?.handle { state, now in ((), state.machine.advance(to: now)) }
+                }
+            }
+        }
+        if state.machine.liveCount == 0, !state.idleWaiters.isEmpty {
+            effects.idle = state.idleWaiters
+            state.idleWaiters = []
+        }
+    }
+
+    private func remember(_ outcome: TaskOutcome, of id: TaskID, in state: inout State) {
+        let limit = state.machine.configuration.recordLimit
+        if state.recentOrder.count >= limit, let oldest = state.recentOrder.popFirst() {
+            state.recentOutcomes[oldest] = nil
+        }
+        state.recentOrder.append(id)
+        state.recentOutcomes[id] = outcome
+    }
+
+    private func perform(_ effects: Effects) {
+        for context in effects.cancels { context.cancel() }
+        for context in effects.syncs { context.sync() }
+        for (id, context, body) in effects.starts {
+            let task = Task { [self] in
+                let result: Result<String, TaskFailure>
+                do {
+                    result = .success(try await body(context))
+                } catch {
+                    result = .failure(TaskFailure(String(describing: error)))
+                }
+                // Ignored by the machine if the task was cancelled or timed out meanwhile.
+                handle { state, now in ((), state.machine.finished(id, result: result, now: now)) }
+            }
+            context.attach(task)
+        }
+        for (continuation, outcome) in effects.outcomes { continuation.resume(returning: outcome) }
+        for continuation in effects.idle { continuation.resume() }
+    }
+}

@@ -1,0 +1,139 @@
+import Collections
+
+/// A snapshot of the scheduler's state and counters, for `/stats` and `/stats json`.
+///
+/// Times are milliseconds. Averages cover every ended task; percentiles cover the most recent ones
+/// (``SchedulerConfiguration/recordLimit`` tasks, 200 per tool).
+public struct SchedulerStats: Sendable, Equatable, Encodable {
+    public struct Level: Sendable, Equatable, Encodable {
+        public var level: Int
+        public var quantumMs: Double
+        /// Tasks at this level that hold no worker (waiting or paused).
+        public var queued: Int
+        /// Tasks at this level that hold a worker.
+        public var running: Int
+
+        enum CodingKeys: String, CodingKey { case level, quantumMs = "quantum_ms", queued, running }
+    }
+
+    public struct Tool: Sendable, Equatable, Encodable {
+        /// Ended calls of this tool.
+        public var count: Int
+        /// Mean run time (time holding a worker) of the ended calls that ran.
+        public var avgMs: Double
+        public var p95Ms: Double
+
+        enum CodingKeys: String, CodingKey { case count, avgMs = "avg_ms", p95Ms = "p95_ms" }
+    }
+
+    public var strategy: Strategy
+    public var workers: Int
+    public var quantumMs: Double
+    public var boostPeriodMs: Double
+    public var levels: [Level]
+    public var running: Int
+    public var paused: Int
+    /// Tasks waiting for their first start.
+    public var queued: Int
+    public var submitted: Int
+    public var completed: Int
+    public var failed: Int
+    public var cancelled: Int
+    public var timedOut: Int
+    public var preemptions: Int
+    public var demotions: Int
+    public var boosts: Int
+    public var avgWaitMs: Double
+    public var p95WaitMs: Double
+    public var avgTurnaroundMs: Double
+    public var p95TurnaroundMs: Double
+    public var tools: [String: Tool]
+
+    enum CodingKeys: String, CodingKey {
+        case strategy, workers, quantumMs = "quantum_ms", boostPeriodMs = "boost_period_ms", levels
+        case running, paused, queued, submitted, completed, failed, cancelled
+        case timedOut = "timed_out", preemptions, demotions, boosts
+        case avgWaitMs = "avg_wait_ms", p95WaitMs = "p95_wait_ms"
+        case avgTurnaroundMs = "avg_turnaround_ms", p95TurnaroundMs = "p95_turnaround_ms", tools
+    }
+
+    /// Tasks that ended, whatever the outcome.
+    public var ended: Int { completed + failed + cancelled + timedOut }
+}
+
+/// Running totals behind ``SchedulerStats``, with bounded sample windows.
+struct StatsAccumulator: Sendable {
+    struct ToolTotals: Sendable {
+        var count = 0
+        var runSum: Duration = .zero
+        var runCount = 0
+        var window = Deque<Duration>()
+    }
+
+    static let toolWindow = 200
+
+    var submitted = 0
+    var completed = 0
+    var failed = 0
+    var cancelled = 0
+    var timedOut = 0
+    var preemptions = 0
+    var demotions = 0
+    var boosts = 0
+    var waitSum: Duration = .zero
+    var waitCount = 0
+    var turnaroundSum: Duration = .zero
+    var turnaroundCount = 0
+    var waitWindow = Deque<Duration>()
+    var turnaroundWindow = Deque<Duration>()
+    var tools: [String: ToolTotals] = [:]
+    let windowLimit: Int
+
+    init(windowLimit: Int) { self.windowLimit = windowLimit }
+
+    mutating func recordStart(wait: Duration) {
+        waitSum += wait
+        waitCount += 1
+        Self.push(wait, into: &waitWindow, limit: windowLimit)
+    }
+
+    mutating func recordEnd(_ record: TaskRecord, outcome: TaskOutcome) {
+        switch outcome {
+        case .completed: completed += 1
+        case .failed: failed += 1
+        case .cancelled: cancelled += 1
+        case .timedOut: timedOut += 1
+        }
+        if let turnaround = record.turnaround {
+            turnaroundSum += turnaround
+            turnaroundCount += 1
+            Self.push(turnaround, into: &turnaroundWindow, limit: windowLimit)
+        }
+        var tool = tools[record.name, default: ToolTotals()]
+        tool.count += 1
+        if record.startedAt != nil {
+            tool.runSum += record.runTime
+            tool.runCount += 1
+            Self.push(record.runTime, into: &tool.window, limit: Self.toolWindow)
+        }
+        tools[record.name] = tool
+    }
+
+    private static func push(_ value: Duration, into window: inout Deque<Duration>, limit: Int) {
+        if window.count >= limit { window.removeFirst() }
+        window.append(value)
+    }
+
+    static func mean(_ sum: Duration, _ count: Int) -> Double {
+        count == 0 ? 0 : sum.milliseconds / Double(count)
+    }
+
+    /// The nearest-rank 95th percentile of `window`, in milliseconds.
+    /// - Complexity: O(n log n).
+    static func p95(_ window: Deque<Duration>) -> Double {
+        guard !window.isEmpty else { return 0 }
+        let sorted = window.sorted()
+        let rank = Int((Double(sorted.count) * 0.95).rounded(.up)) - 1
+        return sorted[min(max(rank, 0), sorted.count - 1)].milliseconds
+    }
+}

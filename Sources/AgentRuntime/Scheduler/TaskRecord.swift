@@ -1,0 +1,121 @@
+/// One task's history, for `/tasks` (recent tasks) and `/task ID` (one task in full).
+///
+/// Times are durations since the scheduler clock's epoch; JSON shows them in milliseconds.
+public struct TaskRecord: Sendable, Equatable, Encodable {
+    public struct Transition: Sendable, Equatable, Encodable {
+        public var state: TaskState
+        public var at: Duration
+
+        enum CodingKeys: String, CodingKey { case state, atMs = "at_ms" }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(state, forKey: .state)
+            try c.encode(at.milliseconds, forKey: .atMs)
+        }
+    }
+
+    public struct LevelChange: Sendable, Equatable, Encodable {
+        public var level: Int
+        public var at: Duration
+
+        enum CodingKeys: String, CodingKey { case level, atMs = "at_ms" }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(level, forKey: .level)
+            try c.encode(at.milliseconds, forKey: .atMs)
+        }
+    }
+
+    /// Transitions kept per task; later ones are counted in ``droppedTransitions``.
+    public static let transitionLimit = 64
+
+    public var id: TaskID
+    public var name: String
+    public var group: String?
+    public var priority: Int
+    public var preemptibility: Preemptibility
+    public var detail: String?
+    public var state: TaskState
+    /// Current (or last) MLFQ level.
+    public var level: Int
+    public var submittedAt: Duration
+    public var startedAt: Duration?
+    public var endedAt: Duration?
+    public var transitions: [Transition]
+    public var droppedTransitions = 0
+    public var levelHistory: [LevelChange]
+    /// Submit to first start (or to now while still waiting).
+    public var waitTime: Duration = .zero
+    /// Time holding a worker.
+    public var runTime: Duration = .zero
+    /// Time spent paused (preempted) after the first start.
+    public var pausedTime: Duration = .zero
+    public var preemptions = 0
+    /// The start of the completed result (at most ``summaryLimit`` characters).
+    public var result: String?
+    /// The failure's description, or why the task was cancelled or timed out.
+    public var error: String?
+
+    public static let summaryLimit = 500
+
+    /// Submit to end, for ended tasks.
+    public var turnaround: Duration? { endedAt.map { $0 - submittedAt } }
+
+    mutating func append(_ state: TaskState, at time: Duration) {
+        self.state = state
+        if transitions.count < Self.transitionLimit {
+            transitions.append(Transition(state: state, at: time))
+        } else {
+            droppedTransitions += 1
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, group, priority, preemptibility, detail, state, level
+        case submittedMs = "submitted_ms", startedMs = "started_ms", endedMs = "ended_ms"
+        case transitions, droppedTransitions = "dropped_transitions", levelHistory = "level_history"
+        case waitMs = "wait_ms", runMs = "run_ms", pausedMs = "paused_ms", turnaroundMs = "turnaround_ms"
+        case preemptions, result, error
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encodeIfPresent(group, forKey: .group)
+        try c.encode(priority, forKey: .priority)
+        try c.encode(preemptibility, forKey: .preemptibility)
+        try c.encodeIfPresent(detail, forKey: .detail)
+        try c.encode(state, forKey: .state)
+        try c.encode(level, forKey: .level)
+        try c.encode(submittedAt.milliseconds, forKey: .submittedMs)
+        try c.encodeIfPresent(startedAt?.milliseconds, forKey: .startedMs)
+        try c.encodeIfPresent(endedAt?.milliseconds, forKey: .endedMs)
+        try c.encode(transitions, forKey: .transitions)
+        try c.encode(droppedTransitions, forKey: .droppedTransitions)
+        try c.encode(levelHistory, forKey: .levelHistory)
+        try c.encode(waitTime.milliseconds, forKey: .waitMs)
+        try c.encode(runTime.milliseconds, forKey: .runMs)
+        try c.encode(pausedTime.milliseconds, forKey: .pausedMs)
+        try c.encodeIfPresent(turnaround?.milliseconds, forKey: .turnaroundMs)
+        try c.encode(preemptions, forKey: .preemptions)
+        try c.encodeIfPresent(result, forKey: .result)
+        try c.encodeIfPresent(error, forKey: .error)
+    }
+}
+
+extension Duration {
+    /// This duration in (fractional) milliseconds, for statistics and JSON.
+    public var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+
+    /// Whole nanoseconds, clamped to `Int64`.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (ns, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        return ns.addingReportingOverflow(attoseconds / 1_000_000_000).overflow ? .max : ns + attoseconds / 1_000_000_000
+    }
+}

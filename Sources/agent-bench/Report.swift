@@ -1,0 +1,78 @@
+import Foundation
+
+/// One benchmark section of docs/BENCHMARKS.md: a title, a short text, a table.
+struct ReportSection {
+    var title: String
+    var text: String
+    var table: MarkdownTable
+}
+
+/// A benchmark that produces one section. Add a type conforming to this and list it in main.swift.
+protocol Benchmark {
+    var title: String { get }
+    func run(quick: Bool) async throws -> ReportSection
+}
+
+/// A small markdown table writer.
+struct MarkdownTable {
+    var headers: [String]
+    var rows: [[String]] = []
+
+    mutating func add(_ row: String...) { rows.append(row) }
+
+    var markdown: String {
+        var lines = ["| " + headers.joined(separator: " | ") + " |",
+                     "|" + headers.map { _ in " --- |" }.joined()]
+        lines += rows.map { "| " + $0.joined(separator: " | ") + " |" }
+        return lines.joined(separator: "\n")
+    }
+}
+
+enum Machine {
+    static var cpu: String {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+    }
+
+    static var uname: String {
+        var u = utsname()
+        Foundation.uname(&u)
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        return "\(field(u.sysname)) \(field(u.release)) \(field(u.machine))"
+    }
+}
+
+/// Formatting helpers.
+func fmt(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    let rank = Int((Double(sorted.count) * p).rounded(.up)) - 1
+    return sorted[min(max(rank, 0), sorted.count - 1)]
+}
+
+func median(_ values: [Double]) -> Double { percentile(values, 0.5) }
+
+func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// A small deterministic PRNG (SplitMix64): every strategy sees the same arrivals.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
