@@ -147,7 +147,7 @@ public enum BuiltinTools {
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = zone
             formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ssXXXXX EEEE"
-            return "\(formatter.string(from: Date())) (\(zone.identifier))"
+            return "\(formatter.string(from: Date())) (\(args["timezone"]?.stringValue ?? zone.identifier))"
 
         case "sleep":
             let seconds = args["seconds"]?.numberValue ?? 0

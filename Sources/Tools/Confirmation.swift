@@ -52,10 +52,14 @@ public final class TerminalConfirmation: ConfirmationProvider, @unchecked Sendab
     }
 
     private static func ask(path: String, tool: String, arguments: String) -> Bool {
-        guard let tty = FileHandle(forUpdatingAtPath: path) else { return false }
-        defer { try? tty.close() }
+        guard let tty = FileHandle(forReadingAtPath: path), let out = FileHandle(forWritingAtPath: path) else { return false }
+        defer {
+            try? tty.close()
+            try? out.close()
+        }
         let shown = arguments.count > 400 ? String(arguments.prefix(400)) + "..." : arguments
-        tty.write(Data("Run tool \(tool) with \(shown)? [y/N] ".utf8))
+        _ = try? out.seekToEnd()  // a terminal cannot seek; a plain file (tests) keeps its answer
+        try? out.write(contentsOf: Data("Run tool \(tool) with \(shown)? [y/N] ".utf8))
         var line: [UInt8] = []
         while true {
             guard let byte = try? tty.read(upToCount: 1), let b = byte.first else { break }

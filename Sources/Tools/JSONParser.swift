@@ -275,8 +275,9 @@ public struct JSONParser {
     }
 
     private mutating func expectLiteral(_ word: String) throws(JSONSyntaxError) {
+        let start = position
         for expected in word.utf8 {
-            guard peek == expected else { throw error("invalid literal, expected '\(word)'") }
+            guard peek == expected else { throw JSONSyntaxError(position: start, message: "invalid literal, expected '\(word)'") }
             advance()
         }
     }
