@@ -15,6 +15,9 @@ public struct ToolCatalog: Sendable {
         tools.first { $0.name == name }
     }
 
+    /// The Chat Completions `tools` array for these tools.
+    public var openAITools: [JSONValue] { tools.map(\.openAIFunction) }
+
     public var errors: [ToolDiagnostic] { diagnostics.filter { $0.severity == .error } }
     public var warnings: [ToolDiagnostic] { diagnostics.filter { $0.severity == .warning } }
 

@@ -61,6 +61,14 @@ public struct ToolRunner: Sendable {
         return execution
     }
 
+    /// Starts a call of the tool named by the model; an unknown name is an immediate failed result.
+    public func start(toolNamed name: String, in catalog: ToolCatalog, arguments: String) -> ToolExecution {
+        guard let tool = catalog.tool(named: name) else {
+            return .finished(toolName: name, Self.unknownTool(name, known: catalog.tools.map(\.name)))
+        }
+        return start(tool, arguments: arguments)
+    }
+
     /// Starts a call and waits for its result.
     public func run(_ tool: ToolDeclaration, arguments: String) async -> ToolResult {
         await start(tool, arguments: arguments).result()

@@ -55,6 +55,14 @@ final class ScriptedConfirmation: ConfirmationProvider, @unchecked Sendable {
         #expect(await TerminalConfirmation(terminalPath: no).confirm(tool: "x", arguments: "{}") == false)
     }
 
+    @Test func unknownToolByNameIsAResult() async {
+        let catalog = ToolCatalog(tools: [BuiltinTools.declaration("now")!])
+        let result = await ToolRunner().start(toolNamed: "nwo", in: catalog, arguments: "{}").result()
+        #expect(result.outcome == .invalidArguments)
+        #expect(result.error == "there is no tool named 'nwo'. Did you mean 'now'? Available tools: now")
+        #expect(catalog.openAITools.first?["function"]?["name"] == "now")
+    }
+
     @Test func unknownToolSuggestsAName() {
         let result = ToolRunner.unknownTool("get_wether", known: ["get_weather", "now"])
         #expect(result.error == "there is no tool named 'get_wether'. Did you mean 'get_weather'? Available tools: get_weather, now")
