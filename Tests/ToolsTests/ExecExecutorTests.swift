@@ -69,7 +69,7 @@ import Testing
         #expect(await Proc.eventually { Proc.state(pid) != "T" })
         let result = await execution.result()
         #expect(result.outcome == .success)
-        #expect(result.output.split(separator: "\n").count == 30)
+        #expect(result.output.split(separator: "\n").count == 60)
     }
 
     @Test func timeoutKillsTheGroup() async throws {
@@ -84,14 +84,32 @@ import Testing
         #expect(Proc.isDead(pid))
     }
 
-    @Test func pausedTimeDoesNotCountTowardsTheTimeout() async throws {
+    @Test func timeoutKillsGrandchildrenToo() async throws {
         let tmp = TempFolder()
         defer { tmp.remove() }
         let pidFile = tmp.path + "/pid"
-        let tool = Fixtures.execTool("sleeper.sh", timeout: 1.5, env: ["PIDFILE": pidFile, "SLEEP_SECONDS": "0.3"])
+        let execution = runner.start(Fixtures.execTool("bg_then_wait.sh", timeout: 0.5, env: ["PIDFILE": pidFile]), arguments: "{}")
+        let grandchild = try #require(await Proc.readPID(pidFile))
+        #expect(await execution.result().outcome == .timedOut)
+        #expect(await Proc.eventually { Proc.isDead(grandchild) })
+    }
+
+    @Test func pauseAndResumeFromOtherThreads() async throws {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        let pidFile = tmp.path + "/pid"
+        let execution = runner.start(Fixtures.execTool("counter.py", env: ["PIDFILE": pidFile]), arguments: "{}")
+        let pid = try #require(await Proc.readPID(pidFile))
+        Thread.detachNewThread { execution.pause() }
+        #expect(await Proc.eventually { Proc.state(pid) == "T" })
+        Thread.detachNewThread { execution.resume() }
+        #expect(await execution.result().outcome == .success)
+    }
+
+    @Test func pausedTimeDoesNotCountTowardsTheTimeout() async throws {
+        let tool = Fixtures.execTool("sleeper.sh", timeout: 1.5, env: ["PIDFILE": "/dev/null", "SLEEP_SECONDS": "0.3"])
         let execution = runner.start(tool, arguments: "{}")
-        _ = try #require(await Proc.readPID(pidFile))
-        execution.pause()
+        execution.pause()  // stopped at once, before it could finish its 0.3 s
         try await Task.sleep(for: .seconds(2))
         #expect(!execution.isFinished)
         execution.resume()

@@ -6,9 +6,25 @@ import Testing
 final class LoopbackServer: @unchecked Sendable {
     let process = Process()
     let input = Pipe()
-    let port: Int
+    private(set) var port = 0
 
-    init() throws {
+    /// Starts the server; waits for its port on a thread of its own, not on the test's.
+    static func start() async throws -> LoopbackServer {
+        let server = LoopbackServer()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread.detachNewThread {
+                do {
+                    try server.launch()
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+        return server
+    }
+
+    private func launch() throws {
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Fixtures.path("http_server.py")]
@@ -40,7 +56,7 @@ final class LoopbackServer: @unchecked Sendable {
 
 @Suite struct HTTPExecutorTests {
     @Test func getWithURLEncodedPlaceholdersAndEnvironmentHeaders() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer.start()
         defer { server.stop() }
         let runner = ToolRunner(environment: ["API_USER": "ann", "SERVICE_TOKEN": "t0k"])
         let tool = server.tool("GET", "/echo?q={query}&n={n}", headers: ["X-User": "${API_USER}", "Authorization": "Bearer ${SERVICE_TOKEN}"], passEnv: ["SERVICE_TOKEN"])
@@ -55,7 +71,7 @@ final class LoopbackServer: @unchecked Sendable {
     }
 
     @Test func secretsInHeadersNeedPassEnv() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer.start()
         defer { server.stop() }
         let runner = ToolRunner(environment: ["OPENAI_API_KEY": "sk-secret"])
         let result = await runner.run(server.tool("GET", "/echo", headers: ["X-Key": "${OPENAI_API_KEY}"]), arguments: "{}")
@@ -63,7 +79,7 @@ final class LoopbackServer: @unchecked Sendable {
     }
 
     @Test func postFillsTheJSONBodyTemplate() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer.start()
         defer { server.stop() }
         let body: JSONValue = ["city": "{city}", "days": "{days}", "note": "weather for {city}", "fixed": true]
         let result = await ToolRunner().run(server.tool("POST", "/echo", body: body), arguments: #"{"city": "Pa\"ris", "days": 3}"#)
@@ -76,7 +92,7 @@ final class LoopbackServer: @unchecked Sendable {
     }
 
     @Test func errorStatusIsAFailedResult() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer.start()
         defer { server.stop() }
         let result = await ToolRunner().run(server.tool("GET", "/status/404"), arguments: "{}")
         #expect(result.outcome == .failed)
@@ -86,7 +102,7 @@ final class LoopbackServer: @unchecked Sendable {
     }
 
     @Test func bodyOverTheCapIsCut() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer.start()
         defer { server.stop() }
         let result = await ToolRunner().run(server.tool("GET", "/big"), arguments: "{}")
         #expect(result.outcome == .success)
@@ -94,7 +110,7 @@ final class LoopbackServer: @unchecked Sendable {
     }
 
     @Test func cancelStopsASilentRequest() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer.start()
         defer { server.stop() }
         let execution = ToolRunner().start(server.tool("GET", "/slow"), arguments: "{}")
         try await Task.sleep(for: .milliseconds(200))
@@ -104,7 +120,7 @@ final class LoopbackServer: @unchecked Sendable {
     }
 
     @Test func timeoutStopsASilentRequest() async throws {
-        let server = try LoopbackServer()
+        let server = try await LoopbackServer.start()
         defer { server.stop() }
         let result = await ToolRunner().run(server.tool("GET", "/slow", timeout: 0.3), arguments: "{}")
         #expect(result.outcome == .timedOut)
