@@ -1,0 +1,293 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A child process in its own process group, with its standard streams on pipes.
+///
+/// Why not swift-subprocess: its output collection waits for end-of-file, which a backgrounded
+/// grandchild holding stdout open delays until it dies, and its `Execution` must not outlive the
+/// run closure while the scheduler pauses tools from other threads. Here one thread waits for the
+/// child (`waitid(WNOWAIT)`, so its pid - the group id - stays reserved until the group is killed),
+/// one thread moves the bytes with `poll`, and signals go to the whole group.
+///
+/// Invariant: once the child has exited, the group has been sent SIGKILL and no further signal is
+/// sent to the (possibly reused) group id.
+final class ChildProcess: ExecutionControl, @unchecked Sendable {
+    struct Outcome: Sendable {
+        var exitCode: Int32?
+        var signal: Int32?
+        var stdout: [UInt8]
+        var stdoutTotal: Int
+        var stderrTail: [UInt8]
+    }
+
+    struct SpawnError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let pid: pid_t
+    private let lock = NSLock()
+    private var exited = false
+    private var terminating = false
+    private let killGrace: Duration
+
+    private init(pid: pid_t, killGrace: Duration) {
+        self.pid = pid
+        self.killGrace = killGrace
+    }
+
+    // MARK: Signals
+
+    func pause() { signalGroup(SIGSTOP) }
+    func resume() { signalGroup(SIGCONT) }
+
+    /// SIGTERM (and SIGCONT, so a stopped group receives it), then SIGKILL after the grace period.
+    func terminate() {
+        let first: Bool = lock.withLock {
+            if exited || terminating { return false }
+            terminating = true
+            kill(-pid, SIGTERM)
+            kill(-pid, SIGCONT)
+            return true
+        }
+        guard first else { return }
+        let grace = killGrace
+        Thread.detachNewThread { [self] in
+            Thread.sleep(forTimeInterval: Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18)
+            signalGroup(SIGKILL)
+        }
+    }
+
+    private func signalGroup(_ signal: Int32) {
+        lock.withLock {
+            if !exited { _ = kill(-pid, signal) }
+        }
+    }
+
+    // MARK: Spawning
+
+    /// Starts `argv` (argv[0] an absolute path) with `input` on stdin; `completion` runs once,
+    /// after the child is reaped, its group killed and its pipes drained.
+    static func spawn(
+        argv: [String], environment: [String: String], workingDirectory: String?, input: [UInt8],
+        outputLimit: Int, stderrLimit: Int = 8192, killGrace: Duration = .milliseconds(500),
+        completion: @escaping @Sendable (Outcome) -> Void
+    ) throws(SpawnError) -> ChildProcess {
+        ignoreSIGPIPE
+        let stdinPipe = try makePipe()
+        let stdoutPipe = try makePipe()
+        let stderrPipe = try makePipe()
+        let wakePipe = try makePipe()
+        let allFDs = stdinPipe + stdoutPipe + stderrPipe + wakePipe
+        func closeAll() { for fd in allFDs { close(fd) } }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        if let workingDirectory {
+            guard let addchdir = SpawnExtras.addchdir else {
+                closeAll()
+                throw SpawnError(description: "this C library cannot set a working folder for a child process")
+            }
+            guard addchdir(&actions, workingDirectory) == 0 else {
+                closeAll()
+                throw SpawnError(description: "cannot use working folder \(workingDirectory)")
+            }
+        }
+        // Every other descriptor is close-on-exec already; closefrom also covers ones opened
+        // without O_CLOEXEC by other code in this process.
+        if let closefrom = SpawnExtras.addclosefrom { _ = closefrom(&actions, 3) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2, SIGALRM] {
+            sigaddset(&defaults, s)
+        }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+
+        let cArgv = argv.map { strdup($0) } + [nil]
+        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in cArgv { free(p) }
+            for p in cEnv { free(p) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, &attributes, cArgv, cEnv)
+        close(stdinPipe[0])
+        close(stdoutPipe[1])
+        close(stderrPipe[1])
+        guard rc == 0 else {
+            for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0], wakePipe[0], wakePipe[1]] { close(fd) }
+            throw SpawnError(description: "cannot start \(argv[0]): \(String(cString: strerror(rc)))")
+        }
+
+        let child = ChildProcess(pid: pid, killGrace: killGrace)
+        for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
+        let status = StatusBox()
+        let wakeWrite = wakePipe[1]
+        Thread.detachNewThread {
+            status.set(child.waitForExit())
+            var byte: UInt8 = 1
+            _ = write(wakeWrite, &byte, 1)
+        }
+        let io = PipePump(
+            stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0], wake: wakePipe[0],
+            input: input, outputLimit: outputLimit, stderrLimit: stderrLimit)
+        Thread.detachNewThread {
+            let streams = io.run()
+            close(wakePipe[0])
+            close(wakePipe[1])
+            let (code, signal) = status.get() ?? (nil, nil)
+            completion(Outcome(exitCode: code, signal: signal, stdout: streams.stdout, stdoutTotal: streams.stdoutTotal, stderrTail: streams.stderrTail))
+        }
+        return child
+    }
+
+    /// Blocks until the child exits; kills its group while its pid is still reserved, then reaps it.
+    private func waitForExit() -> (Int32?, Int32?) {
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
+        lock.withLock {
+            exited = true
+            _ = kill(-pid, SIGKILL)  // grandchildren die with the tool
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let low = status & 0x7F
+        if low == 0 { return ((status >> 8) & 0xFF, nil) }
+        return (nil, low)
+    }
+
+    private static func makePipe() throws(SpawnError) -> [Int32] {
+        var fds: [Int32] = [-1, -1]
+        let rc: Int32
+        if let pipe2 = SpawnExtras.pipe2 {
+            rc = pipe2(&fds, O_CLOEXEC)
+        } else {
+            rc = pipe(&fds)
+            for fd in fds where rc == 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        }
+        guard rc == 0 else { throw SpawnError(description: "cannot create a pipe: \(String(cString: strerror(errno)))") }
+        return fds
+    }
+
+    /// A write to a pipe whose reader died must fail with EPIPE, not kill the REPL.
+    private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+}
+
+/// The exit status, handed from the waiting thread to the I/O thread.
+private final class StatusBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: (Int32?, Int32?)?
+    func set(_ v: (Int32?, Int32?)) { lock.withLock { value = v } }
+    func get() -> (Int32?, Int32?)? { lock.withLock { value } }
+}
+
+/// Writes stdin and reads stdout and stderr until the child is gone and the pipes are drained.
+private final class PipePump: @unchecked Sendable {
+    let stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32, wakeFD: Int32
+    let input: [UInt8]
+    let outputLimit: Int, stderrLimit: Int
+
+    init(stdin: Int32, stdout: Int32, stderr: Int32, wake: Int32, input: [UInt8], outputLimit: Int, stderrLimit: Int) {
+        (stdinFD, stdoutFD, stderrFD, wakeFD) = (stdin, stdout, stderr, wake)
+        self.input = input
+        self.outputLimit = outputLimit
+        self.stderrLimit = stderrLimit
+    }
+
+    func run() -> (stdout: [UInt8], stdoutTotal: Int, stderrTail: [UInt8]) {
+        var stdinOpen = true, stdoutOpen = true, stderrOpen = true
+        var written = 0
+        var stdout: [UInt8] = [], stdoutTotal = 0
+        var stderr: [UInt8] = []
+        var childGone = false
+        var drainDeadline: ContinuousClock.Instant?
+        var buffer = [UInt8](repeating: 0, count: 65536)
+
+        if input.isEmpty { close(stdinFD); stdinOpen = false }
+
+        while stdoutOpen || stderrOpen || !childGone {
+            var fds: [pollfd] = []
+            if stdinOpen { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
+            if stdoutOpen { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
+            if stderrOpen { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
+            if !childGone { fds.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)) }
+            var timeout: Int32 = -1
+            if let drainDeadline {
+                let left = drainDeadline - .now
+                if left <= .zero { break }  // something outside the group holds the pipes open
+                timeout = Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+            }
+            let n = poll(&fds, nfds_t(fds.count), timeout)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { continue }
+            for p in fds where p.revents != 0 {
+                switch p.fd {
+                case stdinFD:
+                    let count = input.count - written
+                    let w = input.withUnsafeBytes { write(stdinFD, $0.baseAddress! + written, count) }
+                    if w > 0 { written += w }
+                    if (w < 0 && errno != EAGAIN && errno != EINTR) || written >= input.count {
+                        close(stdinFD)  // EOF for the tool, or it stopped reading (EPIPE)
+                        stdinOpen = false
+                    }
+                case stdoutFD, stderrFD:
+                    let r = read(p.fd, &buffer, buffer.count)
+                    if r > 0 {
+                        if p.fd == stdoutFD {
+                            stdoutTotal += r
+                            if stdout.count < outputLimit { stdout += buffer[0..<min(r, outputLimit - stdout.count)] }
+                        } else {
+                            stderr += buffer[0..<r]
+                            if stderr.count > stderrLimit { stderr.removeFirst(stderr.count - stderrLimit) }
+                        }
+                    } else if r == 0 || (errno != EAGAIN && errno != EINTR) {
+                        close(p.fd)
+                        if p.fd == stdoutFD { stdoutOpen = false } else { stderrOpen = false }
+                    }
+                default:  // wake: the child exited and its group was killed
+                    childGone = true
+                    drainDeadline = .now + .seconds(2)
+                }
+            }
+        }
+        if stdinOpen { close(stdinFD) }
+        if stdoutOpen { close(stdoutFD) }
+        if stderrOpen { close(stderrFD) }
+        return (stdout, stdoutTotal, stderr)
+    }
+}
+
+/// glibc functions that Swift's Glibc module hides behind `_GNU_SOURCE`, looked up at run time.
+private enum SpawnExtras {
+    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+    typealias AddClosefrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+
+    static let addchdir: AddChdir? = symbol("posix_spawn_file_actions_addchdir_np")
+    static let addclosefrom: AddClosefrom? = symbol("posix_spawn_file_actions_addclosefrom_np")
+    static let pipe2: Pipe2? = symbol("pipe2")
+
+    private static func symbol<T>(_ name: String) -> T? {
+        guard let handle = dlopen(nil, RTLD_NOW), let p = dlsym(handle, name) else { return nil }
+        return unsafeBitCast(p, to: T.self)
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Asks whether a `confirm: true` tool may run. A `false` reaches the model as
+/// "the user declined to run this tool".
+public protocol ConfirmationProvider: Sendable {
+    func confirm(tool: String, arguments: String) async -> Bool
+}
+
+/// `--yes`: every tool may run.
+public struct AutoApproval: ConfirmationProvider {
+    public init() {}
+    public func confirm(tool: String, arguments: String) async -> Bool { true }
+}
+
+/// No one to ask (no terminal): every confirmation is refused.
+public struct RefusingConfirmation: ConfirmationProvider {
+    public init() {}
+    public func confirm(tool: String, arguments: String) async -> Bool { false }
+}
+
+/// Asks `Run tool NAME with ARGS? [y/N]` on the controlling terminal, one question at a time.
+/// Only `y` or `yes` (any case) approves.
+public final class TerminalConfirmation: ConfirmationProvider, @unchecked Sendable {
+    private let path: String
+    private let queue = DispatchQueue(label: "agent-repl.confirmation")  // one question at a time
+
+    public init(terminalPath: String = "/dev/tty") {
+        self.path = terminalPath
+    }
+
+    /// Whether a terminal can be opened to ask on.
+    public static func isAvailable(terminalPath: String = "/dev/tty") -> Bool {
+        let fd = open(terminalPath, O_RDWR | O_CLOEXEC)
+        if fd < 0 { return false }
+        close(fd)
+        return true
+    }
+
+    public func confirm(tool: String, arguments: String) async -> Bool {
+        let path = self.path
+        return await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: Self.ask(path: path, tool: tool, arguments: arguments))
+            }
+        }
+    }
+
+    private static func ask(path: String, tool: String, arguments: String) -> Bool {
+        guard let tty = FileHandle(forReadingAtPath: path), let out = FileHandle(forWritingAtPath: path) else { return false }
+        defer {
+            try? tty.close()
+            try? out.close()
+        }
+        let shown = arguments.count > 400 ? String(arguments.prefix(400)) + "..." : arguments
+        _ = try? out.seekToEnd()  // a terminal cannot seek; a plain file (tests) keeps its answer
+        try? out.write(contentsOf: Data("Run tool \(tool) with \(shown)? [y/N] ".utf8))
+        var line: [UInt8] = []
+        while true {
+            guard let byte = try? tty.read(upToCount: 1), let b = byte.first else { break }
+            if b == UInt8(ascii: "\n") { break }
+            line.append(b)
+        }
+        let answer = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+        return answer == "y" || answer == "yes"
+    }
+}
+
+public enum Confirmations {
+    /// `--yes` approves everything; otherwise ask on the terminal when there is one, else refuse.
+    public static func standard(autoApprove: Bool) -> any ConfirmationProvider {
+        if autoApprove { return AutoApproval() }
+        return TerminalConfirmation.isAvailable() ? TerminalConfirmation() : RefusingConfirmation()
+    }
+}

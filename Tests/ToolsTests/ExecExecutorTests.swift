@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+@testable import Tools
+
+/// Real processes: the fixture scripts in Fixtures/.
+@Suite struct ExecExecutorTests {
+    let runner = ToolRunner(environment: ProcessInfo.processInfo.environment, confirmation: AutoApproval(), killGrace: .milliseconds(300))
+
+    @Test func argumentsArriveOnStdinAndStdoutIsTheResult() async {
+        let result = await runner.run(Fixtures.execTool("echo_stdin.sh"), arguments: #"{"city": "Paris", "n": 2}"#)
+        #expect(result.outcome == .success)
+        #expect(result.output == "{\"city\":\"Paris\",\"n\":2}\n")
+        #expect(result.exitCode == 0)
+        #expect(result.stderrTail == "note on stderr\n")
+    }
+
+    @Test func emptyArgumentsAreAnEmptyObject() async {
+        let result = await runner.run(Fixtures.execTool("echo_stdin.sh"), arguments: "")
+        #expect(result.output == "{}\n")
+    }
+
+    @Test func nonZeroExitIsAFailedResultWithStderr() async {
+        let result = await runner.run(Fixtures.execTool("fail.sh"), arguments: "{}")
+        #expect(result.outcome == .failed)
+        #expect(result.exitCode == 3)
+        #expect(result.error == "the tool exited with status 3: something went wrong: no such city")
+        #expect(result.stderrTail == "something went wrong: no such city\n")
+        #expect(result.output == "partial output\n")
+        #expect(result.modelContent.contains("stderr:\nsomething went wrong"))
+    }
+
+    @Test func invalidArgumentsNeverRun() async {
+        let tool = Fixtures.execTool("echo_stdin.sh", parameters: ["type": "object", "properties": ["n": ["type": "integer"]], "required": ["n"]])
+        let notJSON = await runner.run(tool, arguments: "{n: 1}")
+        #expect(notJSON.outcome == .invalidArguments)
+        #expect(notJSON.error?.hasPrefix("arguments are not valid JSON: ") == true)
+        let wrong = await runner.run(tool, arguments: #"{"n": "one"}"#)
+        #expect(wrong.error == "invalid arguments: property 'n' must be an integer, got string")
+    }
+
+    @Test func outputOverTheCapIsCutWithANote() async {
+        let result = await runner.run(Fixtures.execTool("big_output.sh"), arguments: "{}")
+        #expect(result.outcome == .success)
+        #expect(result.output.hasPrefix(String(repeating: "a", count: 1 << 20)))
+        #expect(result.output.hasSuffix("\n[output cut: showing the first 1048576 of 1572864 bytes]"))
+    }
+
+    @Test func backgroundedGrandchildDiesWithTheGroup() async throws {
+        let result = await runner.run(Fixtures.execTool("grandchild.sh"), arguments: "{}")
+        #expect(result.outcome == .success)
+        let pid = try #require(Int32(result.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(await Proc.eventually { Proc.isDead(pid) }, "grandchild \(pid) still runs: \(String(describing: Proc.state(pid)))")
+    }
+
+    @Test func pauseAndResumeStopTheProcessGroup() async throws {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        let pidFile = tmp.path + "/pid"
+        let execution = runner.start(Fixtures.execTool("counter.py", env: ["PIDFILE": pidFile]), arguments: "{}")
+        #expect(execution.canPause)
+        let pid = try #require(await Proc.readPID(pidFile))
+        execution.pause()
+        #expect(await Proc.eventually { Proc.state(pid) == "T" }, "state \(String(describing: Proc.state(pid)))")
+        // Stays stopped: a stopped counter does not finish on its own.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(Proc.state(pid) == "T")
+        #expect(!execution.isFinished)
+        execution.resume()
+        #expect(await Proc.eventually { Proc.state(pid) != "T" })
+        let result = await execution.result()
+        #expect(result.outcome == .success)
+        #expect(result.output.split(separator: "\n").count == 60)
+    }
+
+    @Test func timeoutKillsTheGroup() async throws {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        let pidFile = tmp.path + "/pid"
+        let execution = runner.start(Fixtures.execTool("sleeper.sh", timeout: 0.5, env: ["PIDFILE": pidFile]), arguments: "{}")
+        let pid = try #require(await Proc.readPID(pidFile))
+        let result = await execution.result()
+        #expect(result.outcome == .timedOut)
+        #expect(result.error == "the tool timed out after 0.5 s and was stopped")
+        #expect(Proc.isDead(pid))
+    }
+
+    @Test func timeoutKillsGrandchildrenToo() async throws {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        let pidFile = tmp.path + "/pid"
+        let execution = runner.start(Fixtures.execTool("bg_then_wait.sh", timeout: 0.5, env: ["PIDFILE": pidFile]), arguments: "{}")
+        let grandchild = try #require(await Proc.readPID(pidFile))
+        #expect(await execution.result().outcome == .timedOut)
+        #expect(await Proc.eventually { Proc.isDead(grandchild) })
+    }
+
+    @Test func pauseAndResumeFromOtherThreads() async throws {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        let pidFile = tmp.path + "/pid"
+        let execution = runner.start(Fixtures.execTool("counter.py", env: ["PIDFILE": pidFile]), arguments: "{}")
+        let pid = try #require(await Proc.readPID(pidFile))
+        Thread.detachNewThread { execution.pause() }
+        #expect(await Proc.eventually { Proc.state(pid) == "T" })
+        Thread.detachNewThread { execution.resume() }
+        #expect(await execution.result().outcome == .success)
+    }
+
+    @Test func pausedTimeDoesNotCountTowardsTheTimeout() async throws {
+        let tool = Fixtures.execTool("sleeper.sh", timeout: 1.5, env: ["PIDFILE": "/dev/null", "SLEEP_SECONDS": "0.3"])
+        let execution = runner.start(tool, arguments: "{}")
+        execution.pause()  // stopped at once, before it could finish its 0.3 s
+        try await Task.sleep(for: .seconds(2))
+        #expect(!execution.isFinished)
+        execution.resume()
+        #expect(await execution.result().outcome == .success)
+    }
+
+    @Test func cancelTerminatesEvenAPausedTool() async throws {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        let pidFile = tmp.path + "/pid"
+        let execution = runner.start(Fixtures.execTool("sleeper.sh", env: ["PIDFILE": pidFile]), arguments: "{}")
+        let pid = try #require(await Proc.readPID(pidFile))
+        execution.pause()
+        #expect(await Proc.eventually { Proc.state(pid) == "T" })
+        execution.cancel()
+        let result = await execution.result()
+        #expect(result.outcome == .cancelled)
+        #expect(Proc.isDead(pid))
+    }
+
+    @Test func cancellingTheAwaitingTaskKillsTheTool() async throws {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        let pidFile = tmp.path + "/pid"
+        let runner = self.runner
+        let waiter = Task { await runner.run(Fixtures.execTool("sleeper.sh", env: ["PIDFILE": pidFile]), arguments: "{}") }
+        let pid = try #require(await Proc.readPID(pidFile))
+        waiter.cancel()
+        let result = await waiter.value
+        #expect(result.outcome == .cancelled)
+        #expect(Proc.isDead(pid))
+    }
+
+    @Test func secretsAreHiddenUnlessPassed() async {
+        var env = ProcessInfo.processInfo.environment
+        env["OPENAI_API_KEY"] = "sk-test"
+        env["GITHUB_TOKEN"] = "ghp-test"
+        env["DB_PASSWORD"] = "pw"
+        env["VISIBLE_VAR"] = "yes"
+        let runner = ToolRunner(environment: env)
+        let result = await runner.run(
+            Fixtures.execTool("printenv.sh", env: ["EXTRA": "1"], passEnv: ["DB_PASSWORD"]), arguments: "{}")
+        let lines = Set(result.output.split(separator: "\n").map(String.init))
+        #expect(!result.output.contains("OPENAI_API_KEY"))
+        #expect(!result.output.contains("GITHUB_TOKEN"))
+        #expect(lines.contains("DB_PASSWORD=pw"))
+        #expect(lines.contains("VISIBLE_VAR=yes"))
+        #expect(lines.contains("EXTRA=1"))
+    }
+
+    @Test func workingFolderComesFromTheDeclaration() async {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        let result = await ToolRunner().run(Fixtures.execTool("pwd.sh", cwd: tmp.path), arguments: "{}")
+        #expect(result.output == tmp.path + "\n")
+    }
+
+    @Test func programThatCannotStartIsAFailedResult() async {
+        let tool = ToolDeclaration(name: "x", description: "d", runner: .exec(["/nonexistent/program"]))
+        let result = await ToolRunner().run(tool, arguments: "{}")
+        #expect(result.outcome == .failed)
+        #expect(result.error == "cannot start /nonexistent/program: No such file or directory")
+    }
+
+    @Test func manyToolsInParallel() async {
+        let runner = self.runner
+        let results = await withTaskGroup(of: ToolResult.self) { group in
+            for i in 0..<16 {
+                group.addTask { await runner.run(Fixtures.execTool("echo_stdin.sh"), arguments: #"{"i": \#(i)}"#) }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0.ok })
+        #expect(Set(results.map(\.output)).count == 16)
+    }
+}

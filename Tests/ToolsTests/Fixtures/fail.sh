@@ -1,0 +1,4 @@
+#!/bin/sh
+echo "partial output"
+echo "something went wrong: no such city" >&2
+exit 3
