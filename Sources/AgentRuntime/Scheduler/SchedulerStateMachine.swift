@@ -81,7 +81,12 @@ public struct SchedulerStateMachine: Sendable {
         var record: TaskRecord
     }
 
-    public private(set) var configuration: SchedulerConfiguration
+    public private(set) var configuration: SchedulerConfiguration {
+        didSet { levelTimes = LevelTimes(configuration) }
+    }
+    /// The quantum and allotment of each level, computed once per configuration change (`Duration`
+    /// arithmetic is 128-bit and shows in the profile when done on every slice).
+    private var levelTimes: LevelTimes
     private var tasks = TaskTable()
     /// Slots of the running tasks, in start order.
     private var running: [TaskTable.Slot] = []
@@ -100,6 +105,7 @@ public struct SchedulerStateMachine: Sendable {
 
     public init(configuration: SchedulerConfiguration = SchedulerConfiguration(), now: Duration = .zero) {
         self.configuration = configuration
+        self.levelTimes = LevelTimes(configuration)
         self.now = now
         self.nextBoostAt = now + configuration.boostPeriod
         self.totals = StatsAccumulator(windowLimit: configuration.recordLimit)
@@ -460,8 +466,8 @@ public struct SchedulerStateMachine: Sendable {
     private func sliceEnd(for entry: Entry) -> Duration? {
         switch configuration.strategy {
         case .mlfq:
-            var slice = configuration.quantum(atLevel: entry.level)
-            if let allotment = configuration.allotment(atLevel: entry.level) {
+            var slice = levelTimes.quanta[entry.level]
+            if let allotment = levelTimes.allotments[entry.level] {
                 slice = min(slice, allotment - entry.usedAtLevel)
             }
             return now + slice
@@ -484,7 +490,7 @@ public struct SchedulerStateMachine: Sendable {
 
     /// MLFQ rule 4: a task that used its allotment at a level moves down one level.
     private mutating func demoteIfAllotmentUsed(_ slot: TaskTable.Slot) {
-        guard let allotment = configuration.allotment(atLevel: tasks[slot].level),
+        guard let allotment = levelTimes.allotments[tasks[slot].level],
               tasks[slot].usedAtLevel >= allotment else { return }
         if tasks[slot].level == 0 { noteBelowTop(+1) }
         tasks[slot].level += 1
@@ -612,7 +618,7 @@ public struct SchedulerStateMachine: Sendable {
         }
         let (entry, details) = tasks.remove(slot)
         let id = entry.id
-        var record = details.record
+        var record = details.record  // `details` is not used again: a move
         record.runTime = entry.runTime
         if stopBody, entry.place != .waiting { actions.append(.cancel(id)) }
         if entry.level > 0 { belowTop -= 1 }
@@ -661,6 +667,18 @@ public struct SchedulerStateMachine: Sendable {
             armedAt = deadline
             actions.append(.armTimer(at: deadline))
         }
+    }
+}
+
+/// ``SchedulerConfiguration/quantum(atLevel:)`` and ``SchedulerConfiguration/allotment(atLevel:)``
+/// for every level.
+private struct LevelTimes: Sendable {
+    var quanta: [Duration]
+    var allotments: [Duration?]
+
+    init(_ configuration: SchedulerConfiguration) {
+        quanta = (0..<configuration.levels).map { configuration.quantum(atLevel: $0) }
+        allotments = (0..<configuration.levels).map { configuration.allotment(atLevel: $0) }
     }
 }
 
