@@ -1,7 +1,7 @@
 import Foundation
 
 // agent-bench: measures the scheduler and writes docs/BENCHMARKS.md.
-// Usage: swift run -c release agent-bench [--quick] [--output PATH]
+// Usage: swift run -c release agent-bench [--quick] [--output PATH] [--only TITLE-SUBSTRING]
 // To add a section, write a type conforming to `Benchmark` and add it to `benchmarks`.
 
 let arguments = CommandLine.arguments.dropFirst()
@@ -9,11 +9,14 @@ let quick = arguments.contains("--quick")
 let output = arguments.firstIndex(of: "--output").flatMap { arguments.index(after: $0) < arguments.endIndex ? arguments[arguments.index(after: $0)] : nil }
     ?? "docs/BENCHMARKS.md"
 
+/// `--only WORD` runs just the sections whose title contains WORD (case-insensitive), for profiling.
+let only = arguments.firstIndex(of: "--only").flatMap { arguments.index(after: $0) < arguments.endIndex ? arguments[arguments.index(after: $0)] : nil }
+
 let benchmarks: [any Benchmark] = [
     OverheadBenchmark(),
     PreemptionLatencyBenchmark(),
     MixedLoadBenchmark(),
-]
+].filter { only == nil || $0.title.localizedCaseInsensitiveContains(only!) }
 
 var sections: [ReportSection] = []
 for benchmark in benchmarks {

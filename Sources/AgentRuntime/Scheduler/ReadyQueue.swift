@@ -16,6 +16,8 @@ struct ReadyQueue: Sendable {
         var order: UInt64
         var token: UInt64
         var id: TaskID
+        /// Where the task sits in the machine's task table.
+        var slot: Int
 
         static func < (a: Key, b: Key) -> Bool {
             if a.rank != b.rank { return a.rank < b.rank }

@@ -5,8 +5,12 @@ import Collections
 /// the clock's epoch (a `now` earlier than one already seen counts as the latest one seen).
 ///
 /// Structures:
-/// - `tasks`: every live (not yet ended) task by id, with its place: waiting, running or paused.
-/// - `running`: the ids holding a worker, in start order (at most `workers` of them, see below).
+/// - `tasks`: every live (not yet ended) task, with its place: waiting, running or paused. A
+///   ``TaskTable``: entries sit in reusable slots of one array (changed in place, never copied) with an
+///   index from id to slot; inside the machine tasks are named by slot, so the per-event work costs no
+///   hashing and no copying of an entry's strings and arrays.
+/// - `running`: the slots of the tasks holding a worker, in start order (at most `workers` of them,
+///   see below).
 /// - `ready`: a ``ReadyQueue`` (min-heap, lazy deletion) of the waiting and paused tasks, best first
 ///   under the current strategy.
 /// - ended tasks leave `tasks` and their ``TaskRecord`` goes to a bounded ring, `ended`.
@@ -39,8 +43,14 @@ public struct SchedulerStateMachine: Sendable {
 
     enum Place: Sendable, Equatable { case waiting, running, paused }
 
+    /// What the machine reads on every event about a live task. Plain values only (no strings or
+    /// arrays), so reading one costs no reference counting; the spec and the record are ``Details``.
     struct Entry: Sendable {
-        var spec: TaskSpec
+        var id: TaskID
+        var priority: Int
+        var preemptible: Bool
+        var timeout: Duration?
+        var submittedAt: Duration
         var arrival: UInt64
         var place: Place = .waiting
         var level: Int
@@ -56,18 +66,30 @@ public struct SchedulerStateMachine: Sendable {
         var readyOrder: UInt64
         /// When the task last became ready (for paused time).
         var readySince: Duration
-        var record: TaskRecord
+        /// Time holding a worker up to `sliceStart` (the record's `runTime` is set from it when read).
+        var runTime: Duration = .zero
 
-        var preemptible: Bool { spec.preemptibility != .none }
         var timeoutDeadline: Duration? {
-            guard place == .running, let timeout = spec.timeout else { return nil }
-            return sliceStart + (timeout - record.runTime)
+            guard place == .running, let timeout else { return nil }
+            return sliceStart + (timeout - runTime)
         }
     }
 
-    public private(set) var configuration: SchedulerConfiguration
-    private var tasks: [TaskID: Entry] = [:]
-    private var running: [TaskID] = []
+    /// The rest of a live task, touched only on its transitions and by queries.
+    struct Details: Sendable {
+        var spec: TaskSpec
+        var record: TaskRecord
+    }
+
+    public private(set) var configuration: SchedulerConfiguration {
+        didSet { levelTimes = LevelTimes(configuration) }
+    }
+    /// The quantum and allotment of each level, computed once per configuration change (`Duration`
+    /// arithmetic is 128-bit and shows in the profile when done on every slice).
+    private var levelTimes: LevelTimes
+    private var tasks = TaskTable()
+    /// Slots of the running tasks, in start order.
+    private var running: [TaskTable.Slot] = []
     private var ready = ReadyQueue()
     private var readyCount = 0
     private var pausedCount = 0
@@ -83,6 +105,7 @@ public struct SchedulerStateMachine: Sendable {
 
     public init(configuration: SchedulerConfiguration = SchedulerConfiguration(), now: Duration = .zero) {
         self.configuration = configuration
+        self.levelTimes = LevelTimes(configuration)
         self.now = now
         self.nextBoostAt = now + configuration.boostPeriod
         self.totals = StatsAccumulator(windowLimit: configuration.recordLimit)
@@ -102,12 +125,15 @@ public struct SchedulerStateMachine: Sendable {
             id: id, name: spec.name, group: spec.group, priority: spec.priority,
             preemptibility: spec.preemptibility, detail: spec.detail, state: .waiting, level: level,
             submittedAt: self.now, transitions: [], levelHistory: [.init(level: level, at: self.now)])
+        record.transitions.reserveCapacity(4)  // waiting, running, an end: one allocation for most tasks
         record.transitions.append(.init(state: .waiting, at: self.now))
-        let entry = Entry(spec: spec, arrival: arrival, level: level, readyOrder: arrival, readySince: self.now, record: record)
-        tasks[id] = entry
+        let entry = Entry(
+            id: id, priority: spec.priority, preemptible: spec.preemptibility != .none, timeout: spec.timeout,
+            submittedAt: self.now, arrival: arrival, level: level, readyOrder: arrival, readySince: self.now)
+        let slot = tasks.insert(entry, Details(spec: spec, record: record))
         if level > 0 { noteBelowTop(+1) }
         totals.submitted += 1
-        enqueue(id)
+        enqueue(slot)
         var actions: [Action] = []
         dispatch(&actions)
         finishEvent(&actions)
@@ -118,14 +144,14 @@ public struct SchedulerStateMachine: Sendable {
     /// Ignored if the task already ended (cancelled or timed out meanwhile).
     public mutating func finished(_ id: TaskID, result: Result<String, TaskFailure>, now: Duration) -> [Action] {
         advanceNow(now)
-        guard tasks[id] != nil else { return [] }
+        guard let slot = tasks.slot(of: id) else { return [] }
         var actions: [Action] = []
         let outcome: TaskOutcome
         switch result {
         case .success(let text): outcome = .completed(text)
         case .failure(let failure): outcome = .failed(failure.message)
         }
-        end(id, outcome: outcome, stopBody: false, &actions)
+        end(slot, outcome: outcome, stopBody: false, &actions)
         dispatch(&actions)
         finishEvent(&actions)
         return actions
@@ -137,7 +163,7 @@ public struct SchedulerStateMachine: Sendable {
     public mutating func quantumExpired(_ id: TaskID, now: Duration) -> [Action] {
         advanceNow(now)
         var actions: [Action] = []
-        expireSlice(id, &actions)
+        if let slot = tasks.slot(of: id) { expireSlice(slot, &actions) }
         dispatch(&actions)
         finishEvent(&actions)
         return actions
@@ -146,9 +172,9 @@ public struct SchedulerStateMachine: Sendable {
     /// The task ran for its whole timeout: it ends as timed out.
     public mutating func timeout(_ id: TaskID, now: Duration) -> [Action] {
         advanceNow(now)
-        guard tasks[id] != nil else { return [] }
+        guard let slot = tasks.slot(of: id) else { return [] }
         var actions: [Action] = []
-        end(id, outcome: .timedOut, stopBody: true, &actions)
+        end(slot, outcome: .timedOut, stopBody: true, &actions)
         dispatch(&actions)
         finishEvent(&actions)
         return actions
@@ -167,9 +193,9 @@ public struct SchedulerStateMachine: Sendable {
     /// Cancels one task; ignored if it already ended.
     public mutating func cancel(_ id: TaskID, now: Duration) -> [Action] {
         advanceNow(now)
-        guard tasks[id] != nil else { return [] }
+        guard let slot = tasks.slot(of: id) else { return [] }
         var actions: [Action] = []
-        end(id, outcome: .cancelled, stopBody: true, &actions)
+        end(slot, outcome: .cancelled, stopBody: true, &actions)
         dispatch(&actions)
         finishEvent(&actions)
         return actions
@@ -180,8 +206,10 @@ public struct SchedulerStateMachine: Sendable {
     public mutating func cancel(group: String, now: Duration) -> [Action] {
         advanceNow(now)
         var actions: [Action] = []
-        for id in tasks.filter({ $0.value.spec.group == group }).keys.sorted() {
-            end(id, outcome: .cancelled, stopBody: true, &actions)
+        // Ending a task frees its slot but reuses none, so the collected slots stay valid.
+        let members = tasks.slots.filter { tasks[details: $0].spec.group == group }.sorted { tasks[$0].id < tasks[$1].id }
+        for slot in members {
+            end(slot, outcome: .cancelled, stopBody: true, &actions)
         }
         dispatch(&actions)
         finishEvent(&actions)
@@ -193,11 +221,12 @@ public struct SchedulerStateMachine: Sendable {
         advanceNow(now)
         if let armed = armedAt, armed <= self.now { armedAt = nil }
         var actions: [Action] = []
-        for id in running where tasks[id]?.timeoutDeadline.map({ $0 <= self.now }) == true {
-            end(id, outcome: .timedOut, stopBody: true, &actions)
+        // Each loop walks a copy of `running`; ending or preempting a task touches only its own slot.
+        for slot in running where tasks[slot].timeoutDeadline.map({ $0 <= self.now }) == true {
+            end(slot, outcome: .timedOut, stopBody: true, &actions)
         }
-        for id in running where tasks[id]?.sliceEnd.map({ $0 <= self.now }) == true {
-            expireSlice(id, &actions)
+        for slot in running where tasks[slot].sliceEnd.map({ $0 <= self.now }) == true {
+            expireSlice(slot, &actions)
         }
         if configuration.strategy == .mlfq, belowTop > 0, nextBoostAt <= self.now {
             applyBoost()
@@ -212,11 +241,11 @@ public struct SchedulerStateMachine: Sendable {
     /// now outranks a running one may preempt it.
     public mutating func setStrategy(_ strategy: Strategy, quantum: Duration? = nil, now: Duration) -> [Action] {
         advanceNow(now)
-        for id in running { charge(id) }
+        for slot in running { charge(slot) }
         configuration.strategy = strategy
         if let quantum { configuration.baseQuantum = max(quantum, .milliseconds(1)) }
         if strategy == .mlfq { nextBoostAt = self.now + configuration.boostPeriod }
-        for id in running { tasks[id]!.sliceEnd = sliceEnd(for: tasks[id]!) }
+        for slot in running { tasks[slot].sliceEnd = sliceEnd(for: tasks[slot]) }
         resortReady()
         var actions: [Action] = []
         dispatch(&actions)
@@ -246,9 +275,9 @@ public struct SchedulerStateMachine: Sendable {
         func consider(_ d: Duration?) {
             if let d, earliest.map({ d < $0 }) ?? true { earliest = d }
         }
-        for id in running {
-            consider(tasks[id]?.sliceEnd)
-            consider(tasks[id]?.timeoutDeadline)
+        for slot in running {
+            consider(tasks[slot].sliceEnd)
+            consider(tasks[slot].timeoutDeadline)
         }
         if configuration.strategy == .mlfq, belowTop > 0 { consider(nextBoostAt) }
         return earliest
@@ -260,7 +289,8 @@ public struct SchedulerStateMachine: Sendable {
             SchedulerStats.Level(level: $0, quantumMs: configuration.quantum(atLevel: $0).milliseconds, queued: 0, running: 0)
         }
         var queued = 0
-        for entry in tasks.values {
+        for slot in tasks.slots {
+            let entry = tasks[slot]
             if entry.place == .running {
                 levels[entry.level].running += 1
             } else {
@@ -288,13 +318,13 @@ public struct SchedulerStateMachine: Sendable {
 
     /// The record of a live or recently ended task, with times brought up to `now`.
     public func record(_ id: TaskID, now: Duration) -> TaskRecord? {
-        if let entry = tasks[id] { return liveRecord(entry, now: max(now, self.now)) }
+        if let slot = tasks.slot(of: id) { return liveRecord(slot, now: max(now, self.now)) }
         return ended.last(where: { $0.id == id })
     }
 
     /// The most recent tasks, newest first: live ones, then ended ones.
     public func records(limit: Int, now: Duration) -> [TaskRecord] {
-        let live = tasks.values.map { liveRecord($0, now: max(now, self.now)) }.sorted { $0.id > $1.id }
+        let live = tasks.slots.map { liveRecord($0, now: max(now, self.now)) }.sorted { $0.id > $1.id }
         return Array((live + ended.reversed()).prefix(max(0, limit)))
     }
 
@@ -304,24 +334,27 @@ public struct SchedulerStateMachine: Sendable {
     }
 
     /// Ids of the tasks holding a worker, in start order.
-    public var runningTasks: [TaskID] { running }
+    public var runningTasks: [TaskID] { running.map { tasks[$0].id } }
 
     /// Tasks not yet ended.
     public var liveCount: Int { tasks.count }
 
     /// The place of a live task, or `nil` once it ended.
-    public func state(of id: TaskID) -> TaskState? { tasks[id]?.record.state }
+    public func state(of id: TaskID) -> TaskState? { tasks.slot(of: id).map { TaskState(place: tasks[$0].place) } }
 
     /// The MLFQ level of a live task.
-    public func level(of id: TaskID) -> Int? { tasks[id]?.level }
+    public func level(of id: TaskID) -> Int? { tasks.slot(of: id).map { tasks[$0].level } }
 
     /// Checks the structural invariants; returns a description of the first broken one.
     public func checkInvariants() -> String? {
         var readyLive = 0
         var paused = 0
         var below = 0
-        for (id, entry) in tasks {
-            let inRunning = running.filter { $0 == id }.count
+        for slot in tasks.slots {
+            let entry = tasks[slot]
+            let id = entry.id
+            if tasks.slot(of: id) != slot { return "task \(id) in slot \(slot) but indexed elsewhere" }
+            let inRunning = running.filter { $0 == slot }.count
             if entry.place == .running {
                 if inRunning != 1 { return "task \(id) running but in running list \(inRunning) times" }
             } else {
@@ -334,14 +367,16 @@ public struct SchedulerStateMachine: Sendable {
             if let allotment = configuration.allotment(atLevel: entry.level), entry.usedAtLevel > allotment {
                 return "task \(id) used \(entry.usedAtLevel) above its allotment \(allotment)"
             }
-            if entry.record.state != TaskState(place: entry.place) { return "task \(id) record state \(entry.record.state) vs \(entry.place)" }
+            let record = tasks[details: slot].record
+            if record.state != TaskState(place: entry.place) { return "task \(id) record state \(record.state) vs \(entry.place)" }
+            if record.id != id { return "task \(id) has the record of task \(record.id)" }
         }
         if running.count != Set(running).count { return "duplicate ids in running" }
-        if running.contains(where: { tasks[$0] == nil }) { return "ended task still running" }
+        if running.contains(where: { !tasks.isOccupied($0) }) { return "ended task still running" }
         if readyLive != readyCount { return "ready count \(readyCount) but \(readyLive) ready tasks" }
         if paused != pausedCount { return "paused count \(pausedCount) but \(paused) paused tasks" }
         if below != belowTop { return "below-top count \(belowTop) but \(below)" }
-        if running.count > configuration.workers, running.contains(where: { tasks[$0]!.preemptible }) {
+        if running.count > configuration.workers, running.contains(where: { tasks[$0].preemptible }) {
             return "\(running.count) running with \(configuration.workers) workers"
         }
         let ended = totals.completed + totals.failed + totals.cancelled + totals.timedOut
@@ -351,6 +386,7 @@ public struct SchedulerStateMachine: Sendable {
         var seen = Set<TaskID>()
         while let key = heap.best(isLive: { Self.isLive($0, in: tasks) }) {
             heap.removeBest()
+            if tasks[key.slot].id != key.id { return "key of task \(key.id) points to slot \(key.slot) of task \(tasks[key.slot].id)" }
             if !seen.insert(key.id).inserted { return "task \(key.id) has two live keys" }
         }
         if seen.count != readyCount { return "heap holds \(seen.count) live keys for \(readyCount) ready tasks" }
@@ -373,11 +409,11 @@ public struct SchedulerStateMachine: Sendable {
         belowTop += delta
     }
 
-    private func rank(_ entry: Entry) -> Int64 {
+    private func rank(_ slot: TaskTable.Slot) -> Int64 {
         switch configuration.strategy {
-        case .mlfq: Int64(entry.level)
-        case .preemptive, .priority: Int64(clamping: entry.spec.priority)
-        case .sjf: estimate(forTool: entry.spec.name, declared: entry.spec.estimate).nanoseconds
+        case .mlfq: Int64(tasks[slot].level)
+        case .preemptive, .priority: Int64(clamping: tasks[slot].priority)
+        case .sjf: estimate(forTool: tasks[details: slot].spec.name, declared: tasks[details: slot].spec.estimate).nanoseconds
         case .roundRobin, .fifo: 0
         }
     }
@@ -387,9 +423,11 @@ public struct SchedulerStateMachine: Sendable {
         configuration.strategy == .mlfq || configuration.strategy == .roundRobin
     }
 
-    private static func isLive(_ key: ReadyQueue.Key, in tasks: [TaskID: Entry]) -> Bool {
-        guard let entry = tasks[key.id] else { return false }
-        return entry.place != .running && entry.readyToken == key.token
+    /// A key is live while its slot holds a task that is not running and carries the key's token
+    /// (tokens are never reused, so a key cannot come alive again when its slot is reused).
+    private static func isLive(_ key: ReadyQueue.Key, in tasks: TaskTable) -> Bool {
+        guard tasks.isOccupied(key.slot) else { return false }
+        return tasks[key.slot].place != .running && tasks[key.slot].readyToken == key.token
     }
 
     /// The best ready task's key (dropping stale keys).
@@ -398,17 +436,18 @@ public struct SchedulerStateMachine: Sendable {
         return ready.best { Self.isLive($0, in: tasks) }
     }
 
-    private func key(for id: TaskID, _ entry: Entry) -> ReadyQueue.Key {
-        ReadyQueue.Key(rank: rank(entry), order: entry.readyOrder, token: entry.readyToken, id: id)
+    private func key(for slot: TaskTable.Slot) -> ReadyQueue.Key {
+        let entry = tasks[slot]
+        return ReadyQueue.Key(rank: rank(slot), order: entry.readyOrder, token: entry.readyToken, id: entry.id, slot: slot)
     }
 
     /// Puts a waiting or paused task into `ready` with a fresh token.
-    private mutating func enqueue(_ id: TaskID) {
+    private mutating func enqueue(_ slot: TaskTable.Slot) {
         let token = takeToken()
-        tasks[id]!.readyToken = token
-        tasks[id]!.readySince = now
-        if requeuesAtTail { tasks[id]!.readyOrder = token }
-        ready.insert(key(for: id, tasks[id]!))
+        tasks[slot].readyToken = token
+        tasks[slot].readySince = now
+        if requeuesAtTail { tasks[slot].readyOrder = token }
+        ready.insert(key(for: slot))
         readyCount += 1
     }
 
@@ -417,8 +456,8 @@ public struct SchedulerStateMachine: Sendable {
     private mutating func resortReady() {
         var keys: [ReadyQueue.Key] = []
         keys.reserveCapacity(readyCount)
-        for (id, entry) in tasks where entry.place != .running {
-            keys.append(key(for: id, entry))
+        for slot in tasks.slots where tasks[slot].place != .running {
+            keys.append(key(for: slot))
         }
         ready.rebuild(keys)
     }
@@ -427,8 +466,8 @@ public struct SchedulerStateMachine: Sendable {
     private func sliceEnd(for entry: Entry) -> Duration? {
         switch configuration.strategy {
         case .mlfq:
-            var slice = configuration.quantum(atLevel: entry.level)
-            if let allotment = configuration.allotment(atLevel: entry.level) {
+            var slice = levelTimes.quanta[entry.level]
+            if let allotment = levelTimes.allotments[entry.level] {
                 slice = min(slice, allotment - entry.usedAtLevel)
             }
             return now + slice
@@ -440,89 +479,86 @@ public struct SchedulerStateMachine: Sendable {
     }
 
     /// Charges the running task's current slice up to now and starts a new accounting slice.
-    private mutating func charge(_ id: TaskID) {
-        guard var entry = tasks[id], entry.place == .running else { return }
-        let ran = now - entry.sliceStart
-        entry.record.runTime += ran
-        if configuration.strategy == .mlfq { entry.usedAtLevel += ran }
-        entry.sliceStart = now
-        tasks[id] = entry
-        if configuration.strategy == .mlfq { demoteIfAllotmentUsed(id) }
+    private mutating func charge(_ slot: TaskTable.Slot) {
+        guard tasks[slot].place == .running else { return }
+        let ran = now - tasks[slot].sliceStart
+        tasks[slot].runTime += ran
+        if configuration.strategy == .mlfq { tasks[slot].usedAtLevel += ran }
+        tasks[slot].sliceStart = now
+        if configuration.strategy == .mlfq { demoteIfAllotmentUsed(slot) }
     }
 
     /// MLFQ rule 4: a task that used its allotment at a level moves down one level.
-    private mutating func demoteIfAllotmentUsed(_ id: TaskID) {
-        guard var entry = tasks[id], let allotment = configuration.allotment(atLevel: entry.level),
-              entry.usedAtLevel >= allotment else { return }
-        if entry.level == 0 { noteBelowTop(+1) }
-        entry.level += 1
-        entry.usedAtLevel = .zero
-        entry.record.level = entry.level
-        entry.record.levelHistory.append(.init(level: entry.level, at: now))
+    private mutating func demoteIfAllotmentUsed(_ slot: TaskTable.Slot) {
+        guard let allotment = levelTimes.allotments[tasks[slot].level],
+              tasks[slot].usedAtLevel >= allotment else { return }
+        if tasks[slot].level == 0 { noteBelowTop(+1) }
+        tasks[slot].level += 1
+        tasks[slot].usedAtLevel = .zero
+        let level = tasks[slot].level
+        tasks[details: slot].record.level = level
+        tasks[details: slot].record.levelHistory.append(.init(level: level, at: now))
         totals.demotions += 1
-        tasks[id] = entry
     }
 
-    private mutating func expireSlice(_ id: TaskID, _ actions: inout [Action]) {
-        guard let entry = tasks[id], entry.place == .running, entry.sliceEnd != nil else { return }
-        charge(id)
-        let current = tasks[id]!
-        if current.preemptible, let best = bestReady(), best.rank <= rank(current) {
-            preempt(id, &actions)
+    private mutating func expireSlice(_ slot: TaskTable.Slot, _ actions: inout [Action]) {
+        guard tasks[slot].place == .running, tasks[slot].sliceEnd != nil else { return }
+        charge(slot)
+        if tasks[slot].preemptible, let best = bestReady(), best.rank <= rank(slot) {
+            preempt(slot, &actions)
         } else {
-            tasks[id]!.sliceEnd = sliceEnd(for: current)
+            tasks[slot].sliceEnd = sliceEnd(for: tasks[slot])
         }
     }
 
     /// Gives a worker to a ready task.
-    private mutating func run(_ id: TaskID, _ actions: inout [Action]) {
-        var entry = tasks[id]!
+    private mutating func run(_ slot: TaskTable.Slot, _ actions: inout [Action]) {
+        let id = tasks[slot].id
         readyCount -= 1
-        switch entry.place {
+        switch tasks[slot].place {
         case .waiting:
-            entry.record.startedAt = now
-            entry.record.waitTime = now - entry.record.submittedAt
-            totals.recordStart(wait: entry.record.waitTime)
+            tasks[details: slot].record.startedAt = now
+            let wait = now - tasks[slot].submittedAt
+            tasks[details: slot].record.waitTime = wait
+            totals.recordStart(wait: wait)
             actions.append(.start(id))
         case .paused:
-            entry.record.pausedTime += now - entry.readySince
+            tasks[details: slot].record.pausedTime += now - tasks[slot].readySince
             pausedCount -= 1
             actions.append(.resume(id))
         case .running:
             preconditionFailure("task \(id) is already running")
         }
-        entry.place = .running
-        entry.sliceStart = now
-        entry.record.append(.running, at: now)
-        tasks[id] = entry
-        tasks[id]!.sliceEnd = sliceEnd(for: entry)
-        running.append(id)
+        tasks[slot].place = .running
+        tasks[slot].sliceStart = now
+        tasks[details: slot].record.append(.running, at: now)
+        tasks[slot].sliceEnd = sliceEnd(for: tasks[slot])
+        running.append(slot)
     }
 
     /// Takes the worker from a running preemptible task; it waits in `ready` as paused.
-    private mutating func preempt(_ id: TaskID, _ actions: inout [Action]) {
-        charge(id)
-        running.removeAll { $0 == id }
-        tasks[id]!.place = .paused
-        tasks[id]!.sliceEnd = nil
-        tasks[id]!.record.preemptions += 1
-        tasks[id]!.record.append(.paused, at: now)
+    private mutating func preempt(_ slot: TaskTable.Slot, _ actions: inout [Action]) {
+        charge(slot)
+        running.removeAll { $0 == slot }
+        tasks[slot].place = .paused
+        tasks[slot].sliceEnd = nil
+        tasks[details: slot].record.preemptions += 1
+        tasks[details: slot].record.append(.paused, at: now)
         pausedCount += 1
         totals.preemptions += 1
-        enqueue(id)
-        actions.append(.pause(id))
+        enqueue(slot)
+        actions.append(.pause(tasks[slot].id))
     }
 
     /// The running task to pause first: worst rank, then the latest started.
-    private func worstRunning(preemptibleOnly: Bool) -> TaskID? {
-        var worst: (id: TaskID, rank: Int64)?
-        for id in running {
-            let entry = tasks[id]!
-            guard !preemptibleOnly || entry.preemptible else { continue }
-            let r = rank(entry)
-            if worst == nil || r >= worst!.rank { worst = (id, r) }
+    private func worstRunning(preemptibleOnly: Bool) -> TaskTable.Slot? {
+        var worst: (slot: TaskTable.Slot, rank: Int64)?
+        for slot in running {
+            guard !preemptibleOnly || tasks[slot].preemptible else { continue }
+            let r = rank(slot)
+            if worst == nil || r >= worst!.rank { worst = (slot, r) }
         }
-        return worst?.id
+        return worst?.slot
     }
 
     /// Fills free workers from `ready`, then (for `mlfq` and `preemptive`) lets a better-ranked ready
@@ -531,15 +567,15 @@ public struct SchedulerStateMachine: Sendable {
         while let best = bestReady() {
             if running.count < configuration.workers {
                 ready.removeBest()
-                run(best.id, &actions)
+                run(best.slot, &actions)
                 continue
             }
             guard configuration.strategy == .mlfq || configuration.strategy == .preemptive,
                   let victim = worstRunning(preemptibleOnly: true),
-                  rank(tasks[victim]!) > best.rank else { break }
+                  rank(victim) > best.rank else { break }
             ready.removeBest()
             preempt(victim, &actions)
-            run(best.id, &actions)
+            run(best.slot, &actions)
         }
         let tasks = self.tasks
         ready.compact(liveCount: readyCount) { Self.isLive($0, in: tasks) }
@@ -547,74 +583,75 @@ public struct SchedulerStateMachine: Sendable {
 
     private mutating func applyBoost() {
         guard configuration.strategy == .mlfq else { return }
-        for id in running { charge(id) }
+        for slot in running { charge(slot) }
         var moved = false
-        for id in Array(tasks.keys) {
-            var entry = tasks[id]!
-            if entry.level != 0 {
-                entry.level = 0
-                entry.record.level = 0
-                entry.record.levelHistory.append(.init(level: 0, at: now))
+        for slot in tasks.slots {
+            if tasks[slot].level != 0 {
+                tasks[slot].level = 0
+                tasks[details: slot].record.level = 0
+                tasks[details: slot].record.levelHistory.append(.init(level: 0, at: now))
                 moved = true
             }
-            entry.usedAtLevel = .zero
-            tasks[id] = entry
+            tasks[slot].usedAtLevel = .zero
         }
         belowTop = 0
-        for id in running { tasks[id]!.sliceEnd = sliceEnd(for: tasks[id]!) }
+        for slot in running { tasks[slot].sliceEnd = sliceEnd(for: tasks[slot]) }
         if moved { totals.boosts += 1 }
         nextBoostAt = now + configuration.boostPeriod
         resortReady()
     }
 
     /// Ends a live task exactly once: removes it from its place, records it, emits `finish`.
-    private mutating func end(_ id: TaskID, outcome: TaskOutcome, stopBody: Bool, _ actions: inout [Action]) {
-        guard var entry = tasks[id] else { return }
-        switch entry.place {
+    private mutating func end(_ slot: TaskTable.Slot, outcome: TaskOutcome, stopBody: Bool, _ actions: inout [Action]) {
+        guard tasks.isOccupied(slot) else { return }
+        switch tasks[slot].place {
         case .running:
-            charge(id)
-            entry = tasks[id]!
-            running.removeAll { $0 == id }
+            charge(slot)
+            running.removeAll { $0 == slot }
         case .paused:
-            entry.record.pausedTime += now - entry.readySince
+            tasks[details: slot].record.pausedTime += now - tasks[slot].readySince
             pausedCount -= 1
             readyCount -= 1
         case .waiting:
-            entry.record.waitTime = now - entry.record.submittedAt
+            tasks[details: slot].record.waitTime = now - tasks[slot].submittedAt
             readyCount -= 1
         }
+        let (entry, details) = tasks.remove(slot)
+        let id = entry.id
+        var record = details.record  // `details` is not used again: a move
+        record.runTime = entry.runTime
         if stopBody, entry.place != .waiting { actions.append(.cancel(id)) }
-        tasks[id] = nil
         if entry.level > 0 { belowTop -= 1 }
-        entry.record.endedAt = now
-        entry.record.append(TaskState(outcome), at: now)
+        record.endedAt = now
+        record.append(TaskState(outcome), at: now)
         switch outcome {
-        case .completed(let text): entry.record.result = String(text.prefix(TaskRecord.summaryLimit))
-        case .failed(let message): entry.record.error = message
-        case .cancelled: entry.record.error = "cancelled"
-        case .timedOut: entry.record.error = "timed out after \(entry.spec.timeout.map { "\($0.milliseconds) ms" } ?? "its timeout") of run time"
+        case .completed(let text): record.result = String(text.prefix(TaskRecord.summaryLimit))
+        case .failed(let message): record.error = message
+        case .cancelled: record.error = "cancelled"
+        case .timedOut: record.error = "timed out after \(entry.timeout.map { "\($0.milliseconds) ms" } ?? "its timeout") of run time"
         }
-        if entry.record.startedAt != nil, case .completed = outcome { learn(entry) }
-        if entry.record.startedAt != nil, case .failed = outcome { learn(entry) }
-        totals.recordEnd(entry.record, outcome: outcome)
+        if record.startedAt != nil, case .completed = outcome { learn(details.spec.name, measured: record.runTime) }
+        if record.startedAt != nil, case .failed = outcome { learn(details.spec.name, measured: record.runTime) }
+        totals.recordEnd(record, outcome: outcome)
         if ended.count >= configuration.recordLimit { ended.removeFirst() }
-        ended.append(entry.record)
+        ended.append(record)
         actions.append(.finish(id, outcome))
     }
 
     /// `sjf`: exponentially weighted moving average of measured run times per tool name.
-    private mutating func learn(_ entry: Entry) {
-        let measured = entry.record.runTime
-        if let previous = estimates[entry.spec.name] {
+    private mutating func learn(_ name: String, measured: Duration) {
+        if let previous = estimates[name] {
             let a = configuration.estimateSmoothing
-            estimates[entry.spec.name] = measured * a + previous * (1 - a)
+            estimates[name] = measured * a + previous * (1 - a)
         } else {
-            estimates[entry.spec.name] = measured
+            estimates[name] = measured
         }
     }
 
-    private func liveRecord(_ entry: Entry, now: Duration) -> TaskRecord {
-        var record = entry.record
+    private func liveRecord(_ slot: TaskTable.Slot, now: Duration) -> TaskRecord {
+        let entry = tasks[slot]
+        var record = tasks[details: slot].record
+        record.runTime = entry.runTime
         switch entry.place {
         case .running: record.runTime += now - entry.sliceStart
         case .paused: record.pausedTime += now - entry.readySince
@@ -630,6 +667,18 @@ public struct SchedulerStateMachine: Sendable {
             armedAt = deadline
             actions.append(.armTimer(at: deadline))
         }
+    }
+}
+
+/// ``SchedulerConfiguration/quantum(atLevel:)`` and ``SchedulerConfiguration/allotment(atLevel:)``
+/// for every level.
+private struct LevelTimes: Sendable {
+    var quanta: [Duration]
+    var allotments: [Duration?]
+
+    init(_ configuration: SchedulerConfiguration) {
+        quanta = (0..<configuration.levels).map { configuration.quantum(atLevel: $0) }
+        allotments = (0..<configuration.levels).map { configuration.allotment(atLevel: $0) }
     }
 }
 

@@ -109,14 +109,17 @@ struct StatsAccumulator: Sendable {
             turnaroundCount += 1
             Self.push(turnaround, into: &turnaroundWindow, limit: windowLimit)
         }
-        var tool = tools[record.name, default: ToolTotals()]
+        // In place: copying the totals out and back would copy the window on every push.
+        Self.add(record, to: &tools[record.name, default: ToolTotals()])
+    }
+
+    private static func add(_ record: TaskRecord, to tool: inout ToolTotals) {
         tool.count += 1
         if record.startedAt != nil {
             tool.runSum += record.runTime
             tool.runCount += 1
-            Self.push(record.runTime, into: &tool.window, limit: Self.toolWindow)
+            push(record.runTime, into: &tool.window, limit: toolWindow)
         }
-        tools[record.name] = tool
     }
 
     private static func push(_ value: Duration, into window: inout Deque<Duration>, limit: Int) {
