@@ -68,7 +68,8 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["AgentRuntime", "Tools"]
+            dependencies: ["AgentRuntime", "Tools"],
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import AgentRuntime
 import ArgumentParser
 import Foundation
+import Tools
 
 @main
 struct AgentREPLCommand: ParsableCommand {
@@ -29,7 +30,25 @@ struct AgentREPLCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop a turn after this many model calls.", valueName: "N"))
     var maxSteps = 12
 
-    @Flag(name: .long, help: .hidden)
+    @Option(name: .customLong("tools-dir"), help: ArgumentHelp("Another folder of tool declarations (repeatable).", valueName: "DIR"))
+    var toolsDirs: [String] = []
+
+    @Flag(name: .long, help: "Check every tools.d folder, print each problem, and exit (2 on any error).")
+    var checkTools = false
+
+    @Flag(name: .long, help: "Run tools declared with \"confirm\": true without asking.")
+    var yes = false
+
+    @Option(name: .long, help: "Scheduling strategy: mlfq, preemptive, priority, round_robin, sjf, fifo.")
+    var strategy: Strategy = .mlfq
+
+    @Option(name: .long, help: "How many tools may run at once.")
+    var workers = SchedulerConfiguration().workers
+
+    @Option(name: .long, help: ArgumentHelp("Top-level time slice; lower levels double it.", valueName: "SECONDS"))
+    var quantum: Double?
+
+    @Flag(name: .long, help: ArgumentHelp("Print how long streamed text takes from the socket to the screen.", visibility: .hidden))
     var debugTiming = false
 
     mutating func validate() throws {
@@ -37,6 +56,8 @@ struct AgentREPLCommand: ParsableCommand {
             throw ValidationError("--base-url must be an http or https URL, got '\(baseURL)'.")
         }
         if maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
+        if workers < 1 || workers > 256 { throw ValidationError("--workers must be between 1 and 256.") }
+        if let quantum, !(quantum > 0 && quantum <= 3600) { throw ValidationError("--quantum must be a number of seconds above 0.") }
     }
 
     func run() throws {
@@ -50,7 +71,16 @@ struct AgentREPLCommand: ParsableCommand {
             file: URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".env"))
         let settings = Settings.resolve(
             flags: CommandLineSettings(baseURL: baseURL, model: model, demo: demo), environment: environment)
-        let session = Session(settings: settings, environment: environment, maxSteps: maxSteps, debugTiming: debugTiming)
+        if checkTools {
+            let (report, code) = Tools.checkTools(extraFolders: toolsDirs, environment: environment)
+            Output.out(Session.endingLine(report))
+            throw ExitCode(code)
+        }
+        var options = SessionOptions(maxSteps: maxSteps, debugTiming: debugTiming, toolFolders: toolsDirs, autoApprove: yes)
+        options.scheduler.strategy = strategy
+        options.scheduler.workers = workers
+        if let quantum { options.scheduler.baseQuantum = .milliseconds(Int64(quantum * 1000)) }
+        let session = Session(settings: settings, environment: environment, options: options)
         let code = Self.runBlocking { [prompt] in
             if let prompt { return await session.runOneShot(prompt) }
             return await session.runInteractive()
@@ -89,3 +119,5 @@ struct AgentREPLCommand: ParsableCommand {
 private final class ExitBox: @unchecked Sendable {
     var code: Int32 = 0
 }
+
+extension Strategy: ExpressibleByArgument {}

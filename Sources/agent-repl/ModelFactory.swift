@@ -2,7 +2,7 @@ import AgentRuntime
 
 /// Picks the model the settings ask for.
 enum ModelFactory {
-    static func make(settings: Settings, environment: [String: String]) -> any ChatModel {
+    static func make(settings: Settings, onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)?) -> any ChatModel {
         switch settings.backend {
         case .demo:
             return DemoModel()

@@ -35,7 +35,9 @@ final class Session: Sendable {
         self.options = options
         let timing = options.debugTiming ? ChunkTiming() : nil
         self.timing = timing
-        model = ModelFactory.make(settings: settings, onBodyChunk: timing.map { t in { t.record($0) } })
+        var onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)?
+        if let timing { onBodyChunk = { timing.record($0) } }
+        model = ModelFactory.make(settings: settings, onBodyChunk: onBodyChunk)
         scheduler = Scheduler(configuration: options.scheduler)
         catalog = ToolLoader.load(extraFolders: options.toolFolders, environment: environment)
         confirmation = ConfirmationGate(Confirmations.standard(autoApprove: options.autoApprove))
@@ -238,7 +240,7 @@ final class Session: Sendable {
                 Output.out("Workers: \(scheduler.configuration.workers).\n")
             }
         case "/tools":
-            Output.out(catalog.tools.isEmpty ? "No tools loaded. Put tool declarations in ./tools.d (see README).\n" : catalog.formattedList())
+            Output.out(catalog.tools.isEmpty ? "No tools loaded. Put tool declarations in ./tools.d (see README).\n" : Self.endingLine(catalog.formattedList()))
         case "/jobs":
             let all = jobs.all
             if all.isEmpty { Output.out("No background jobs. End a prompt with & to start one.\n") }
@@ -295,6 +297,8 @@ final class Session: Sendable {
             Output.err("No running job \(number). /jobs lists them.\n")
         }
     }
+
+    static func endingLine(_ text: String) -> String { text.hasSuffix("\n") ? text : text + "\n" }
 
     /// `$XDG_DATA_HOME/agent-repl/history`, or `~/.local/share/agent-repl/history`.
     static func historyFile() -> URL? {

@@ -108,7 +108,10 @@ public struct DemoModel: ChatModel {
                 arguments[name] = .array((paths.isEmpty ? ["."] : paths).map(JSONValue.string))
             default:
                 let lowered = name.lowercased()
-                if ["path", "file", "dir", "folder"].contains(where: lowered.contains) {
+                if let pattern = property["pattern"]?.stringValue,
+                   let match = tokens.first(where: { $0.range(of: pattern, options: .regularExpression) != nil }) {
+                    arguments[name] = .string(match)
+                } else if ["path", "file", "dir", "folder"].contains(where: lowered.contains) {
                     arguments[name] = .string(tokens.first(where: looksLikePath) ?? ".")
                 } else if ["expression", "expr"].contains(where: lowered.contains),
                           let math = prompt.range(of: #"[-+*/().0-9 ]*[0-9][-+*/().0-9 ]*"#, options: .regularExpression) {

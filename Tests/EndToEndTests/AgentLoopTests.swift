@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+import Tools
+
+/// The whole loop through the built binary: a loopback fake model, real tools.d tools, the scheduler.
+@Suite struct AgentLoopTests {
+    /// Runs `agent-repl -p` (or piped lines) against `server` with the test tools.
+    private func agent(_ server: FakeServer, extra: [String: String] = [:]) throws -> AgentProcess {
+        try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test-secret", "OPENAI_BASE_URL": server.baseURL].merging(extra) { $1 })
+    }
+
+    @Test func fourParallelToolsOverlapAndResultsReturnInCallOrder() throws {
+        let server = try FakeServer(script: [
+            toolCalls((1...4).map { ("work", ["id": .string("t\($0)"), "seconds": 1]) }),
+            text("All four are done."),
+        ])
+        let process = try agent(server)
+        let tools = try TestTools(in: process.workingFolder)
+        let result = try process.run(["--tools-dir", tools.folder.path, "-p", "run four"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("All four are done."))
+
+        // Overlap, judged by the tools' own records: every tool started before any ended.
+        let starts = (1...4).compactMap { tools.time("start", "t\($0)") }
+        let ends = (1...4).compactMap { tools.time("end", "t\($0)") }
+        #expect(starts.count == 4 && ends.count == 4)
+        #expect(starts.max()! < ends.min()!)
+
+        // The second request carries the results in call order with the matching ids.
+        let bodies = try server.requestBodies()
+        #expect(bodies.count == 2)
+        let messages = try #require(bodies[1]["messages"]?.arrayValue)
+        let toolMessages = messages.filter { $0["role"] == "tool" }
+        #expect(toolMessages.map { $0["tool_call_id"] } == (0...3).map { .string("call_\($0)_work") })
+        #expect(toolMessages.map { $0["content"] } == (1...4).map { .string("done t\($0)\n") })
+        let assistant = try #require(messages.first { $0["role"] == "assistant" })
+        #expect(assistant["tool_calls"]?.arrayValue?.count == 4)
+        // The tools were offered to the model.
+        #expect(bodies[0]["tools"]?.arrayValue?.first?["function"]?["name"] == "work")
+    }
+
+    @Test func errorsReachTheModelAndTheTurnGoesOn() throws {
+        let server = try FakeServer(script: [
+            toolCalls([
+                ("no_such_tool", [:]),
+                ("work", ["seconds": 0]),  // missing the required id
+                ("work", ["id": "bad", "exit": 3]),
+                ("work", .string("not an object")),
+            ]),
+            text("I saw the errors."),
+        ])
+        let process = try agent(server)
+        let tools = try TestTools(in: process.workingFolder)
+        let result = try process.run(["--tools-dir", tools.folder.path, "-p", "try"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("I saw the errors."))
+        let messages = try #require(try server.requestBodies().last?["messages"]?.arrayValue)
+        let contents = messages.filter { $0["role"] == "tool" }.compactMap { $0["content"]?.stringValue }
+        #expect(contents.count == 4)
+        #expect(contents[0].contains("no tool named 'no_such_tool'"))
+        #expect(contents[1].contains("missing required property 'id'"))
+        #expect(contents[2].contains("3") && contents[2].contains("worker bad failed on purpose"))
+        #expect(contents[3].contains("error"))
+    }
+
+    @Test func statsJSONAgreesWithWhatRan() throws {
+        let server = try FakeServer(script: [
+            toolCalls([("work", ["id": "a"]), ("work", ["id": "b"]), ("work", ["id": "c", "exit": 1])]),
+            text("ok"),
+        ])
+        let process = try agent(server)
+        let tools = try TestTools(in: process.workingFolder)
+        let result = try process.run(["--tools-dir", tools.folder.path], stdin: "go\n/stats json\n")
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("{") })
+        let stats = try JSONValue.parse(String(line))
+        for key in ["strategy", "workers", "levels", "running", "paused", "queued", "submitted", "completed", "failed",
+                    "cancelled", "timed_out", "preemptions", "demotions", "boosts", "avg_wait_ms", "avg_turnaround_ms",
+                    "p95_turnaround_ms", "tools"] {
+            #expect(stats[key] != nil, "missing key \(key)")
+        }
+        #expect(stats["submitted"] == 3)
+        #expect(stats["completed"] == 2)
+        #expect(stats["failed"] == 1)
+        #expect(stats["running"] == 0)
+        #expect(stats["tools"]?["work"]?["count"] == 3)
+        #expect(stats["strategy"] == "mlfq")
+    }
+
+    /// One worker, a long CPU-bound tool called first, then two short ones: `mlfq` pauses the long one
+    /// after its quantum so the short ones end first; `fifo` runs them in arrival order.
+    @Test(arguments: ["mlfq", "fifo"])
+    func oneWorkerLongToolFirst(strategy: String) throws {
+        let server = try FakeServer(script: [
+            toolCalls([
+                ("work", ["id": "long", "seconds": 2.5, "cpu": true]),
+                ("work", ["id": "short1", "seconds": 0.15, "cpu": true]),
+                ("work", ["id": "short2", "seconds": 0.15, "cpu": true]),
+            ]),
+            text("done"),
+        ])
+        let process = try agent(server)
+        let tools = try TestTools(in: process.workingFolder)
+        let result = try process.run(
+            ["--tools-dir", tools.folder.path, "--workers", "1", "--strategy", strategy, "--quantum", "0.1"],
+            stdin: "go\n/stats json\n")
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let stats = try JSONValue.parse(String(try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("{") })))
+        if strategy == "mlfq" {
+            #expect(tools.endOrder.last == "long", "ends: \(tools.endOrder)")
+            #expect((stats["preemptions"]?.numberValue ?? 0) >= 1)
+        } else {
+            #expect(tools.endOrder == ["long", "short1", "short2"])
+            #expect(stats["preemptions"] == 0)
+        }
+    }
+
+    @Test func backgroundJobAndForegroundTurnShareTheQueue() throws {
+        // Both conversations first get a tool call, then an answer, whichever asks first.
+        let server = try FakeServer(script: [
+            toolCalls([("work", ["id": "first", "seconds": 1.5])]),
+            toolCalls([("work", ["id": "second", "seconds": 1.5])]),
+            text("finished"),
+        ])
+        let process = try agent(server)
+        let tools = try TestTools(in: process.workingFolder)
+        let result = try process.run(["--tools-dir", tools.folder.path], stdin: "background work &\n/jobs\nforeground work\n/stats json\n")
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("[1] started in the background: background work"))
+        #expect(result.stdout.contains("[1] running"))
+        #expect(result.stdout.contains("[1] done: background work"))
+        // The two tools of the two conversations ran at the same time.
+        let first = try #require(tools.time("start", "first")), second = try #require(tools.time("start", "second"))
+        #expect(max(first, second) < min(try #require(tools.time("end", "first")), try #require(tools.time("end", "second"))))
+        #expect(try server.requestBodies().count == 4, "two model calls per conversation")
+    }
+}
