@@ -70,7 +70,7 @@ public enum Redaction {
             out = out.replacing(secret, with: mask)
         }
         out = out.replacing(#/sk-[A-Za-z0-9_\-*.]{4,}/#, with: mask)
-        out = out.replacing(#/(?i)bearer\s+[^\s"',]+/#, with: "Bearer \(mask)")
+        out = out.replacing(#/(?i)bearer\s+[^\s"',]*[^\s"',.]/#, with: "Bearer \(mask)")
         return out
     }
 }
