@@ -11,12 +11,13 @@ the last one repeats when the list runs out. Each response is one of:
       arguments split across chunks; "repeat_id_and_name": true repeats them in every fragment
   {"sse": ["raw event text", ...], "chunk_delay_ms": 0}  raw SSE bytes, written as given
   {"status": 429, "headers": {"Retry-After": "1"}, "body": {...}}  an error answer
-  {"hang": true}                                        headers sent, then silence
+  {"hang": true}                                        headers sent, then silence; when the
+      client hangs up, the log gets {"event": "disconnect", "path": ..., "time": ...}
   {"close": true}                                       the connection closed at once
 A non-streaming request ("stream": false) gets the same content as one JSON body.
 Every request is appended to the log as one JSON line: method, path, headers, body.
 """
-import argparse, json, sys, threading, time
+import argparse, json, signal, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
@@ -123,7 +124,16 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if resp.get("hang"):
             self.write_chunk(b": waiting\n\n")
-            time.sleep(3600)
+            try:
+                # Silence until the client hangs up: recv returns b"" when it closes the connection.
+                while self.connection.recv(1024):
+                    pass
+            except OSError:
+                pass
+            if state["log"]:
+                with lock, open(state["log"], "a") as f:
+                    f.write(json.dumps({"event": "disconnect", "path": self.path, "time": time.time()}) + "\n")
+            self.close_connection = True
             return
         delay = resp.get("chunk_delay_ms", 0) / 1000.0
         if "sse" in resp:
@@ -158,6 +168,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    # A parent may have spawned us with signals blocked (Swift test runners do): unblock them so that
+    # SIGTERM and SIGINT stop the server.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     ap = argparse.ArgumentParser()
     ap.add_argument("--script", required=True)
     ap.add_argument("--log")
