@@ -9,14 +9,14 @@ import Tools
         try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test-secret", "OPENAI_BASE_URL": server.baseURL].merging(extra) { $1 })
     }
 
-    @Test func fourParallelToolsOverlapAndResultsReturnInCallOrder() throws {
+    @Test func fourParallelToolsOverlapAndResultsReturnInCallOrder() async throws {
         let server = try FakeServer(script: [
             toolCalls((1...4).map { ("work", ["id": .string("t\($0)"), "seconds": 1]) }),
             text("All four are done."),
         ])
         let process = try agent(server)
         let tools = try TestTools(in: process.workingFolder)
-        let result = try process.run(["--tools-dir", tools.folder.path, "-p", "run four"])
+        let result = try await process.run(["--tools-dir", tools.folder.path, "-p", "run four"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("All four are done."))
 
@@ -39,7 +39,7 @@ import Tools
         #expect(bodies[0]["tools"]?.arrayValue?.first?["function"]?["name"] == "work")
     }
 
-    @Test func errorsReachTheModelAndTheTurnGoesOn() throws {
+    @Test func errorsReachTheModelAndTheTurnGoesOn() async throws {
         let server = try FakeServer(script: [
             toolCalls([
                 ("no_such_tool", [:]),
@@ -51,7 +51,7 @@ import Tools
         ])
         let process = try agent(server)
         let tools = try TestTools(in: process.workingFolder)
-        let result = try process.run(["--tools-dir", tools.folder.path, "-p", "try"])
+        let result = try await process.run(["--tools-dir", tools.folder.path, "-p", "try"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("I saw the errors."))
         let messages = try #require(try server.requestBodies().last?["messages"]?.arrayValue)
@@ -63,14 +63,14 @@ import Tools
         #expect(contents[3].contains("error"))
     }
 
-    @Test func statsJSONAgreesWithWhatRan() throws {
+    @Test func statsJSONAgreesWithWhatRan() async throws {
         let server = try FakeServer(script: [
             toolCalls([("work", ["id": "a"]), ("work", ["id": "b"]), ("work", ["id": "c", "exit": 1])]),
             text("ok"),
         ])
         let process = try agent(server)
         let tools = try TestTools(in: process.workingFolder)
-        let result = try process.run(["--tools-dir", tools.folder.path], stdin: "go\n/stats json\n")
+        let result = try await process.run(["--tools-dir", tools.folder.path], stdin: "go\n/stats json\n")
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("{") })
         let stats = try JSONValue.parse(String(line))
@@ -90,7 +90,7 @@ import Tools
     /// One worker, a long CPU-bound tool called first, then two short ones: `mlfq` pauses the long one
     /// after its quantum so the short ones end first; `fifo` runs them in arrival order.
     @Test(arguments: ["mlfq", "fifo"])
-    func oneWorkerLongToolFirst(strategy: String) throws {
+    func oneWorkerLongToolFirst(strategy: String) async throws {
         let server = try FakeServer(script: [
             toolCalls([
                 ("work", ["id": "long", "seconds": 2.5, "cpu": true]),
@@ -101,7 +101,7 @@ import Tools
         ])
         let process = try agent(server)
         let tools = try TestTools(in: process.workingFolder)
-        let result = try process.run(
+        let result = try await process.run(
             ["--tools-dir", tools.folder.path, "--workers", "1", "--strategy", strategy, "--quantum", "0.1"],
             stdin: "go\n/stats json\n")
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -115,7 +115,7 @@ import Tools
         }
     }
 
-    @Test func backgroundJobAndForegroundTurnShareTheQueue() throws {
+    @Test func backgroundJobAndForegroundTurnShareTheQueue() async throws {
         // Both conversations first get a tool call, then an answer, whichever asks first.
         let server = try FakeServer(script: [
             toolCalls([("work", ["id": "first", "seconds": 1.5])]),
@@ -124,7 +124,7 @@ import Tools
         ])
         let process = try agent(server)
         let tools = try TestTools(in: process.workingFolder)
-        let result = try process.run(["--tools-dir", tools.folder.path], stdin: "background work &\n/jobs\nforeground work\n/stats json\n")
+        let result = try await process.run(["--tools-dir", tools.folder.path], stdin: "background work &\n/jobs\nforeground work\n/stats json\n")
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("[1] started in the background: background work"))
         #expect(result.stdout.contains("[1] running"))

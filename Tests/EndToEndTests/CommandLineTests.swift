@@ -3,30 +3,30 @@ import Testing
 
 /// The binary's flags, exit codes and non-interactive modes.
 @Suite struct CommandLineTests {
-    @Test func versionPrintsAndExitsZero() throws {
-        let result = try AgentProcess().run(["--version"])
+    @Test func versionPrintsAndExitsZero() async throws {
+        let result = try await AgentProcess().run(["--version"])
         #expect(result.status == 0)
         #expect(result.stdout.split(separator: ".").count == 3)
     }
 
-    @Test func badUsageExitsWithTwoAndAMessage() throws {
-        let result = try AgentProcess().run(["--no-such-flag"])
+    @Test func badUsageExitsWithTwoAndAMessage() async throws {
+        let result = try await AgentProcess().run(["--no-such-flag"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("--no-such-flag"))
-        let badURL = try AgentProcess().run(["--base-url", "ftp://example", "-p", "hi"])
+        let badURL = try await AgentProcess().run(["--base-url", "ftp://example", "-p", "hi"])
         #expect(badURL.status == 2)
         #expect(badURL.stderr.contains("--base-url must be an http or https URL"))
     }
 
-    @Test func oneShotWithoutKeyUsesTheDemoModel() throws {
-        let result = try AgentProcess().run(["-p", "héllo 🌍"])
+    @Test func oneShotWithoutKeyUsesTheDemoModel() async throws {
+        let result = try await AgentProcess().run(["-p", "héllo 🌍"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("offline demo model"))
         #expect(result.stdout.contains("héllo 🌍"))
     }
 
-    @Test func pipedLinesRunInOrder() throws {
-        let result = try AgentProcess().run([], stdin: "first prompt\n/model other-model\n/model\n/bogus\nsecond prompt\n")
+    @Test func pipedLinesRunInOrder() async throws {
+        let result = try await AgentProcess().run([], stdin: "first prompt\n/model other-model\n/model\n/bogus\nsecond prompt\n")
         #expect(result.status == 0)
         let first = try #require(result.stdout.range(of: "first prompt"))
         let switched = try #require(result.stdout.range(of: "Model set to other-model."))

@@ -94,7 +94,7 @@ private final class CurlTransfer: @unchecked Sendable {
         let context = Unmanaged.passUnretained(self).toOpaque()
         try check(ccurl_easy_setopt_string(easy, CURLOPT_URL, request.url), "CURLOPT_URL")
         try check(ccurl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")
-        try check(ccurl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.milliseconds), "CURLOPT_CONNECTTIMEOUT_MS")
+        try check(ccurl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.wholeMilliseconds), "CURLOPT_CONNECTTIMEOUT_MS")
         try check(ccurl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1), "CURLOPT_TCP_KEEPALIVE")
         try check(ccurl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer), "CURLOPT_ERRORBUFFER")
         try check(ccurl_easy_setopt_string(easy, CURLOPT_USERAGENT, "agent-repl/\(AgentRuntimeVersion.string)"), "CURLOPT_USERAGENT")
@@ -289,7 +289,7 @@ private final class CurlMultiLoop: @unchecked Sendable {
         let now = ContinuousClock.now
         var timeout = 1000
         for transfer in active.values {
-            let remaining = (transfer.lastActivity + transfer.idleTimeout - now).milliseconds
+            let remaining = (transfer.lastActivity + transfer.idleTimeout - now).wholeMilliseconds
             timeout = min(timeout, max(1, remaining + 1))
         }
         return Int32(timeout)
@@ -310,7 +310,7 @@ private final class CurlMultiLoop: @unchecked Sendable {
 
 extension Duration {
     /// Whole milliseconds, rounded down.
-    fileprivate var milliseconds: Int {
+    fileprivate var wholeMilliseconds: Int {
         let (seconds, attoseconds) = components
         return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }

@@ -26,8 +26,17 @@ struct AgentProcess {
         environment.merge(extra) { _, new in new }
     }
 
-    /// Runs to the end with `stdin` piped in.
-    func run(_ arguments: [String], stdin: String = "") throws -> Result {
+    /// Runs to the end with `stdin` piped in. The waiting happens on a thread of its own, so the
+    /// test does not hold one of Swift concurrency's few cooperative threads (the tests share them).
+    func run(_ arguments: [String], stdin: String = "") async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Swift.Result { try runBlocking(arguments, stdin: stdin) })
+            }.start()
+        }
+    }
+
+    private func runBlocking(_ arguments: [String], stdin: String) throws -> Result {
         let process = Process()
         process.executableURL = Paths.binary
         process.arguments = arguments

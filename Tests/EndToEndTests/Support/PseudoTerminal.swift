@@ -7,6 +7,8 @@ final class PseudoTerminal: @unchecked Sendable {
     let pid: pid_t
     private let master: Int32
     private let transcript = Transcript()
+    /// Set once the child is reaped: its pid may then belong to another process.
+    private let reaped = Mutex(false)
 
     init(_ agent: AgentProcess, arguments: [String] = []) throws {
         // posix_openpt/unlockpt/ptsname are not visible from Swift here: their ioctls do the same.
@@ -78,34 +80,37 @@ final class PseudoTerminal: @unchecked Sendable {
 
     /// Waits until the output after `offset` contains `text`; returns the offset just past it.
     @discardableResult
-    func waitFor(_ text: String, after offset: String.Index? = nil, timeout: Duration = .seconds(20)) throws -> String.Index {
+    func waitFor(_ text: String, after offset: String.Index? = nil, timeout: Duration = .seconds(20)) async throws -> String.Index {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let current = output
             let start = offset.map { min($0, current.endIndex) } ?? current.startIndex
             if let range = current.range(of: text, range: start..<current.endIndex) { return range.upperBound }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
         throw TestFailure("timed out waiting for \(text.debugDescription); the terminal shows:\n\(output)")
     }
 
     /// Waits for the process to exit and returns its exit status.
-    func waitForExit(timeout: Duration = .seconds(20)) throws -> Int32 {
+    func waitForExit(timeout: Duration = .seconds(20)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         var status: Int32 = 0
         while ContinuousClock.now < deadline {
             if waitpid(pid, &status, WNOHANG) == pid {
+                reaped.withLock { $0 = true }
                 return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
             }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
         throw TestFailure("agent-repl did not exit; the terminal shows:\n\(output)")
     }
 
     deinit {
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        if !reaped.withLock({ $0 }) {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
         close(master)
     }
 }
