@@ -118,18 +118,15 @@ import Tools
         #expect(await server.waitForLog { $0.contains { $0["event"] == "disconnect" } })
         let disconnectedAt = server.log().first { $0["event"] == "disconnect" }?["time"]?.numberValue ?? .nan
         print("cancellation latency: consumer \(consumerLatency), server saw the hang-up \(String(format: "%.1f", (disconnectedAt - cancelledAt) * 1000)) ms after the cancel")
-        #expect(consumerLatency < .seconds(2))
     }
 
     @Test func idleTimeoutAbandonsASilentServer() async throws {
         let server = try FakeOpenAIServer(script: [["hang": true]])
         defer { server.stop() }
-        let start = ContinuousClock.now
         let (_, error) = await drain(client(server, retries: 0, idle: .milliseconds(300)).stream(hello))
         let chatError = try #require(error as? ChatError)
         #expect(chatError.code == .idleTimeout)
         #expect(chatError.message.contains("sent nothing for 0.3 s"))
-        #expect(ContinuousClock.now - start < .seconds(5))
     }
 
     @Test func nonStreamingCompletion() async throws {

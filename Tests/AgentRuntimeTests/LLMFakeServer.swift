@@ -48,7 +48,7 @@ final class FakeOpenAIServer: @unchecked Sendable {
     var requests: [JSONValue] { log().filter { $0["method"] != nil } }
 
     /// Polls the log until `condition` holds or `timeout` passes.
-    func waitForLog(timeout: Duration = .seconds(5), _ condition: ([JSONValue]) -> Bool) async -> Bool {
+    func waitForLog(timeout: Duration = .seconds(60), _ condition: ([JSONValue]) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition(log()) { return true }

@@ -37,7 +37,8 @@ import Glibc
     }
 
     @Test func lowPriorityProcessIsStoppedWhileHighPriorityRunsThenResumes() async throws {
-        let scheduler = Scheduler(configuration: SchedulerConfiguration(strategy: .mlfq, workers: 1))
+        // No boost during the test: a boost would lift the low task to the high one's level.
+        let scheduler = Scheduler(configuration: SchedulerConfiguration(strategy: .mlfq, workers: 1, boostPeriod: .seconds(3600)))
         let release = Self.tempFile()
         defer { try? FileManager.default.removeItem(atPath: release) }
         let lowPID = Box<Int32>(0)

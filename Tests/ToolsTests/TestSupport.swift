@@ -55,7 +55,7 @@ enum Proc {
     }
 
     /// Polls `condition` for up to `seconds`; generous, tests check behaviour, not speed.
-    static func eventually(_ seconds: Double = 10, _ condition: () -> Bool) async -> Bool {
+    static func eventually(_ seconds: Double = 60, _ condition: () -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition() { return true }
