@@ -57,9 +57,14 @@ let package = Package(
                 "Tools",
             ]
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Tools"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "AgentRuntimeTests",
-            dependencies: ["AgentRuntime", "Tools"]
+            dependencies: ["AgentRuntime", "Tools", "TestSupport"]
         ),
         .testTarget(
             name: "ToolsTests",
@@ -68,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["AgentRuntime", "Tools"],
+            dependencies: ["AgentRuntime", "Tools", "TestSupport"],
             exclude: ["Fixtures"]
         ),
     ],

@@ -1,16 +1,17 @@
 import Foundation
 import Testing
+import TestSupport
 import Tools
 
 /// The whole loop through the built binary: a loopback fake model, real tools.d tools, the scheduler.
 @Suite struct AgentLoopTests {
     /// Runs `agent-repl -p` (or piped lines) against `server` with the test tools.
-    private func agent(_ server: FakeServer, extra: [String: String] = [:]) throws -> AgentProcess {
+    private func agent(_ server: FakeOpenAIServer, extra: [String: String] = [:]) throws -> AgentProcess {
         try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test-secret", "OPENAI_BASE_URL": server.baseURL].merging(extra) { $1 })
     }
 
     @Test func fourParallelToolsOverlapAndResultsReturnInCallOrder() async throws {
-        let server = try FakeServer(script: [
+        let server = try FakeOpenAIServer(script: [
             toolCalls((1...4).map { ("work", ["id": .string("t\($0)"), "seconds": 1]) }),
             text("All four are done."),
         ])
@@ -27,7 +28,7 @@ import Tools
         #expect(starts.max()! < ends.min()!)
 
         // The second request carries the results in call order with the matching ids.
-        let bodies = try server.requestBodies()
+        let bodies = server.requestBodies()
         #expect(bodies.count == 2)
         let messages = try #require(bodies[1]["messages"]?.arrayValue)
         let toolMessages = messages.filter { $0["role"] == "tool" }
@@ -40,7 +41,7 @@ import Tools
     }
 
     @Test func errorsReachTheModelAndTheTurnGoesOn() async throws {
-        let server = try FakeServer(script: [
+        let server = try FakeOpenAIServer(script: [
             toolCalls([
                 ("no_such_tool", [:]),
                 ("work", ["seconds": 0]),  // missing the required id
@@ -54,7 +55,7 @@ import Tools
         let result = try await process.run(["--tools-dir", tools.folder.path, "-p", "try"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("I saw the errors."))
-        let messages = try #require(try server.requestBodies().last?["messages"]?.arrayValue)
+        let messages = try #require(server.requestBodies().last?["messages"]?.arrayValue)
         let contents = messages.filter { $0["role"] == "tool" }.compactMap { $0["content"]?.stringValue }
         #expect(contents.count == 4)
         #expect(contents[0].contains("no tool named 'no_such_tool'"))
@@ -64,7 +65,7 @@ import Tools
     }
 
     @Test func statsJSONAgreesWithWhatRan() async throws {
-        let server = try FakeServer(script: [
+        let server = try FakeOpenAIServer(script: [
             toolCalls([("work", ["id": "a"]), ("work", ["id": "b"]), ("work", ["id": "c", "exit": 1])]),
             text("ok"),
         ])
@@ -91,7 +92,7 @@ import Tools
     /// after its quantum so the short ones end first; `fifo` runs them in arrival order.
     @Test(arguments: ["mlfq", "fifo"])
     func oneWorkerLongToolFirst(strategy: String) async throws {
-        let server = try FakeServer(script: [
+        let server = try FakeOpenAIServer(script: [
             toolCalls([
                 ("work", ["id": "long", "seconds": 2.5, "cpu": true]),
                 ("work", ["id": "short1", "seconds": 0.15, "cpu": true]),
@@ -117,7 +118,7 @@ import Tools
 
     @Test func backgroundJobAndForegroundTurnShareTheQueue() async throws {
         // Both conversations first get a tool call, then an answer, whichever asks first.
-        let server = try FakeServer(script: [
+        let server = try FakeOpenAIServer(script: [
             toolCalls([("work", ["id": "first", "seconds": 1.5])]),
             toolCalls([("work", ["id": "second", "seconds": 1.5])]),
             text("finished"),
@@ -132,6 +133,6 @@ import Tools
         // The two tools of the two conversations ran at the same time.
         let first = try #require(tools.time("start", "first")), second = try #require(tools.time("start", "second"))
         #expect(max(first, second) < min(try #require(tools.time("end", "first")), try #require(tools.time("end", "second"))))
-        #expect(try server.requestBodies().count == 4, "two model calls per conversation")
+        #expect(server.requestBodies().count == 4, "two model calls per conversation")
     }
 }

@@ -1,22 +1,23 @@
 import Foundation
 import Testing
+import TestSupport
 import Tools
 
 /// The binary talking to a loopback OpenAI-compatible server through libcurl.
 @Suite struct ChatClientTests {
     static let key = "sk-test-secret-0123456789"
 
-    private func agent(_ server: FakeServer) throws -> AgentProcess {
+    private func agent(_ server: FakeOpenAIServer) throws -> AgentProcess {
         try AgentProcess(environment: ["OPENAI_API_KEY": Self.key, "OPENAI_BASE_URL": server.baseURL, "AGENT_MODEL": "fake-model"])
     }
 
     @Test func oneShotStreamsTheAnswerAndSendsAProperRequest() async throws {
-        let server = try FakeServer(script: [["text": "Hello there, friend — ça va? 🌍", "pieces": 7]])
+        let server = try FakeOpenAIServer(script: [["text": "Hello there, friend — ça va? 🌍", "pieces": 7]])
         let result = try await agent(server).run(["-p", "say hello"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout == "Hello there, friend — ça va? 🌍\n")
 
-        let request = try #require(try server.requests().first)
+        let request = try #require(server.requests.first)
         #expect(request["path"] == "/v1/chat/completions")
         #expect(request["headers"]?["Authorization"] == .string("Bearer \(Self.key)"))
         let body = try #require(request["body"])
@@ -27,16 +28,16 @@ import Tools
     }
 
     @Test func rejectedKeyIsASentenceAndTheKeyIsNeverPrinted() async throws {
-        let server = try FakeServer(script: [["status": 401, "body": ["error": ["message": .string("Incorrect API key provided: \(Self.key)"), "type": "invalid_request_error", "code": "invalid_api_key"]]]])
+        let server = try FakeOpenAIServer(script: [["status": 401, "body": ["error": ["message": .string("Incorrect API key provided: \(Self.key)"), "type": "invalid_request_error", "code": "invalid_api_key"]]]])
         let result = try await agent(server).run(["-p", "hi"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("API key was rejected"))
         #expect(!result.stderr.contains(Self.key) && !result.stdout.contains(Self.key))
-        #expect(try server.requests().count == 1, "401 is not retried")
+        #expect(server.requests.count == 1, "401 is not retried")
     }
 
     @Test func rateLimitIsRetriedHonouringRetryAfter() async throws {
-        let server = try FakeServer(script: [
+        let server = try FakeOpenAIServer(script: [
             ["status": 429, "headers": ["Retry-After": "0"], "body": ["error": ["message": "slow down"]]],
             ["status": 503, "headers": ["retry-after-ms": "10"]],
             ["text": "third time lucky"],
@@ -44,7 +45,7 @@ import Tools
         let result = try await agent(server).run(["-p", "hi"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout == "third time lucky\n")
-        #expect(try server.requests().count == 3)
+        #expect(server.requests.count == 3)
     }
 
     @Test func refusedConnectionIsASentence() async throws {
@@ -56,7 +57,7 @@ import Tools
     }
 
     @Test func malformedStreamIsAnErrorAndTheNextPromptStillWorks() async throws {
-        let server = try FakeServer(script: [
+        let server = try FakeOpenAIServer(script: [
             ["sse": ["data: {\"choices\": [{\"index\": 0, \"delta\": {\"content\": \"par\"}}]}\n\n", "data: {not json\n\n"]],
             ["text": "recovered"],
         ])
@@ -65,7 +66,7 @@ import Tools
         #expect(result.stderr.contains("Error:"))
         #expect(result.stdout.contains("recovered"))
         // The failed turn left nothing behind: the second request holds only the second prompt.
-        let messages = try #require(try server.requestBodies().last?["messages"])
+        let messages = try #require(server.requestBodies().last?["messages"])
         #expect(messages == [["role": "user", "content": "second"]])
     }
 }

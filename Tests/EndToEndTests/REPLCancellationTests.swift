@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 import Tools
 
 /// Ctrl-C during a turn, on a real pseudo-terminal: the turn stops, its tools die, the REPL stays.
 @Suite struct REPLCancellationTests {
     @Test func ctrlCDuringASlowStreamCancelsItAndTheNextPromptWorks() async throws {
-        let server = try FakeServer(script: [
+        let server = try FakeOpenAIServer(script: [
             ["text": .string(String(repeating: "slow words ", count: 40)), "pieces": 40, "chunk_delay_ms": 200],
             ["text": "second answer"],
         ])
@@ -22,13 +23,13 @@ import Tools
         terminal.type("/quit\r")
         #expect(try await terminal.waitForExit() == 0)
 
-        let bodies = try server.requestBodies()
+        let bodies = server.requestBodies()
         #expect(bodies.count == 2)
         #expect(bodies[1]["messages"] == [["role": "user", "content": "again"]], "the cancelled turn left no trace")
     }
 
     @Test func ctrlCDuringAToolLeavesNoToolProcessBehind() async throws {
-        let server = try FakeServer(script: [
+        let server = try FakeOpenAIServer(script: [
             ["tool_calls": [["id": "c1", "name": "work", "arguments": ["id": "long", "seconds": 60]],
                             ["id": "c2", "name": "work", "arguments": ["id": "also", "seconds": 60]]]],
             ["text": "after"],

@@ -1,19 +1,20 @@
 import Foundation
 import Tools
 
-/// The scripted fake OpenAI server (`Tests/Fixtures/fake_openai.py`) as a subprocess on loopback.
-final class FakeOpenAIServer: @unchecked Sendable {
-    static let fixture = URL(fileURLWithPath: #filePath)
+/// The scripted fake OpenAI server (`Tests/Fixtures/fake_openai.py`) as a subprocess on loopback,
+/// shared by the client tests and the end-to-end tests of the binary.
+public final class FakeOpenAIServer: @unchecked Sendable {
+    public static let fixture = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/fake_openai.py")
 
-    let port: Int
+    public let port: Int
     private let process = Process()
     private let folder: URL
     private var logURL: URL { folder.appendingPathComponent("requests.jsonl") }
 
     /// Starts the server with `script` (a list of responses, see the fixture's docstring).
-    init(script: JSONValue) throws {
+    public init(script: JSONValue) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("fake-openai-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let scriptURL = folder.appendingPathComponent("script.json")
@@ -37,18 +38,21 @@ final class FakeOpenAIServer: @unchecked Sendable {
         self.port = port
     }
 
-    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+    public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     /// Every line the server logged: requests (`method`, `path`, `headers`, `body`) and hang-ups (`event`).
-    func log() -> [JSONValue] {
+    public func log() -> [JSONValue] {
         guard let data = try? String(contentsOf: logURL, encoding: .utf8) else { return [] }
         return data.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
     }
 
-    var requests: [JSONValue] { log().filter { $0["method"] != nil } }
+    public var requests: [JSONValue] { log().filter { $0["method"] != nil } }
+
+    /// The bodies of the requests received so far, in order.
+    public func requestBodies() -> [JSONValue] { requests.compactMap { $0["body"] } }
 
     /// Polls the log until `condition` holds or `timeout` passes.
-    func waitForLog(timeout: Duration = .seconds(60), _ condition: ([JSONValue]) -> Bool) async -> Bool {
+    public func waitForLog(timeout: Duration = .seconds(60), _ condition: ([JSONValue]) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition(log()) { return true }
@@ -57,7 +61,7 @@ final class FakeOpenAIServer: @unchecked Sendable {
         return condition(log())
     }
 
-    func stop() {
+    public func stop() {
         if process.isRunning {
             // SIGKILL: the child may have inherited a signal mask that blocks SIGTERM.
             kill(process.processIdentifier, SIGKILL)
