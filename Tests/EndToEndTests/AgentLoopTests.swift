@@ -136,3 +136,41 @@ import Tools
         #expect(server.requestBodies().count == 4, "two model calls per conversation")
     }
 }
+
+/// Limits and job control through the binary.
+@Suite struct AgentLimitsTests {
+    @Test func stepLimitEndsTheTurnWithAClearMessage() async throws {
+        let server = try FakeOpenAIServer(script: [toolCalls([("work", ["id": "again"])])])  // repeats forever
+        let process = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL])
+        let tools = try TestTools(in: process.workingFolder)
+        let result = try await process.run(["--tools-dir", tools.folder.path, "--max-steps", "2", "-p", "loop"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("Stopped after 2 model calls without a final answer"))
+        #expect(server.requests.count == 2)
+    }
+
+    @Test func cancelStopsABackgroundJobAndItsTools() async throws {
+        let server = try FakeOpenAIServer(script: [toolCalls([("work", ["id": "forever", "seconds": 60])]), text("never")])
+        let process = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL])
+        let tools = try TestTools(in: process.workingFolder)
+        let input = "long job &\n/jobs\n/cancel 1\n/jobs\n"
+        let result = try await process.run(["--tools-dir", tools.folder.path], stdin: input)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("[1] cancelling."))
+        #expect(result.stdout.contains("[1] cancelled: long job"))
+        #expect(!tools.entries().contains { $0.event == "end" }, "the tool never ran to its end")
+    }
+
+    @Test func checkToolsReportsFileLineAndColumnAndExitsTwo() async throws {
+        let process = try AgentProcess()
+        let folder = process.workingFolder.appendingPathComponent("bad-tools")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "{\n  \"name\": \"x\",\n  \"description\": \"y\"\n  \"exec\": [\"/bin/true\"]\n}\n".write(
+            to: folder.appendingPathComponent("broken.json"), atomically: true, encoding: .utf8)
+        let result = try await process.run(["--check-tools", "--tools-dir", folder.path])
+        #expect(result.status == 2)
+        #expect(result.stdout.contains("broken.json:4:3: invalid JSON"))
+        let clean = try await process.run(["--check-tools"])
+        #expect(clean.status == 0)
+    }
+}

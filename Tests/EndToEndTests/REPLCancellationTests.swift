@@ -45,6 +45,8 @@ import Tools
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(pids.count == 2, "both tools started")
+        // The live status line shows both running.
+        mark = try await terminal.waitFor("running 2/8", after: mark)
         terminal.type("\u{03}")
         mark = try await terminal.waitFor("Cancelled", after: mark)
         mark = try await terminal.waitFor("> ", after: mark)
