@@ -103,12 +103,19 @@ public final class Agent: Sendable {
 
     private func collect(_ stream: AsyncThrowingStream<ChatEvent, any Error>, events: @Sendable (TurnEvent) -> Void) async throws -> ChatCompletion {
         var completion: ChatCompletion?
-        for try await event in stream {
-            switch event {
-            case .textDelta(let text): events(.text(text))
-            case .toolCallStarted: break
-            case .completed(let c): completion = c
+        do {
+            for try await event in stream {
+                switch event {
+                case .textDelta(let text): events(.text(text))
+                case .toolCallStarted: break
+                case .completed(let c): completion = c
+                }
             }
+        } catch {
+            // A cancelled turn may surface as the stream's own CancellationError.
+            try checkCancellation()
+            if error is CancellationError { throw AgentError.cancelled }
+            throw error
         }
         // A stream whose consumer was cancelled ends silently: tell that apart from an answer.
         try checkCancellation()
