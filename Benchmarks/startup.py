@@ -26,8 +26,27 @@ def launch_to_prompt(binary, env):
             if b"> " in seen:
                 elapsed = time.perf_counter() - start
                 break
-    os.write(fd, b"\x04")
-    os.waitpid(pid, 0)
+    # A ^D sent before the line editor sets up the terminal can be flushed away: repeat it until the
+    # REPL exits, then kill it after a few seconds rather than hang.
+    end = time.perf_counter() + 5
+    while True:
+        try:
+            os.write(fd, b"\x04")
+        except OSError:
+            pass
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.perf_counter() > end:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            break
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                os.read(fd, 4096)
+            except OSError:
+                pass
     os.close(fd)
     return elapsed
 

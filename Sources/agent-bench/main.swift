@@ -1,6 +1,6 @@
 import Foundation
 
-// agent-bench: measures the scheduler and writes docs/BENCHMARKS.md.
+// agent-bench: measures the scheduler, the agent loop and start-up, and writes docs/BENCHMARKS.md.
 // Usage: swift run -c release agent-bench [--quick] [--output PATH] [--only TITLE-SUBSTRING]
 // To add a section, write a type conforming to `Benchmark` and add it to `benchmarks`.
 
@@ -16,6 +16,9 @@ let benchmarks: [any Benchmark] = [
     OverheadBenchmark(),
     PreemptionLatencyBenchmark(),
     MixedLoadBenchmark(),
+    FanOutBenchmark(),
+    LoopOverheadBenchmark(),
+    StartupBenchmark(),
 ].filter { only == nil || $0.title.localizedCaseInsensitiveContains(only!) }
 
 var sections: [ReportSection] = []
