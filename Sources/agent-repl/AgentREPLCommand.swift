@@ -61,7 +61,7 @@ struct AgentREPLCommand: ParsableCommand {
     }
 
     func run() throws {
-        InterruptRelay.blockInCurrentThread()
+        SignalRelay.setUpMainThread()
         signal(SIGPIPE, SIG_IGN)
         if setlocale(LC_ALL, "") == nil || !String(cString: nl_langinfo(nl_item(CODESET))).uppercased().contains("UTF") {
             setlocale(LC_CTYPE, "C.UTF-8")

@@ -11,8 +11,10 @@ enum LineInput: Equatable {
 /// Where prompts come from: libedit on a terminal, plain lines otherwise.
 protocol LineReader: Sendable {
     func read(prompt: String) async -> LineInput
-    /// Asks a yes/no question, for tool confirmation.
+    /// Saves what must survive the session (the history).
     func close()
+    /// Leaves the terminal usable when exiting in the middle of a read.
+    func restoreTerminal()
 }
 
 /// libedit's readline on a dedicated thread, the one thread that receives SIGINT.
@@ -43,8 +45,13 @@ final class EditLineReader: LineReader, @unchecked Sendable {
         if let historyFile { write_history(historyFile.path) }
     }
 
+    /// Puts the terminal back as libedit found it (before exiting from a signal mid-read).
+    func restoreTerminal() {
+        rl_deprep_terminal()
+    }
+
     private func serve() {
-        InterruptRelay.unblockInCurrentThread()
+        SignalRelay.unblockInterruptInCurrentThread()
         ceditline_set_readline_name("agent-repl")
         ceditline_set_catch_signals(0)
         ceditline_set_completion(EditLineReader.complete)
@@ -58,7 +65,7 @@ final class EditLineReader: LineReader, @unchecked Sendable {
                 defer { pending = nil }
                 return pending
             }) else { continue }
-            let before = InterruptRelay.count
+            let before = SignalRelay.interruptCount
             let raw = readline(request.prompt)
             let result: LineInput
             if let raw {
@@ -69,7 +76,7 @@ final class EditLineReader: LineReader, @unchecked Sendable {
                     if let historyFile { write_history(historyFile.path) }
                 }
                 result = .line(line)
-            } else if InterruptRelay.count != before {
+            } else if SignalRelay.interruptCount != before {
                 result = .interrupted
             } else {
                 result = .endOfInput
@@ -114,4 +121,5 @@ final class PlainLineReader: LineReader, @unchecked Sendable {
     }
 
     func close() {}
+    func restoreTerminal() {}
 }

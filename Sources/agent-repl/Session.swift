@@ -57,7 +57,7 @@ final class Session: Sendable {
     /// `-p TEXT`: the answer on stdout, progress and errors on stderr; 1 when the turn fails.
     func runOneShot(_ prompt: String) async -> Int32 {
         reportToolProblems()
-        InterruptRelay.install { [self] in cancelCurrentTurn() }
+        SignalRelay.install(onInterrupt: { [self] in cancelCurrentTurn() }, onTerminate: { [self] in terminate(signal: $0, reader: nil) })
         let ok = await runTurn(prompt)
         return ok ? 0 : 1
     }
@@ -68,7 +68,7 @@ final class Session: Sendable {
         let reader: any LineReader = interactive
             ? EditLineReader(historyFile: Self.historyFile(), completions: SlashCommand.all.map(\.name))
             : PlainLineReader()
-        InterruptRelay.install { [self] in cancelCurrentTurn() }
+        SignalRelay.install(onInterrupt: { [self] in cancelCurrentTurn() }, onTerminate: { [self] in terminate(signal: $0, reader: reader) })
         if interactive { Output.out(banner) }
         reportToolProblems()
         defer { reader.close() }
@@ -150,6 +150,22 @@ final class Session: Sendable {
 
     private func cancelCurrentTurn() {
         currentTurn.withLock { $0?.cancel() }
+    }
+
+    /// SIGTERM or SIGHUP: stop every turn and job, kill their tools' process groups, save the
+    /// history, restore the terminal, and exit with 128 + the signal's number.
+    private func terminate(signal: Int32, reader: (any LineReader)?) {
+        cancelCurrentTurn()
+        for job in jobs.all { jobs.cancel(job.number) }
+        let done = DispatchSemaphore(value: 0)
+        Task { [scheduler] in
+            await scheduler.shutdown()
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + 3)
+        reader?.close()
+        reader?.restoreTerminal()
+        exit(128 + signal)
     }
 
     private func startJob(_ prompt: String) {

@@ -60,6 +60,27 @@ import Tools
         #expect(try await terminal.waitForExit() == 0)
     }
 
+    @Test func sigtermStopsTheToolsAndExits() async throws {
+        let server = try FakeOpenAIServer(script: [
+            ["tool_calls": [["id": "c1", "name": "work", "arguments": ["id": "long", "seconds": 60]]]],
+        ])
+        let agent = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL])
+        let tools = try TestTools(in: agent.workingFolder)
+        let terminal = try PseudoTerminal(agent, arguments: ["--tools-dir", tools.folder.path])
+        let mark = try await terminal.waitFor("> ")
+        terminal.type("run the long tool\r")
+        var pids: [Int32] = []
+        for _ in 0..<3000 where pids.isEmpty {
+            pids = tools.entries().filter { $0.event == "start" }.map(\.pid)
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let pid = try #require(pids.first)
+        _ = try await terminal.waitFor("running 1/8", after: mark)
+        kill(terminal.pid, SIGTERM)
+        #expect(try await terminal.waitForExit() == 128 + SIGTERM)
+        #expect(await processIsGone(pid), "the tool died with agent-repl")
+    }
+
     /// True once `pid` no longer exists (agent-repl reaps its tools, so no zombie either).
     private func processIsGone(_ pid: Int32) async -> Bool {
         for _ in 0..<1000 {

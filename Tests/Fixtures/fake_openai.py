@@ -87,6 +87,8 @@ def whole_body(resp):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Small SSE writes must leave at once, as a real server's do (no Nagle + delayed-ACK stalls).
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
