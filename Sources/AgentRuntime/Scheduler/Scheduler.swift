@@ -32,8 +32,10 @@ public final class Scheduler: Sendable {
     }
 
     /// What to do once the lock is released.
+    private typealias Start = (id: TaskID, context: TaskContext, body: Body)
+
     private struct Effects {
-        var starts: [(TaskID, TaskContext, Body)] = []
+        var starts: [Start] = []
         var syncs: [TaskContext] = []
         var cancels: [TaskContext] = []
         var outcomes: [(CheckedContinuation<TaskOutcome, Never>, TaskOutcome)] = []
@@ -77,16 +79,26 @@ public final class Scheduler: Sendable {
     /// ``SchedulerConfiguration/recordLimit`` most recent). Does not cancel the task if the caller is
     /// cancelled: use ``cancel(_:)``.
     public func outcome(of id: TaskID) async -> TaskOutcome {
-        await withCheckedContinuation { (continuation: CheckedContinuation<TaskOutcome, Never>) in
+        // Fast path: a task that already ended needs no continuation (and no suspension).
+        if let known = state.withLock({ state in
+            state.machine.state(of: id) == nil ? knownOutcome(of: id, in: state) : nil
+        }) {
+            return known
+        }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<TaskOutcome, Never>) in
             let known: TaskOutcome? = state.withLock { state in
                 if state.machine.state(of: id) != nil {
                     state.waiters[id, default: []].append(continuation)
                     return nil
                 }
-                return state.recentOutcomes[id] ?? .failed("task \(id) is unknown or too old to remember")
+                return knownOutcome(of: id, in: state)
             }
             if let known { continuation.resume(returning: known) }
         }
+    }
+
+    private func knownOutcome(of id: TaskID, in state: State) -> TaskOutcome {
+        state.recentOutcomes[id] ?? .failed("task \(id) is unknown or too old to remember")
     }
 
     /// Submits and waits for the outcome.
@@ -166,6 +178,13 @@ public final class Scheduler: Sendable {
 
     @discardableResult
     private func handle<R>(_ event: (inout State, Duration) -> (R, [Action])) -> R {
+        let (result, effects) = process(event)
+        perform(effects)
+        return result
+    }
+
+    /// Feeds one event under the lock and returns the effects to perform once it is released.
+    private func process<R>(_ event: (inout State, Duration) -> (R, [Action])) -> (R, Effects) {
         var effects = Effects()
         // Read outside the lock to keep it short; the machine treats a time older than one it has
         // seen as that time.
@@ -176,8 +195,7 @@ public final class Scheduler: Sendable {
             return (result, actions)
         }
         if let actionObserver, !actions.isEmpty { actionObserver(actions) }
-        perform(effects)
-        return result
+        return (result, effects)
     }
 
     /// Applies the actions to the driver's bookkeeping (under the lock) and collects the effects.
@@ -233,20 +251,64 @@ public final class Scheduler: Sendable {
     private func perform(_ effects: Effects) {
         for context in effects.cancels { context.cancel() }
         for context in effects.syncs { context.sync() }
-        for (id, context, body) in effects.starts {
-            let task = Task { [self] in
-                let result: Result<String, TaskFailure>
-                do {
-                    result = .success(try await body(context))
-                } catch {
-                    result = .failure(TaskFailure(String(describing: error)))
-                }
-                // Ignored by the machine if the task was cancelled or timed out meanwhile.
-                handle { state, now in ((), state.machine.finished(id, result: result, now: now)) }
-            }
-            context.attach(task)
-        }
+        for start in effects.starts { spawnWorker(start) }
         for (continuation, outcome) in effects.outcomes { continuation.resume(returning: outcome) }
         for continuation in effects.idle { continuation.resume() }
+    }
+
+    // MARK: - Workers
+
+    /// Runs a started body on a new Swift task, which then keeps running the bodies started when its
+    /// body finishes (see ``runBodies(first:runner:)``).
+    private func spawnWorker(_ start: Start) {
+        let runner = BodyRunner()
+        runner.attach(Task { [self] in await runBodies(first: start, runner: runner) })
+    }
+
+    /// A worker loop: runs a body, reports its end, and if that event started another body, runs that
+    /// one too on the same Swift task (any further started bodies get new tasks). This saves a `Task`
+    /// creation and a thread hop per body when bodies are short.
+    ///
+    /// The loop stops when its Swift task was cancelled. That happens only through ``TaskContext/cancel()``
+    /// of the body it runs, i.e. after the machine ended that body (cancel or timeout) and already gave
+    /// its worker to another task: the `finished` event is then ignored and starts nothing, so a body that
+    /// ignores cancellation never holds a worker, and a cancelled Swift task never runs another body.
+    private func runBodies(first: Start, runner: BodyRunner) async {
+        var next: Start? = first
+        while let (id, context, body) = next {
+            context.attach(runner)
+            let result: Result<String, TaskFailure>
+            do {
+                result = .success(try await body(context))
+            } catch {
+                result = .failure(TaskFailure(String(describing: error)))
+            }
+            // Ignored by the machine if the task was cancelled or timed out meanwhile.
+            var (_, effects) = process { state, now in ((), state.machine.finished(id, result: result, now: now)) }
+            next = Task.isCancelled || effects.starts.isEmpty ? nil : effects.starts.removeFirst()
+            perform(effects)
+        }
+    }
+}
+
+/// The Swift task of a worker loop, as the ``TaskContext`` of the body it runs sees it: cancelling it
+/// cancels the body. A cancel that arrives before the task is attached is applied on attaching.
+final class BodyRunner: Sendable {
+    private let state = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
+
+    func attach(_ task: Task<Void, Never>) {
+        let cancelNow = state.withLock { state -> Bool in
+            state.task = task
+            return state.cancelled
+        }
+        if cancelNow { task.cancel() }
+    }
+
+    func cancel() {
+        let task = state.withLock { state -> Task<Void, Never>? in
+            state.cancelled = true
+            return state.task
+        }
+        task?.cancel()
     }
 }
