@@ -11,17 +11,21 @@ public final class Scheduler: Sendable {
     public typealias Body = @Sendable (TaskContext) async throws -> String
     public typealias Action = SchedulerStateMachine.Action
 
-    private struct Pending {
-        var body: Body
-        var preemptibility: Preemptibility
+    /// A live task's body: submitted and not started yet, or started (its body's context).
+    private enum LiveBody {
+        case pending(Body, Preemptibility)
+        case started(TaskContext)
+
+        var context: TaskContext? {
+            if case .started(let context) = self { context } else { nil }
+        }
     }
 
     private struct State {
         var machine: SchedulerStateMachine
-        /// Submitted bodies not started yet.
-        var pending: [TaskID: Pending] = [:]
-        /// Contexts of started bodies whose task has not ended.
-        var contexts: [TaskID: TaskContext] = [:]
+        /// Bodies of live tasks (one dictionary, so a task costs few hash lookups: one insert at submit,
+        /// one in-place change at start, one removal at the end).
+        var bodies: [TaskID: LiveBody] = [:]
         var waiters: [TaskID: [CheckedContinuation<TaskOutcome, Never>]] = [:]
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         /// Full outcomes of recently ended tasks, for ``Scheduler/outcome(of:)`` after the end.
@@ -42,7 +46,7 @@ public final class Scheduler: Sendable {
         var idle: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state: Mutex<State>
+    private let state: SpinLock<State>
     private let clock: any SchedulerClock
     /// Observes every batch of actions (tests use it to see the machine's decisions).
     private let actionObserver: (@Sendable ([Action]) -> Void)?
@@ -54,7 +58,7 @@ public final class Scheduler: Sendable {
     ) {
         self.clock = clock
         self.actionObserver = actionObserver
-        state = Mutex(State(machine: SchedulerStateMachine(configuration: configuration, now: clock.now)))
+        state = SpinLock(State(machine: SchedulerStateMachine(configuration: configuration, now: clock.now)))
     }
 
     deinit {
@@ -69,7 +73,7 @@ public final class Scheduler: Sendable {
     public func submit(_ spec: TaskSpec, body: @escaping Body) -> TaskID {
         handle { state, now in
             let (id, actions) = state.machine.submit(spec, now: now)
-            state.pending[id] = Pending(body: body, preemptibility: spec.preemptibility)
+            state.bodies[id] = .pending(body, spec.preemptibility)
             guard state.isShutDown else { return (id, actions) }
             return (id, actions + state.machine.cancel(id, now: now))
         }
@@ -203,25 +207,25 @@ public final class Scheduler: Sendable {
         for action in actions {
             switch action {
             case .start(let id):
-                guard let pending = state.pending.removeValue(forKey: id) else { continue }
-                let context = TaskContext(id: id, preemptibility: pending.preemptibility)
-                state.contexts[id] = context
-                effects.starts.append((id, context, pending.body))
+                guard let index = state.bodies.index(forKey: id),
+                      case .pending(let body, let preemptibility) = state.bodies.values[index] else { continue }
+                let context = TaskContext(id: id, preemptibility: preemptibility)
+                state.bodies.values[index] = .started(context)
+                effects.starts.append((id, context, body))
             case .pause(let id):
-                guard let context = state.contexts[id] else { continue }
+                guard let context = state.bodies[id]?.context else { continue }
                 context.setDesiredPaused(true)
                 effects.syncs.append(context)
             case .resume(let id):
-                guard let context = state.contexts[id] else { continue }
+                guard let context = state.bodies[id]?.context else { continue }
                 context.setDesiredPaused(false)
                 effects.syncs.append(context)
             case .cancel(let id):
-                guard let context = state.contexts[id] else { continue }
+                guard let context = state.bodies[id]?.context else { continue }
                 effects.cancels.append(context)
             case .finish(let id, let outcome):
-                state.pending[id] = nil
-                state.contexts[id] = nil
-                for waiter in state.waiters.removeValue(forKey: id) ?? [] {
+                state.bodies[id] = nil
+                for waiter in state.waiters.isEmpty ? [] : state.waiters.removeValue(forKey: id) ?? [] {
                     effects.outcomes.append((waiter, outcome))
                 }
                 remember(outcome, of: id, in: &state)
