@@ -85,7 +85,7 @@ public final class Scheduler: Sendable {
     public func outcome(of id: TaskID) async -> TaskOutcome {
         // Fast path: a task that already ended needs no continuation (and no suspension).
         if let known = state.withLock({ state in
-            state.machine.state(of: id) == nil ? knownOutcome(of: id, in: state) : nil
+            state.recentOutcomes[id] ?? (state.machine.state(of: id) == nil ? knownOutcome(of: id, in: state) : nil)
         }) {
             return known
         }
