@@ -4,7 +4,8 @@ import Synchronization
 /// Runs task bodies as a ``SchedulerStateMachine`` decides: the thin driver around it.
 ///
 /// Each call takes the lock, feeds one event with the clock's time to the state machine, turns the
-/// actions into effects, unlocks, and then performs the effects: starting bodies as Swift tasks,
+/// actions into effects, unlocks, and then performs the effects: starting bodies (in worker loops,
+/// see ``runBodies(first:runner:)``),
 /// pausing and resuming them through their ``TaskContext``, cancelling them, resuming whoever awaits an
 /// outcome, and arming one timer task that calls back at the machine's next deadline.
 public final class Scheduler: Sendable {
