@@ -47,7 +47,7 @@ public final class Scheduler: Sendable {
         var idle: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state: SpinLock<State>
+    private let state: Mutex<State>
     private let clock: any SchedulerClock
     /// Observes every batch of actions (tests use it to see the machine's decisions).
     private let actionObserver: (@Sendable ([Action]) -> Void)?
@@ -59,7 +59,7 @@ public final class Scheduler: Sendable {
     ) {
         self.clock = clock
         self.actionObserver = actionObserver
-        state = SpinLock(State(machine: SchedulerStateMachine(configuration: configuration, now: clock.now)))
+        state = Mutex(State(machine: SchedulerStateMachine(configuration: configuration, now: clock.now)))
     }
 
     deinit {
