@@ -116,6 +116,37 @@ import Testing
         #expect(scheduler.record(a)?.state == .timedOut)
     }
 
+    /// The driver runs the body started by a finish on the same Swift task (a worker loop). A body that
+    /// ignores its cancellation must not hold the worker, and the bodies after it must not inherit the
+    /// cancelled Swift task.
+    @Test func bodiesAfterACancelledStubbornBodyAreNotCancelled() async {
+        let scheduler = Scheduler(configuration: Self.config(.fifo))
+        let stubborn = Gate()
+        let started = Gate()
+        let a = scheduler.submit(TaskSpec(name: "stuck", preemptibility: .none)) { _ in
+            started.open()
+            await stubborn.wait()
+            return "late"
+        }
+        let rest = (0..<20).map { _ in
+            scheduler.submit(TaskSpec(name: "next")) { context in
+                Task.isCancelled || context.isCancelled ? "cancelled" : "ok"
+            }
+        }
+        await started.wait()
+        scheduler.cancel(a)
+        #expect(await scheduler.outcome(of: a) == .cancelled)
+        for id in rest { #expect(await scheduler.outcome(of: id) == .completed("ok")) }
+        // The stubborn body returns on its cancelled task: ignored, and nothing runs on that task.
+        let after = scheduler.submit(TaskSpec(name: "after")) { _ in Task.isCancelled ? "cancelled" : "ok" }
+        stubborn.open()
+        #expect(await scheduler.outcome(of: after) == .completed("ok"))
+        let late = scheduler.submit(TaskSpec(name: "late")) { _ in Task.isCancelled ? "cancelled" : "ok" }
+        #expect(await scheduler.outcome(of: late) == .completed("ok"))
+        await scheduler.waitUntilIdle()
+        #expect(scheduler.stats.cancelled == 1 && scheduler.stats.completed == 22)
+    }
+
     @Test func cancellingAGroupCancelsItsBodies() async {
         let scheduler = Scheduler(configuration: Self.config(.mlfq, workers: 2))
         let sleeper: Scheduler.Body = { _ in

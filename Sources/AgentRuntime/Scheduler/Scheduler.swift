@@ -4,24 +4,29 @@ import Synchronization
 /// Runs task bodies as a ``SchedulerStateMachine`` decides: the thin driver around it.
 ///
 /// Each call takes the lock, feeds one event with the clock's time to the state machine, turns the
-/// actions into effects, unlocks, and then performs the effects: starting bodies as Swift tasks,
+/// actions into effects, unlocks, and then performs the effects: starting bodies (in worker loops,
+/// see ``runBodies(first:runner:)``),
 /// pausing and resuming them through their ``TaskContext``, cancelling them, resuming whoever awaits an
 /// outcome, and arming one timer task that calls back at the machine's next deadline.
 public final class Scheduler: Sendable {
     public typealias Body = @Sendable (TaskContext) async throws -> String
     public typealias Action = SchedulerStateMachine.Action
 
-    private struct Pending {
-        var body: Body
-        var preemptibility: Preemptibility
+    /// A live task's body: submitted and not started yet, or started (its body's context).
+    private enum LiveBody {
+        case pending(Body, Preemptibility)
+        case started(TaskContext)
+
+        var context: TaskContext? {
+            if case .started(let context) = self { context } else { nil }
+        }
     }
 
     private struct State {
         var machine: SchedulerStateMachine
-        /// Submitted bodies not started yet.
-        var pending: [TaskID: Pending] = [:]
-        /// Contexts of started bodies whose task has not ended.
-        var contexts: [TaskID: TaskContext] = [:]
+        /// Bodies of live tasks (one dictionary, so a task costs few hash lookups: one insert at submit,
+        /// one in-place change at start, one removal at the end).
+        var bodies: [TaskID: LiveBody] = [:]
         var waiters: [TaskID: [CheckedContinuation<TaskOutcome, Never>]] = [:]
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         /// Full outcomes of recently ended tasks, for ``Scheduler/outcome(of:)`` after the end.
@@ -32,8 +37,10 @@ public final class Scheduler: Sendable {
     }
 
     /// What to do once the lock is released.
+    private typealias Start = (id: TaskID, context: TaskContext, body: Body)
+
     private struct Effects {
-        var starts: [(TaskID, TaskContext, Body)] = []
+        var starts: [Start] = []
         var syncs: [TaskContext] = []
         var cancels: [TaskContext] = []
         var outcomes: [(CheckedContinuation<TaskOutcome, Never>, TaskOutcome)] = []
@@ -67,7 +74,7 @@ public final class Scheduler: Sendable {
     public func submit(_ spec: TaskSpec, body: @escaping Body) -> TaskID {
         handle { state, now in
             let (id, actions) = state.machine.submit(spec, now: now)
-            state.pending[id] = Pending(body: body, preemptibility: spec.preemptibility)
+            state.bodies[id] = .pending(body, spec.preemptibility)
             guard state.isShutDown else { return (id, actions) }
             return (id, actions + state.machine.cancel(id, now: now))
         }
@@ -77,16 +84,26 @@ public final class Scheduler: Sendable {
     /// ``SchedulerConfiguration/recordLimit`` most recent). Does not cancel the task if the caller is
     /// cancelled: use ``cancel(_:)``.
     public func outcome(of id: TaskID) async -> TaskOutcome {
-        await withCheckedContinuation { (continuation: CheckedContinuation<TaskOutcome, Never>) in
+        // Fast path: a task that already ended needs no continuation (and no suspension).
+        if let known = state.withLock({ state in
+            state.recentOutcomes[id] ?? (state.machine.state(of: id) == nil ? knownOutcome(of: id, in: state) : nil)
+        }) {
+            return known
+        }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<TaskOutcome, Never>) in
             let known: TaskOutcome? = state.withLock { state in
                 if state.machine.state(of: id) != nil {
                     state.waiters[id, default: []].append(continuation)
                     return nil
                 }
-                return state.recentOutcomes[id] ?? .failed("task \(id) is unknown or too old to remember")
+                return knownOutcome(of: id, in: state)
             }
             if let known { continuation.resume(returning: known) }
         }
+    }
+
+    private func knownOutcome(of id: TaskID, in state: State) -> TaskOutcome {
+        state.recentOutcomes[id] ?? .failed("task \(id) is unknown or too old to remember")
     }
 
     /// Submits and waits for the outcome.
@@ -166,6 +183,13 @@ public final class Scheduler: Sendable {
 
     @discardableResult
     private func handle<R>(_ event: (inout State, Duration) -> (R, [Action])) -> R {
+        let (result, effects) = process(event)
+        perform(effects)
+        return result
+    }
+
+    /// Feeds one event under the lock and returns the effects to perform once it is released.
+    private func process<R>(_ event: (inout State, Duration) -> (R, [Action])) -> (R, Effects) {
         var effects = Effects()
         // Read outside the lock to keep it short; the machine treats a time older than one it has
         // seen as that time.
@@ -176,8 +200,7 @@ public final class Scheduler: Sendable {
             return (result, actions)
         }
         if let actionObserver, !actions.isEmpty { actionObserver(actions) }
-        perform(effects)
-        return result
+        return (result, effects)
     }
 
     /// Applies the actions to the driver's bookkeeping (under the lock) and collects the effects.
@@ -185,25 +208,25 @@ public final class Scheduler: Sendable {
         for action in actions {
             switch action {
             case .start(let id):
-                guard let pending = state.pending.removeValue(forKey: id) else { continue }
-                let context = TaskContext(id: id, preemptibility: pending.preemptibility)
-                state.contexts[id] = context
-                effects.starts.append((id, context, pending.body))
+                guard let index = state.bodies.index(forKey: id),
+                      case .pending(let body, let preemptibility) = state.bodies.values[index] else { continue }
+                let context = TaskContext(id: id, preemptibility: preemptibility)
+                state.bodies.values[index] = .started(context)
+                effects.starts.append((id, context, body))
             case .pause(let id):
-                guard let context = state.contexts[id] else { continue }
+                guard let context = state.bodies[id]?.context else { continue }
                 context.setDesiredPaused(true)
                 effects.syncs.append(context)
             case .resume(let id):
-                guard let context = state.contexts[id] else { continue }
+                guard let context = state.bodies[id]?.context else { continue }
                 context.setDesiredPaused(false)
                 effects.syncs.append(context)
             case .cancel(let id):
-                guard let context = state.contexts[id] else { continue }
+                guard let context = state.bodies[id]?.context else { continue }
                 effects.cancels.append(context)
             case .finish(let id, let outcome):
-                state.pending[id] = nil
-                state.contexts[id] = nil
-                for waiter in state.waiters.removeValue(forKey: id) ?? [] {
+                state.bodies[id] = nil
+                for waiter in state.waiters.isEmpty ? [] : state.waiters.removeValue(forKey: id) ?? [] {
                     effects.outcomes.append((waiter, outcome))
                 }
                 remember(outcome, of: id, in: &state)
@@ -233,20 +256,64 @@ public final class Scheduler: Sendable {
     private func perform(_ effects: Effects) {
         for context in effects.cancels { context.cancel() }
         for context in effects.syncs { context.sync() }
-        for (id, context, body) in effects.starts {
-            let task = Task { [self] in
-                let result: Result<String, TaskFailure>
-                do {
-                    result = .success(try await body(context))
-                } catch {
-                    result = .failure(TaskFailure(String(describing: error)))
-                }
-                // Ignored by the machine if the task was cancelled or timed out meanwhile.
-                handle { state, now in ((), state.machine.finished(id, result: result, now: now)) }
-            }
-            context.attach(task)
-        }
+        for start in effects.starts { spawnWorker(start) }
         for (continuation, outcome) in effects.outcomes { continuation.resume(returning: outcome) }
         for continuation in effects.idle { continuation.resume() }
+    }
+
+    // MARK: - Workers
+
+    /// Runs a started body on a new Swift task, which then keeps running the bodies started when its
+    /// body finishes (see ``runBodies(first:runner:)``).
+    private func spawnWorker(_ start: Start) {
+        let runner = BodyRunner()
+        runner.attach(Task { [self] in await runBodies(first: start, runner: runner) })
+    }
+
+    /// A worker loop: runs a body, reports its end, and if that event started another body, runs that
+    /// one too on the same Swift task (any further started bodies get new tasks). This saves a `Task`
+    /// creation and a thread hop per body when bodies are short.
+    ///
+    /// The loop stops when its Swift task was cancelled. That happens only through ``TaskContext/cancel()``
+    /// of the body it runs, i.e. after the machine ended that body (cancel or timeout) and already gave
+    /// its worker to another task: the `finished` event is then ignored and starts nothing, so a body that
+    /// ignores cancellation never holds a worker, and a cancelled Swift task never runs another body.
+    private func runBodies(first: Start, runner: BodyRunner) async {
+        var next: Start? = first
+        while let (id, context, body) = next {
+            context.attach(runner)
+            let result: Result<String, TaskFailure>
+            do {
+                result = .success(try await body(context))
+            } catch {
+                result = .failure(TaskFailure(String(describing: error)))
+            }
+            // Ignored by the machine if the task was cancelled or timed out meanwhile.
+            var (_, effects) = process { state, now in ((), state.machine.finished(id, result: result, now: now)) }
+            next = Task.isCancelled || effects.starts.isEmpty ? nil : effects.starts.removeFirst()
+            perform(effects)
+        }
+    }
+}
+
+/// The Swift task of a worker loop, as the ``TaskContext`` of the body it runs sees it: cancelling it
+/// cancels the body. A cancel that arrives before the task is attached is applied on attaching.
+final class BodyRunner: Sendable {
+    private let state = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
+
+    func attach(_ task: Task<Void, Never>) {
+        let cancelNow = state.withLock { state -> Bool in
+            state.task = task
+            return state.cancelled
+        }
+        if cancelNow { task.cancel() }
+    }
+
+    func cancel() {
+        let task = state.withLock { state -> Task<Void, Never>? in
+            state.cancelled = true
+            return state.task
+        }
+        task?.cancel()
     }
 }

@@ -14,7 +14,7 @@ public final class TaskContext: Sendable {
         var pause: (@Sendable () -> Void)?
         var resume: (@Sendable () -> Void)?
         var parked: [CheckedContinuation<Void, Never>] = []
-        var task: Task<Void, Never>?
+        var runner: BodyRunner?
     }
 
     public let id: TaskID
@@ -93,23 +93,23 @@ public final class TaskContext: Sendable {
         for continuation in wake { continuation.resume() }
     }
 
-    /// Hands over the Swift task running the body, so cancellation can reach it.
-    func attach(_ task: Task<Void, Never>) {
+    /// Hands over the worker running the body, so cancellation can reach its Swift task.
+    func attach(_ runner: BodyRunner) {
         let cancelNow = state.withLock { state -> Bool in
-            state.task = task
+            state.runner = runner
             return state.cancelled
         }
-        if cancelNow { task.cancel() }
+        if cancelNow { runner.cancel() }
     }
 
     /// Cancels the body: resumes it if paused (a stopped process must run to die; a parked checkpoint
     /// must wake), then cancels its Swift task.
     func cancel() {
-        let task = state.withLock { state -> Task<Void, Never>? in
+        let runner = state.withLock { state -> BodyRunner? in
             state.cancelled = true
-            return state.task
+            return state.runner
         }
         sync()
-        task?.cancel()
+        runner?.cancel()
     }
 }
