@@ -22,7 +22,7 @@ struct MixedLoadBenchmark: Benchmark {
     func run(quick: Bool) async throws -> ReportSection {
         let shortCPU = quick ? 0.02 : 0.05
         let longCPU = quick ? 1.0 : 5.0
-        let window = quick ? 2.5 : 8.0
+        let window = quick ? 2.5 : 20.0
         let loads = quick ? [0.9] : [0.7, 0.9]
         let strategies: [Strategy] = [.mlfq, .fifo, .roundRobin]
         var table = MarkdownTable(headers: ["load", "strategy", "short mean (ms)", "short p99 (ms)", "short mean vs fifo", "long done", "long mean (s)", "long max (s)"])
