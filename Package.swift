@@ -55,6 +55,7 @@ let package = Package(
             dependencies: [
                 "AgentRuntime",
                 "Tools",
+                "TestSupport",
             ]
         ),
         .target(

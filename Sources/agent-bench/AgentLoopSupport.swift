@@ -1,6 +1,7 @@
 import AgentRuntime
 import Foundation
 import Synchronization
+import TestSupport
 import Tools
 
 /// Files of this repository the agent-loop benchmarks use.
@@ -18,41 +19,7 @@ enum BenchPaths {
     }
 }
 
-/// `Tests/Fixtures/fake_openai.py` on 127.0.0.1 with a script of responses; killed by `stop()`.
-final class FakeOpenAIServer: @unchecked Sendable {
-    let port: Int
-    private let process: Process
-    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
-
-    init(script: [JSONValue]) throws {
-        let dir = try BenchPaths.temporaryFolder()
-        let scriptFile = dir.appendingPathComponent("script.json")
-        try JSONValue.array(script).jsonString.write(to: scriptFile, atomically: true, encoding: .utf8)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", BenchPaths.file("Tests/Fixtures/fake_openai.py").path, "--script", scriptFile.path]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = stdout.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw BenchFailure("fake_openai.py did not start: \(text)")
-        }
-        self.port = port
-    }
-
-    func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-    }
-
+extension FakeOpenAIServer {
     /// A scripted answer calling `calls` = [(id, tool name, arguments)].
     static func toolCalls(_ calls: [(String, String, JSONValue)]) -> JSONValue {
         .object(["tool_calls": .array(calls.map { .object(["id": .string($0.0), "name": .string($0.1), "arguments": $0.2]) })])

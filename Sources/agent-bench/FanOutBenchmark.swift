@@ -1,5 +1,6 @@
 import AgentRuntime
 import Foundation
+import TestSupport
 import Tools
 
 /// One turn whose model asks for N calls of a 500 ms tool at once, through the real path: `Agent` +
@@ -39,7 +40,7 @@ struct FanOutBenchmark: Benchmark {
         }
         var script: [JSONValue] = [calls(1), FakeOpenAIServer.text("warm")]
         for n in sizes { for _ in 0..<repeats { script += [calls(n), FakeOpenAIServer.text("done \(n)")] } }
-        let server = try FakeOpenAIServer(script: script)
+        let server = try FakeOpenAIServer(script: .array(script))
         defer { server.stop() }
 
         let client = OpenAIClient(configuration: OpenAIConfiguration(baseURL: server.baseURL, apiKey: nil, model: "fake-model"))

@@ -1,5 +1,6 @@
 import AgentRuntime
 import Foundation
+import TestSupport
 import Tools
 
 /// What the agent loop adds to a turn, model and tool time excluded, against a hand-written direct
@@ -30,7 +31,7 @@ struct LoopOverheadBenchmark: Benchmark {
 
         // Every turn, agent or direct, is the same two requests: one call of `now`, then a text answer.
         let pair: [JSONValue] = [FakeOpenAIServer.toolCalls([("call_0", "now", [:])]), FakeOpenAIServer.text("It is now.")]
-        let server = try FakeOpenAIServer(script: Array(repeating: pair, count: 2 * (turns + warmups)).flatMap { $0 })
+        let server = try FakeOpenAIServer(script: .array(Array(repeating: pair, count: 2 * (turns + warmups)).flatMap { $0 }))
         defer { server.stop() }
 
         let model = TimedChatModel(OpenAIClient(configuration: OpenAIConfiguration(baseURL: server.baseURL, apiKey: nil, model: "fake-model")))

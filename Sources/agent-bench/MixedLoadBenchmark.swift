@@ -1,5 +1,6 @@
 import AgentRuntime
 import Foundation
+import TestSupport
 import Subprocess
 import Synchronization
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import AgentRuntime
 
 /// The driver on a manual clock (and on the real one where no time passes on purpose).

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import AgentRuntime
 
 /// One event in, the expected actions out, per strategy; then seeded random event sequences.
@@ -377,23 +378,5 @@ import Testing
         let stats = m.stats()
         #expect(stats.submitted == submitted.count)
         #expect(stats.ended == submitted.count)
-    }
-}
-
-/// A small deterministic PRNG (SplitMix64) so random tests replay from their seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func next(below bound: UInt64) -> UInt64 {
-        next() % bound
     }
 }
