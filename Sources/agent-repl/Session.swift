@@ -15,7 +15,6 @@ struct SessionOptions: Sendable {
 /// One run of agent-repl: the model, the tools, the one scheduler, the conversation and its
 /// background jobs, and the loop over prompts.
 final class Session: Sendable {
-    let settings: Settings
     let agent: Agent
     let scheduler: Scheduler
     let catalog: ToolCatalog
@@ -31,7 +30,6 @@ final class Session: Sendable {
     private let currentTurn = Mutex<Task<String, any Error>?>(nil)
 
     init(settings: Settings, environment: [String: String], options: SessionOptions) {
-        self.settings = settings
         self.options = options
         let timing = options.debugTiming ? ChunkTiming() : nil
         self.timing = timing

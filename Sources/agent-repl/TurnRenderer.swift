@@ -82,8 +82,6 @@ final class TurnRenderer: Sendable {
                 Output.err("  \(mark) \(call.name)" + (summary.isEmpty ? "" : ": \(summary)") + "\n")
                 if style.live && !s.active.isEmpty { drawStatus(&s) }
             }
-        case .modelCalled:
-            break
         }
     }
 

@@ -77,9 +77,8 @@ public final class Agent: Sendable {
         if working.isEmpty, let system = configuration.systemPrompt { working.append(.system(system)) }
         working.append(.user(prompt))
 
-        for step in 1...max(1, configuration.maxSteps) {
+        for _ in 1...max(1, configuration.maxSteps) {
             try checkCancellation()
-            events(.modelCalled(step: step, limit: configuration.maxSteps))
             let request = ChatRequest(
                 model: configuration.model, messages: working, tools: configuration.tools,
                 toolChoice: configuration.tools.isEmpty ? nil : "auto",

@@ -8,8 +8,6 @@ public enum TurnEvent: Sendable {
     case toolStarted(ToolCall, taskID: UInt64?)
     /// One call ended; `ok` is false for failures, timeouts, refusals and cancellations.
     case toolFinished(ToolCall, ok: Bool, summary: String)
-    /// The model is being asked again, step `step` of at most `limit`.
-    case modelCalled(step: Int, limit: Int)
 }
 
 /// Runs the tool calls of one assistant message.
