@@ -29,7 +29,7 @@ public final class Scheduler: Sendable {
         var waiters: [TaskID: [CheckedContinuation<TaskOutcome, Never>]] = [:]
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         /// Full outcomes of recently ended tasks, for ``Scheduler/outcome(of:)`` after the end.
-        var recentOutcomes: [TaskID: TaskOutcome] = [:]
+        var recentOutcomes = TaskIDMap<TaskOutcome>()
         var recentOrder: Deque<TaskID> = []
         var timer: Task<Void, Never>?
         var isShutDown = false
