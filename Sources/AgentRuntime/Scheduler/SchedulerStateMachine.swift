@@ -442,9 +442,14 @@ public struct SchedulerStateMachine: Sendable {
     }
 
     /// The best ready task's key (dropping stale keys).
+    /// Checks liveness inline rather than through ``ReadyQueue/best(isLive:)``, whose closure would
+    /// capture a copy of `tasks` (reference counting on every event).
     private mutating func bestReady() -> ReadyQueue.Key? {
-        let tasks = self.tasks
-        return ready.best { Self.isLive($0, in: tasks) }
+        while let top = ready.top {
+            if Self.isLive(top, in: tasks) { return top }
+            ready.removeBest()
+        }
+        return nil
     }
 
     private func key(for slot: TaskTable.Slot) -> ReadyQueue.Key {
@@ -588,8 +593,10 @@ public struct SchedulerStateMachine: Sendable {
             preempt(victim, &actions)
             run(best.slot, &actions)
         }
-        let tasks = self.tasks
-        ready.compact(liveCount: readyCount) { Self.isLive($0, in: tasks) }
+        if ready.needsCompaction(liveCount: readyCount) {
+            let tasks = self.tasks
+            ready.compact(liveCount: readyCount) { Self.isLive($0, in: tasks) }
+        }
     }
 
     private mutating func applyBoost() {
@@ -636,7 +643,9 @@ public struct SchedulerStateMachine: Sendable {
         record.endedAt = now
         record.append(TaskState(outcome), at: now)
         switch outcome {
-        case .completed(let text): record.result = String(text.prefix(TaskRecord.summaryLimit))
+        case .completed(let text):
+            // No more UTF-8 bytes than the limit: no more characters either, nothing to cut.
+            record.result = text.utf8.count <= TaskRecord.summaryLimit ? text : String(text.prefix(TaskRecord.summaryLimit))
         case .failed(let message): record.error = message
         case .cancelled: record.error = "cancelled"
         case .timedOut: record.error = "timed out after \(entry.timeout.map { "\($0.milliseconds) ms" } ?? "its timeout") of run time"
