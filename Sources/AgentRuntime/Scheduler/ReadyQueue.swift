@@ -28,6 +28,9 @@ struct ReadyQueue: Sendable {
 
     private var heap = Heap<Key>()
 
+    /// True when ``compact(liveCount:isLive:)`` would rebuild.
+    func needsCompaction(liveCount: Int) -> Bool { heap.count > 2 * liveCount + 64 }
+
     /// Keys in the heap, stale ones included.
     var storedCount: Int { heap.count }
 
@@ -47,6 +50,10 @@ struct ReadyQueue: Sendable {
         return nil
     }
 
+    /// The key on top of the heap, live or stale (``best(isLive:)`` without a closure: callers that
+    /// check liveness inline drop a stale top with ``removeBest()``).
+    var top: Key? { heap.min }
+
     /// Removes the best key (call after ``best(isLive:)`` returned it).
     /// - Complexity: O(log n).
     mutating func removeBest() {
@@ -62,7 +69,7 @@ struct ReadyQueue: Sendable {
     /// Drops stale keys when they make up more than half of the heap.
     /// - Complexity: O(n) when it rebuilds, O(1) otherwise.
     mutating func compact(liveCount: Int, isLive: (Key) -> Bool) {
-        guard heap.count > 2 * liveCount + 64 else { return }
+        guard needsCompaction(liveCount: liveCount) else { return }
         heap = Heap(heap.unordered.filter(isLive))
     }
 }

@@ -24,13 +24,12 @@ public final class Scheduler: Sendable {
 
     private struct State {
         var machine: SchedulerStateMachine
-        /// Bodies of live tasks (one dictionary, so a task costs few hash lookups: one insert at submit,
-        /// one in-place change at start, one removal at the end).
-        var bodies: [TaskID: LiveBody] = [:]
+        /// Bodies of live tasks (one map, indexed by the sequential id: no hashing).
+        var bodies = TaskIDMap<LiveBody>()
         var waiters: [TaskID: [CheckedContinuation<TaskOutcome, Never>]] = [:]
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         /// Full outcomes of recently ended tasks, for ``Scheduler/outcome(of:)`` after the end.
-        var recentOutcomes: [TaskID: TaskOutcome] = [:]
+        var recentOutcomes = TaskIDMap<TaskOutcome>()
         var recentOrder: Deque<TaskID> = []
         var timer: Task<Void, Never>?
         var isShutDown = false
@@ -208,10 +207,9 @@ public final class Scheduler: Sendable {
         for action in actions {
             switch action {
             case .start(let id):
-                guard let index = state.bodies.index(forKey: id),
-                      case .pending(let body, let preemptibility) = state.bodies.values[index] else { continue }
+                guard case .pending(let body, let preemptibility) = state.bodies[id] else { continue }
                 let context = TaskContext(id: id, preemptibility: preemptibility)
-                state.bodies.values[index] = .started(context)
+                state.bodies[id] = .started(context)
                 effects.starts.append((id, context, body))
             case .pause(let id):
                 guard let context = state.bodies[id]?.context else { continue }

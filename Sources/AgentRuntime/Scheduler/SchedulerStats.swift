@@ -86,7 +86,8 @@ struct StatsAccumulator: Sendable {
     var turnaroundCount = 0
     var waitWindow = Deque<Duration>()
     var turnaroundWindow = Deque<Duration>()
-    var tools: [String: ToolTotals] = [:]
+    /// Indexed by the machine's interned tool number (see `SchedulerStateMachine.internTool`).
+    var tools: [ToolTotals] = []
     let windowLimit: Int
 
     init(windowLimit: Int) { self.windowLimit = windowLimit }
@@ -97,7 +98,7 @@ struct StatsAccumulator: Sendable {
         Self.push(wait, into: &waitWindow, limit: windowLimit)
     }
 
-    mutating func recordEnd(_ record: TaskRecord, outcome: TaskOutcome) {
+    mutating func recordEnd(_ record: TaskRecord, outcome: TaskOutcome, tool: Int) {
         switch outcome {
         case .completed: completed += 1
         case .failed: failed += 1
@@ -110,7 +111,7 @@ struct StatsAccumulator: Sendable {
             Self.push(turnaround, into: &turnaroundWindow, limit: windowLimit)
         }
         // In place: copying the totals out and back would copy the window on every push.
-        Self.add(record, to: &tools[record.name, default: ToolTotals()])
+        Self.add(record, to: &tools[tool])
     }
 
     private static func add(_ record: TaskRecord, to tool: inout ToolTotals) {

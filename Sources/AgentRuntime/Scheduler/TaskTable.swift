@@ -1,6 +1,7 @@
 extension SchedulerStateMachine {
     /// The live tasks of the machine: for each, an ``Entry`` (plain values read on every event) and its
-    /// ``Details`` (spec and record) in the same slot of two arrays, and an index from id to slot.
+    /// ``Details`` (spec and record) in the same slot of two arrays, and an index from id to slot (a
+    /// ``TaskIDMap``: ids are sequential, so it needs no hashing).
     ///
     /// Why not `[TaskID: Entry]` with the spec and record inside: every read through a dictionary's
     /// getter copies the value (a dozen retains and releases for the strings and arrays) and every
@@ -19,10 +20,11 @@ extension SchedulerStateMachine {
         private var entries: [Entry] = []
         private var details: [Details] = []
         private var free: [Slot] = []
-        private var index: [TaskID: Slot] = [:]
+        private var index = TaskIDMap<Slot>()
 
         private static let vacantEntry = Entry(
-            id: TaskID(0), priority: 0, preemptible: false, timeout: nil, submittedAt: .zero, arrival: 0, level: 0,
+            id: TaskID(0), priority: 0, preemptible: false, timeout: nil, submittedAt: .zero, arrival: 0, tool: 0,
+            declaredEstimate: nil, level: 0,
             readyOrder: 0, readySince: .zero)
         /// Empty strings and arrays: copying this costs no allocation and no reference counting.
         private static let vacantDetails = Details(
