@@ -39,11 +39,7 @@ import Tools
         let terminal = try PseudoTerminal(agent, arguments: ["--tools-dir", tools.folder.path])
         var mark = try await terminal.waitFor("> ")
         terminal.type("run the long tools\r")
-        var pids: [Int32] = []
-        for _ in 0..<3000 where pids.count < 2 {
-            pids = tools.entries().filter { $0.event == "start" }.map(\.pid)
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        let pids = try await tools.startedPIDs(count: 2)
         #expect(pids.count == 2, "both tools started")
         // The live status line shows both running.
         mark = try await terminal.waitFor("running 2/8", after: mark)
@@ -69,12 +65,7 @@ import Tools
         let terminal = try PseudoTerminal(agent, arguments: ["--tools-dir", tools.folder.path])
         let mark = try await terminal.waitFor("> ")
         terminal.type("run the long tool\r")
-        var pids: [Int32] = []
-        for _ in 0..<3000 where pids.isEmpty {
-            pids = tools.entries().filter { $0.event == "start" }.map(\.pid)
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let pid = try #require(pids.first)
+        let pid = try #require(try await tools.startedPIDs(count: 1).first)
         _ = try await terminal.waitFor("running 1/8", after: mark)
         kill(terminal.pid, SIGTERM)
         #expect(try await terminal.waitForExit() == 128 + SIGTERM)

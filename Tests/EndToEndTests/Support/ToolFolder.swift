@@ -53,6 +53,16 @@ struct TestTools {
         entries().first { $0.event == event && $0.id == id }?.time
     }
 
+    /// Waits (up to a minute) until `count` tools have logged their start; returns their pids.
+    func startedPIDs(count: Int) async throws -> [Int32] {
+        var pids: [Int32] = []
+        for _ in 0..<3000 where pids.count < count {
+            pids = entries().filter { $0.event == "start" }.map(\.pid)
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return pids
+    }
+
     /// Ids in the order they ended.
     var endOrder: [String] { entries().filter { $0.event == "end" }.map(\.id) }
 }
