@@ -51,7 +51,7 @@ final class EditLineReader: LineReader, @unchecked Sendable {
     }
 
     private func serve() {
-        SignalRelay.unblockInterruptInCurrentThread()
+        SignalRelay.registerLineEditorThread()
         ceditline_set_readline_name("agent-repl")
         ceditline_set_catch_signals(0)
         ceditline_set_completion(EditLineReader.complete)
@@ -66,7 +66,9 @@ final class EditLineReader: LineReader, @unchecked Sendable {
                 return pending
             }) else { continue }
             let before = SignalRelay.interruptCount
+            SignalRelay.setLineEditorReading(true)
             let raw = readline(request.prompt)
+            SignalRelay.setLineEditorReading(false)
             let result: LineInput
             if let raw {
                 let line = String(cString: raw)
