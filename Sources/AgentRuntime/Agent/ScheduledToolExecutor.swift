@@ -47,11 +47,8 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
                     group.addTask {
                         let outcome = await scheduler.outcome(of: id)
                         let text = Self.resultText(outcome, tool: tool)
-                        if case .completed = outcome {
-                            events(.toolFinished(call, ok: true, summary: Self.firstLine(text)))
-                        } else {
-                            events(.toolFinished(call, ok: false, summary: Self.firstLine(text)))
-                        }
+                        let ok = if case .completed = outcome { true } else { false }
+                        events(.toolFinished(call, ok: ok, summary: Self.firstLine(text)))
                         return (index, text)
                     }
                 }
