@@ -1,80 +1,55 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Layers, each depending only on those above it:
+//   CCurl, CEditLine, CPosix   C: system libraries and glibc calls, nothing else
+//   JSON                       JSONValue, the positioned parser, the schema validator
+//   HTTP                       the one libcurl transport (model client and http tools)
+//   LLM                        Chat Completions client: SSE, accumulation, retries, errors
+//   Scheduler                  the MLFQ state machine, its driver and clock
+//   Tools                      tools.d loader, ToolRunner, the exec/http/builtin executors
+//   Agent                      the agent loop, scheduled tool calls, background jobs, demo model
+//   agent-repl                 the executable: flags, line editor, slash commands, rendering
 let package = Package(
     name: "agent-repl",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "agent-repl", targets: ["agent-repl"]),
-        .library(name: "AgentRuntime", targets: ["AgentRuntime"]),
+        .library(name: "Agent", targets: ["Agent"]),
         .library(name: "Tools", targets: ["Tools"]),
+        .library(name: "Scheduler", targets: ["Scheduler"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
-        .systemLibrary(
-            name: "CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
-        ),
-        .systemLibrary(
-            name: "CEditLine",
-            pkgConfig: "libedit",
-            providers: [.apt(["libedit-dev"])]
-        ),
-        .target(
-            name: "Tools",
-            dependencies: [
-                "CCurl",
-                .product(name: "Subprocess", package: "swift-subprocess"),
-            ]
-        ),
-        .target(
-            name: "AgentRuntime",
-            dependencies: [
-                "CCurl",
-                "Tools",
-                .product(name: "Collections", package: "swift-collections"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
-            ]
-        ),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .target(name: "JSON"),
+        .target(name: "HTTP", dependencies: ["CCurl"]),
+        .target(name: "LLM", dependencies: ["JSON", "HTTP"]),
+        .target(name: "Scheduler", dependencies: [.product(name: "Collections", package: "swift-collections")]),
+        .target(name: "Tools", dependencies: ["JSON", "HTTP"]),
+        .target(name: "Agent", dependencies: ["JSON", "LLM", "Scheduler", "Tools"]),
         .executableTarget(
             name: "agent-repl",
             dependencies: [
-                "AgentRuntime",
-                "Tools",
-                "CEditLine",
+                "Agent", "LLM", "Scheduler", "Tools", "HTTP", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(
-            name: "agent-bench",
-            dependencies: [
-                "AgentRuntime",
-                "Tools",
-                "TestSupport",
-            ]
-        ),
-        .target(
-            name: "TestSupport",
-            dependencies: ["Tools"],
-            path: "Tests/TestSupport"
-        ),
-        .testTarget(
-            name: "AgentRuntimeTests",
-            dependencies: ["AgentRuntime", "Tools", "TestSupport"]
-        ),
-        .testTarget(
-            name: "ToolsTests",
-            dependencies: ["Tools"],
-            exclude: ["Fixtures"]
-        ),
+        .executableTarget(name: "agent-bench", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]),
+        .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "HTTP", "JSON", "TestSupport"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]),
+        .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "HTTP"], exclude: ["Fixtures"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["AgentRuntime", "Tools", "TestSupport"],
+            dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"],
             exclude: ["Fixtures"]
         ),
     ],

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A built-in tool's own description and parameter schema, used when a declaration omits them.
 public struct BuiltinDefinition: Sendable {

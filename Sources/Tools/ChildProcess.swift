@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import JSON
 #endif
 
 /// A child process in its own process group, with its standard streams on pipes.

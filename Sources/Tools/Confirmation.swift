@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import JSON
 #endif
 
 /// Asks whether a `confirm: true` tool may run. A `false` reaches the model as

@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import JSON
 #endif
 
 /// Confines builtin file tools to one folder.

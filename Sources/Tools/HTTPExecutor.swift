@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import JSON
 
 /// Runs `http` tools with libcurl's easy API on a thread of its own.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// One tool as declared in a `tools.d` file, with its defaults applied and its paths resolved.
 public struct ToolDeclaration: Sendable {

@@ -1,3 +1,4 @@
+import JSON
 /// The environment a tool sees: the REPL's own minus secrets, plus the declaration's `env`.
 public enum ToolEnvironment {
     static let secretSuffixes = ["_KEY", "_TOKEN", "_SECRET", "_PASSWORD"]

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// What a running executor offers its `ToolExecution`: pausing and an asynchronous stop.
 /// `terminate` must eventually make the executor call `ToolExecution.finish`.

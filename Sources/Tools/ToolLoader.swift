@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The tools loaded from some folders, and everything wrong with their files.
 public struct ToolCatalog: Sendable {

@@ -1,3 +1,4 @@
+import JSON
 /// How one tool call ended: what the model reads, and what the scheduler counts.
 public struct ToolResult: Sendable, Equatable {
     public enum Outcome: String, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Starts tool calls: checks the arguments against the tool's schema, asks for confirmation when
 /// the tool wants it, then runs it with the executor of its runner (`exec`, `http`, `builtin`).

@@ -1,8 +1,11 @@
-import AgentRuntime
+import Agent
+import JSON
+import LLM
+import Scheduler
+import Tools
 import Foundation
 import Synchronization
 import TestSupport
-import Tools
 
 /// Files of this repository the agent-loop benchmarks use.
 enum BenchPaths {

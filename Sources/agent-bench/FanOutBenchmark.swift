@@ -1,7 +1,10 @@
-import AgentRuntime
+import Agent
+import JSON
+import LLM
+import Scheduler
+import Tools
 import Foundation
 import TestSupport
-import Tools
 
 /// One turn whose model asks for N calls of a 500 ms tool at once, through the real path: `Agent` +
 /// `OpenAIClient` against `fake_openai.py` + `ScheduledToolExecutor` on a `Scheduler`.

@@ -1,7 +1,10 @@
-import AgentRuntime
+import Agent
+import JSON
+import LLM
+import Scheduler
+import Tools
 import Foundation
 import TestSupport
-import Tools
 
 /// What the agent loop adds to a turn, model and tool time excluded, against a hand-written direct
 /// sequence doing the same exchange.

@@ -1,4 +1,8 @@
-import AgentRuntime
+import Agent
+import JSON
+import LLM
+import Scheduler
+import Tools
 import Foundation
 
 /// Submit-to-completion cost of a no-op task through the full driver, against Python asyncio.

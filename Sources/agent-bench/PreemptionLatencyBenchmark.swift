@@ -1,4 +1,8 @@
-import AgentRuntime
+import Agent
+import JSON
+import LLM
+import Scheduler
+import Tools
 import Synchronization
 
 /// How long a high-priority task waits to start when every worker runs a preemptible task.

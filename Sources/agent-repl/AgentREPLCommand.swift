@@ -1,7 +1,11 @@
-import AgentRuntime
+import Agent
+import HTTP
+import JSON
+import LLM
+import Scheduler
+import Tools
 import ArgumentParser
 import Foundation
-import Tools
 
 @main
 struct AgentREPLCommand: ParsableCommand {
@@ -13,7 +17,7 @@ struct AgentREPLCommand: ParsableCommand {
             working folder fills in variables that are not set. With no key and no --base-url the offline \
             demo model answers. Exit codes: 0 success, 1 a failed one-shot turn, 2 bad usage or configuration.
             """,
-        version: AgentRuntimeVersion.string)
+        version: AgentReplVersion.string)
 
     @Option(name: .long, help: "OpenAI-compatible endpoint (default $OPENAI_BASE_URL or https://api.openai.com/v1).")
     var baseURL: String?

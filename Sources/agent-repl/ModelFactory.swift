@@ -1,4 +1,8 @@
-import AgentRuntime
+import Agent
+import JSON
+import LLM
+import Scheduler
+import Tools
 
 /// Picks the model the settings ask for: the libcurl client for an endpoint, or the demo model.
 enum ModelFactory {

@@ -1,4 +1,8 @@
-import AgentRuntime
+import Agent
+import JSON
+import LLM
+import Scheduler
+import Tools
 import Foundation
 
 /// Text renderings of the scheduler for `/stats`, `/tasks`, `/task ID` and the live status line.

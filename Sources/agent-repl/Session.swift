@@ -1,7 +1,11 @@
-import AgentRuntime
+import Agent
+import HTTP
+import JSON
+import LLM
+import Scheduler
+import Tools
 import Foundation
 import Synchronization
-import Tools
 
 /// What the command line asked of a session.
 struct SessionOptions: Sendable {
@@ -46,7 +50,7 @@ final class Session: Sendable {
     }
 
     var banner: String {
-        "agent-repl \(AgentRuntimeVersion.string) · \(model.displayName) · \(catalog.tools.count) tools · "
+        "agent-repl \(AgentReplVersion.string) · \(model.displayName) · \(catalog.tools.count) tools · "
             + "\(options.scheduler.strategy.rawValue) on \(options.scheduler.workers) workers · /help for commands\n"
     }
 

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 import TestSupport
+import Agent
+import JSON
+import LLM
+import Scheduler
 import Tools
 
 /// The whole loop through the built binary: a loopback fake model, real tools.d tools, the scheduler.

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 import TestSupport
+import Agent
+import JSON
+import LLM
+import Scheduler
 import Tools
 
 /// The binary talking to a loopback OpenAI-compatible server through libcurl.

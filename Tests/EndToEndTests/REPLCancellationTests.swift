@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 import TestSupport
+import Agent
+import JSON
+import LLM
+import Scheduler
 import Tools
 
 /// Ctrl-C during a turn, on a real pseudo-terminal: the turn stops, its tools die, the REPL stays.

@@ -1,5 +1,5 @@
 import Foundation
-import Tools
+import JSON
 
 /// The scripted fake OpenAI server (`Tests/Fixtures/fake_openai.py`) as a subprocess on loopback,
 /// shared by the client tests and the end-to-end tests of the binary.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import JSON
 @testable import Tools
 
 /// The example tools shipped in the repository's `tools.d/` load cleanly and work offline.

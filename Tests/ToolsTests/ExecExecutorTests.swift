@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import JSON
 @testable import Tools
 
 /// Real processes: the fixture scripts in Fixtures/.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import JSON
 @testable import Tools
 
 /// The python3 loopback server in Fixtures/http_server.py, stopped when the test ends.

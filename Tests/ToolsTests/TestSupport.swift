@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 @testable import Tools
 
 /// Paths and helpers shared by the Tools tests.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import JSON
 @testable import Tools
 
 /// Writes tool files into a temp folder and loads it.

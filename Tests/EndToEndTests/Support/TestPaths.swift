@@ -1,4 +1,8 @@
 import Foundation
+import Agent
+import JSON
+import LLM
+import Scheduler
 import Tools
 
 struct TestFailure: Error, CustomStringConvertible {

@@ -1,4 +1,8 @@
 import Foundation
+import Agent
+import JSON
+import LLM
+import Scheduler
 import Tools
 
 /// A tools.d folder for one test, declaring the `worker` test tool (Fixtures/worker.py) under

@@ -1,0 +1,134 @@
+import Foundation
+import Synchronization
+import JSON
+import LLM
+import Scheduler
+import Tools
+
+/// Why a turn ended without an answer.
+public struct AgentError: Error, CustomStringConvertible, Equatable {
+    public enum Code: Sendable, Equatable { case stepLimit, cancelled, emptyAnswer }
+    public var code: Code
+    public var message: String
+    public var description: String { message }
+
+    static func stepLimit(_ n: Int) -> AgentError {
+        AgentError(code: .stepLimit, message: "Stopped after \(n) model calls without a final answer (the step limit; raise it with --max-steps).")
+    }
+    static let cancelled = AgentError(code: .cancelled, message: "Cancelled.")
+}
+
+/// One conversation with the model: its messages and the loop that runs a turn.
+///
+/// A turn works on a copy of the messages and commits it only when the model has answered in text,
+/// so a cancelled or failed turn leaves the conversation exactly as it was before.
+public final class Agent: Sendable {
+    public struct Configuration: Sendable {
+        public var model: String
+        public var tools: [ToolDefinition]
+        public var systemPrompt: String?
+        public var maxSteps: Int
+        public var parallelToolCalls: Bool
+
+        public init(model: String, tools: [ToolDefinition] = [], systemPrompt: String? = nil, maxSteps: Int = 12, parallelToolCalls: Bool = true) {
+            self.model = model
+            self.tools = tools
+            self.systemPrompt = systemPrompt
+            self.maxSteps = maxSteps
+            self.parallelToolCalls = parallelToolCalls
+        }
+    }
+
+    private struct State {
+        var configuration: Configuration
+        var messages: [ChatMessage] = []
+        var turns = 0
+    }
+
+    public let id: Int
+    private let chatModel: any ChatModel
+    private let executor: (any ToolCallExecutor)?
+    private let state: Mutex<State>
+
+    public init(id: Int = 0, model: any ChatModel, configuration: Configuration, executor: (any ToolCallExecutor)? = nil) {
+        self.id = id
+        self.chatModel = model
+        self.executor = executor
+        self.state = Mutex(State(configuration: configuration))
+    }
+
+    public var messages: [ChatMessage] { state.withLock { $0.messages } }
+    public var modelName: String {
+        get { state.withLock { $0.configuration.model } }
+        set { state.withLock { $0.configuration.model = newValue } }
+    }
+    public var displayName: String { chatModel.displayName }
+
+    /// Forgets the conversation.
+    public func clear() { state.withLock { $0.messages = [] } }
+
+    /// Runs one turn: asks the model, runs the tools it calls, and repeats until it answers in text.
+    /// - Returns: the answer text.
+    /// - Throws: the model's error, `AgentError.stepLimit`, or `AgentError.cancelled`; the conversation
+    ///   is then unchanged.
+    public func run(prompt: String, events: @escaping @Sendable (TurnEvent) -> Void = { _ in }) async throws -> String {
+        let (configuration, history, turnNumber) = state.withLock { s -> (Configuration, [ChatMessage], Int) in
+            s.turns += 1
+            return (s.configuration, s.messages, s.turns)
+        }
+        let turn = TurnID(conversation: id, turn: turnNumber)
+        var working = history
+        if working.isEmpty, let system = configuration.systemPrompt { working.append(.system(system)) }
+        working.append(.user(prompt))
+
+        for _ in 1...max(1, configuration.maxSteps) {
+            try checkCancellation()
+            let request = ChatRequest(
+                model: configuration.model, messages: working, tools: configuration.tools,
+                toolChoice: configuration.tools.isEmpty ? nil : "auto",
+                parallelToolCalls: configuration.tools.isEmpty ? nil : configuration.parallelToolCalls)
+            let completion = try await collect(chatModel.stream(request), events: events)
+            working.append(completion.message)
+            guard !completion.toolCalls.isEmpty, let executor else {
+                try checkCancellation()
+                state.withLock { $0.messages = working }
+                return completion.content ?? ""
+            }
+            events(.toolCallsRequested(completion.toolCalls))
+            let results = await executor.execute(completion.toolCalls, turn: turn, events: events)
+            try checkCancellation()
+            for (call, result) in zip(completion.toolCalls, results) {
+                working.append(.tool(callID: call.id, content: result))
+            }
+        }
+        throw AgentError.stepLimit(configuration.maxSteps)
+    }
+
+    private func collect(_ stream: AsyncThrowingStream<ChatEvent, any Error>, events: @Sendable (TurnEvent) -> Void) async throws -> ChatCompletion {
+        var completion: ChatCompletion?
+        do {
+            for try await event in stream {
+                switch event {
+                case .textDelta(let text): events(.text(text))
+                case .toolCallStarted: break
+                case .completed(let c): completion = c
+                }
+            }
+        } catch {
+            // A cancelled turn may surface as the stream's own CancellationError.
+            try checkCancellation()
+            if error is CancellationError { throw AgentError.cancelled }
+            throw error
+        }
+        // A stream whose consumer was cancelled ends silently: tell that apart from an answer.
+        try checkCancellation()
+        guard let completion else {
+            throw AgentError(code: .emptyAnswer, message: "The model's answer ended before it was complete.")
+        }
+        return completion
+    }
+
+    private func checkCancellation() throws {
+        if Task.isCancelled { throw AgentError.cancelled }
+    }
+}

@@ -1,0 +1,103 @@
+import HTTP
+import JSON
+
+/// One function call the model asked for. `arguments` is the JSON text exactly as the model sent it.
+public struct ToolCall: Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var arguments: String
+
+    public init(id: String, name: String, arguments: String) {
+        self.id = id
+        self.name = name
+        self.arguments = arguments
+    }
+}
+
+/// A message of the conversation, in the shapes Chat Completions accepts.
+public enum ChatMessage: Sendable, Hashable {
+    case system(String)
+    case user(String)
+    case assistant(content: String?, toolCalls: [ToolCall])
+    case tool(callID: String, content: String)
+}
+
+/// A function the model may call: name, description and JSON Schema of its arguments.
+public struct ToolDefinition: Sendable, Hashable {
+    public var name: String
+    public var description: String
+    public var parameters: JSONValue
+
+    public init(name: String, description: String, parameters: JSONValue) {
+        self.name = name
+        self.description = description
+        self.parameters = parameters
+    }
+}
+
+/// Everything one call to the model needs.
+public struct ChatRequest: Sendable, Hashable {
+    public var model: String
+    public var messages: [ChatMessage]
+    public var tools: [ToolDefinition]
+    /// `"auto"`, `"none"`, `"required"`, or nil to leave the field out.
+    public var toolChoice: String?
+    public var parallelToolCalls: Bool?
+
+    public init(
+        model: String, messages: [ChatMessage], tools: [ToolDefinition] = [],
+        toolChoice: String? = nil, parallelToolCalls: Bool? = nil
+    ) {
+        self.model = model
+        self.messages = messages
+        self.tools = tools
+        self.toolChoice = toolChoice
+        self.parallelToolCalls = parallelToolCalls
+    }
+}
+
+public struct Usage: Sendable, Hashable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+    public var totalTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int, totalTokens: Int) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.totalTokens = totalTokens
+    }
+}
+
+/// The model's whole answer to one request: text, tool calls, or both.
+public struct ChatCompletion: Sendable, Hashable {
+    public var content: String?
+    public var toolCalls: [ToolCall]
+    public var finishReason: String?
+    public var usage: Usage?
+
+    public init(content: String?, toolCalls: [ToolCall] = [], finishReason: String? = nil, usage: Usage? = nil) {
+        self.content = content
+        self.toolCalls = toolCalls
+        self.finishReason = finishReason
+        self.usage = usage
+    }
+
+    /// The assistant message to append to the conversation.
+    public var message: ChatMessage { .assistant(content: content, toolCalls: toolCalls) }
+}
+
+/// What a streaming call yields: text as it arrives, tool calls as they begin, then the whole answer once.
+public enum ChatEvent: Sendable, Hashable {
+    case textDelta(String)
+    case toolCallStarted(index: Int, name: String)
+    case completed(ChatCompletion)
+}
+
+/// Anything that answers chat requests: the libcurl client for a real endpoint, or the offline demo model.
+public protocol ChatModel: Sendable {
+    /// Shown in the banner and by `/model`, e.g. "gpt-4o-mini at https://api.openai.com/v1".
+    var displayName: String { get }
+    /// Streams one answer. The stream ends with exactly one `.completed`, or throws.
+    /// Cancelling the consuming task cancels the request at once.
+    func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error>
+}

@@ -1,0 +1,252 @@
+import Foundation
+import HTTP
+import JSON
+
+/// A `ChatModel` for an OpenAI-compatible Chat Completions endpoint.
+///
+/// Streams with SSE, retries per `RetryPolicy` until the first event reaches the caller, and turns every
+/// failure into a `ChatError` whose sentence never holds the API key.
+public struct OpenAIClient: ChatModel {
+    public let configuration: OpenAIConfiguration
+    private let transport: any HTTPTransport
+
+    public init(configuration: OpenAIConfiguration, transport: any HTTPTransport = CurlTransport()) {
+        self.configuration = configuration
+        self.transport = transport
+    }
+
+    /// "gpt-4o-mini at https://api.openai.com/v1".
+    public var displayName: String {
+        Redaction.redact("\(configuration.model) at \(configuration.displayBaseURL)", secrets: secrets)
+    }
+
+    /// Streams one answer: `.textDelta` as text arrives, `.toolCallStarted` when a call is first named,
+    /// then exactly one `.completed`. Terminating the stream (or cancelling its consumer) cancels the
+    /// HTTP transfer at once.
+    public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<ChatEvent, any Error>.makeStream()
+        let task = Task {
+            do {
+                let completion = try await streamCompletion(request) { continuation.yield($0) }
+                continuation.yield(.completed(completion))
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: publicError(error))
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// One answer without streaming (`"stream": false`).
+    public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
+        do {
+            let body = ChatRequestBody.data(for: resolved(request), stream: false)
+            return try await send(body, model: model(of: request), delivered: DeliveryFlag()) { parts in
+                let data = try await Self.collect(&parts, limit: 64 << 20)
+                try Task.checkCancellation()
+                var accumulator = StreamAccumulator()
+                _ = try accumulator.consume(String(decoding: data, as: UTF8.self))
+                return accumulator.completion
+            }
+        } catch {
+            throw publicError(error)
+        }
+    }
+
+    // MARK: - Streaming
+
+    private func streamCompletion(
+        _ request: ChatRequest, emit: @escaping @Sendable (ChatEvent) -> Void
+    ) async throws -> ChatCompletion {
+        let body = ChatRequestBody.data(for: resolved(request), stream: true)
+        let delivered = DeliveryFlag()
+        return try await send(body, model: model(of: request), delivered: delivered) { parts in
+            var parser = SSEParser()
+            var accumulator = StreamAccumulator()
+            var sawDone = false
+            func handle(_ events: [SSEEvent]) throws {
+                for event in events where !sawDone {
+                    if event.isDone {
+                        sawDone = true
+                        return
+                    }
+                    if event.event == "error" {
+                        let message = (try? JSONValue.parse(event.data)).map { StreamAccumulator.errorMessage($0["error"] ?? $0) }
+                        throw ChatError(.streamError, "The server reported an error during the answer: \(message ?? event.data).")
+                    }
+                    for output in try accumulator.consume(event.data) {
+                        delivered.value = true
+                        emit(output)
+                    }
+                }
+            }
+            while !sawDone, let part = try await parts.next() {
+                if case .body(let bytes) = part { try handle(parser.feed(bytes)) }
+            }
+            try Task.checkCancellation()
+            if !sawDone { try handle(parser.finish()) }
+            guard sawDone || accumulator.finishReason != nil else {
+                throw ChatError(
+                    .incompleteResponse,
+                    "The answer from \(configuration.displayBaseURL) broke off before it was complete; the turn was not saved.")
+            }
+            return accumulator.completion
+        }
+    }
+
+    // MARK: - Sending and retrying
+
+    /// Sends `body` and hands a 2xx answer's body to `consume`. HTTP answers the policy calls retryable
+    /// and transport failures are retried, but only while nothing has been delivered to the caller.
+    private func send<T>(
+        _ body: Data, model: String, delivered: DeliveryFlag,
+        consume: (inout AsyncThrowingStream<HTTPResponsePart, any Error>.AsyncIterator) async throws -> T
+    ) async throws -> T {
+        if (configuration.apiKey ?? "").isEmpty && !configuration.isLocalEndpoint {
+            throw ChatError(
+                .missingAPIKey,
+                "No API key is set for \(configuration.displayBaseURL). Set OPENAI_API_KEY (or put it in .env), or run with --demo for the offline demo model.")
+        }
+        let policy = configuration.retryPolicy
+        let request = httpRequest(body)
+        var retries = 0
+        while true {
+            try Task.checkCancellation()
+            var parts = transport.send(request).makeAsyncIterator()
+            do {
+                guard case .head(let head)? = try await parts.next() else {
+                    try Task.checkCancellation()
+                    throw TransportError(.connectionLost, "the connection closed without an answer")
+                }
+                if (200..<300).contains(head.status) {
+                    return try await consume(&parts)
+                }
+                let errorBody = try await Self.collect(&parts, limit: 1 << 20)
+                if retries < policy.maxRetries, policy.shouldRetry(status: head.status, headers: head.headers) {
+                    try await policy.sleep(policy.delay(afterRetries: retries, headers: head.headers))
+                    retries += 1
+                    continue
+                }
+                throw httpError(head, body: errorBody, model: model, retries: retries)
+            } catch let error as TransportError {
+                try Task.checkCancellation()
+                guard !delivered.value, retries < policy.maxRetries else {
+                    throw transportFailure(error, delivered: delivered.value)
+                }
+                try await policy.sleep(policy.delay(afterRetries: retries))
+                retries += 1
+            }
+        }
+    }
+
+    private func httpRequest(_ body: Data) -> HTTPRequest {
+        var headers: [(name: String, value: String)] = [
+            ("Content-Type", "application/json"),
+            ("Accept", "text/event-stream, application/json"),
+        ]
+        if let key = configuration.apiKey, !key.isEmpty { headers.append(("Authorization", "Bearer \(key)")) }
+        return HTTPRequest(
+            url: configuration.chatCompletionsURL, method: "POST", headers: headers, body: body,
+            connectTimeout: configuration.connectTimeout, idleTimeout: configuration.idleTimeout,
+            onBodyChunk: configuration.onBodyChunk)
+    }
+
+    private static func collect(
+        _ parts: inout AsyncThrowingStream<HTTPResponsePart, any Error>.AsyncIterator, limit: Int
+    ) async throws -> Data {
+        var data = Data()
+        while let part = try await parts.next() {
+            if case .body(let bytes) = part, data.count < limit { data.append(bytes) }
+        }
+        return data
+    }
+
+    // MARK: - Errors a user reads
+
+    private var secrets: [String] { configuration.apiKey.map { [$0] } ?? [] }
+
+    private func resolved(_ request: ChatRequest) -> ChatRequest {
+        var request = request
+        if request.model.isEmpty { request.model = configuration.model }
+        return request
+    }
+
+    private func model(of request: ChatRequest) -> String {
+        request.model.isEmpty ? configuration.model : request.model
+    }
+
+    /// Cancellation stays a `CancellationError`; everything else becomes a redacted `ChatError`.
+    private func publicError(_ error: any Error) -> any Error {
+        switch error {
+        case is CancellationError: return error
+        case let error as ChatError: return error.redacting(secrets)
+        case let error as TransportError: return transportFailure(error, delivered: false).redacting(secrets)
+        default:
+            return ChatError(.connectionFailed, "The request to \(configuration.displayBaseURL) failed: \(error).").redacting(secrets)
+        }
+    }
+
+    private func transportFailure(_ error: TransportError, delivered: Bool) -> ChatError {
+        let base = configuration.displayBaseURL
+        switch error.code {
+        case .connectionRefused:
+            return ChatError(.connectionRefused, "Could not connect to \(base): connection refused. Is the server running? Set --base-url or OPENAI_BASE_URL.")
+        case .hostNotFound:
+            return ChatError(.hostNotFound, "Could not find the host of \(base). Check --base-url or OPENAI_BASE_URL, and the network.")
+        case .connectTimeout:
+            return ChatError(.connectTimeout, "Could not connect to \(base) within \(Self.seconds(configuration.connectTimeout)). Check the network, --base-url or OPENAI_BASE_URL.")
+        case .idleTimeout:
+            return ChatError(.idleTimeout, "The server at \(base) sent nothing for \(Self.seconds(configuration.idleTimeout)); the request was abandoned.")
+        case .tlsFailure:
+            return ChatError(.tlsFailure, "A secure connection to \(base) failed: \(error.detail).")
+        case .connectionLost where delivered:
+            return ChatError(.connectionFailed, "The connection to \(base) broke off during the answer (\(error.detail)); the turn was not saved.")
+        case .connectionLost, .setupFailed:
+            return ChatError(.connectionFailed, "The request to \(base) failed: \(error.detail).")
+        }
+    }
+
+    private func httpError(_ head: HTTPResponseHead, body: Data, model: String, retries: Int) -> ChatError {
+        let base = configuration.displayBaseURL
+        let status = head.status
+        let json = try? JSONValue.parse(body)
+        let error = json?["error"] ?? json
+        var message = error.map(StreamAccumulator.errorMessage) ?? ""
+        if json == nil { message = StreamAccumulator.excerpt(String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let serverCode = error?["code"]?.stringValue ?? ""
+        let detail = message.isEmpty ? "" : ": \(message)"
+        let afterRetries = retries == 1 ? "after 1 retry" : "after \(retries) retries"
+        switch status {
+        case 401:
+            if (configuration.apiKey ?? "").isEmpty {
+                return ChatError(.missingAPIKey, "The server at \(base) needs an API key (401). Set OPENAI_API_KEY.", status: status)
+            }
+            return ChatError(.invalidAPIKey, "The API key was rejected (401). Set OPENAI_API_KEY to a valid key.", status: status)
+        case 403:
+            return ChatError(.permissionDenied, "Access was denied at \(base) (403)\(detail). Check that the API key may use the model '\(model)'.", status: status)
+        case 404 where serverCode == "model_not_found" || message.lowercased().contains("model") || message.contains(model):
+            return ChatError(.modelNotFound, "The model '\(model)' was not found at \(base) (404). Choose another with --model or /model.", status: status)
+        case 404:
+            return ChatError(.endpointNotFound, "Nothing answers at \(configuration.chatCompletionsURL) (404). Check --base-url or OPENAI_BASE_URL.", status: status)
+        case 429 where serverCode == "insufficient_quota":
+            return ChatError(.rateLimited, "The account of this API key has no quota left (429)\(detail).", status: status)
+        case 429:
+            return ChatError(.rateLimited, "Rate limited (429) \(afterRetries); try again later.", status: status)
+        case 500...:
+            return ChatError(.serverError, "The server at \(base) failed (\(status)) \(afterRetries); try again later\(detail.isEmpty ? "" : " (\(message))").", status: status)
+        default:
+            return ChatError(.badRequest, "The server rejected the request (\(status))\(detail).", status: status)
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        let value = duration.seconds
+        return value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+    }
+}
+
+/// Whether any event has reached the caller: from then on a failure is final, never retried.
+private final class DeliveryFlag: @unchecked Sendable {
+    var value = false
+}

@@ -1,0 +1,66 @@
+import Foundation
+import HTTP
+import JSON
+
+/// Where and how `OpenAIClient` talks to an OpenAI-compatible Chat Completions endpoint.
+public struct OpenAIConfiguration: Sendable {
+    public static let defaultBaseURL = "https://api.openai.com/v1"
+
+    /// The API root, e.g. "https://api.openai.com/v1"; requests go to `<baseURL>/chat/completions`.
+    public var baseURL: String
+    /// Sent as `Authorization: Bearer <key>`; may be nil for a local server. Never printed.
+    public var apiKey: String?
+    /// The model used when a request names none.
+    public var model: String
+    /// How long connecting may take.
+    public var connectTimeout: Duration
+    /// How long the server may stay silent, before its first byte and between chunks.
+    public var idleTimeout: Duration
+    public var retryPolicy: RetryPolicy
+    /// Debug probe: called on the transport's thread with the arrival time of every body chunk.
+    public var onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)?
+
+    public init(
+        baseURL: String = OpenAIConfiguration.defaultBaseURL,
+        apiKey: String?,
+        model: String,
+        connectTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(180),
+        retryPolicy: RetryPolicy = RetryPolicy(),
+        onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)? = nil
+    ) {
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.model = model
+        self.connectTimeout = connectTimeout
+        self.idleTimeout = idleTimeout
+        self.retryPolicy = retryPolicy
+        self.onBodyChunk = onBodyChunk
+    }
+
+    /// The base URL without a trailing slash, as shown to users.
+    public var displayBaseURL: String {
+        var url = baseURL
+        while url.hasSuffix("/") { url.removeLast() }
+        // Credentials in the URL itself (https://user:secret@host) are never shown.
+        if var components = URLComponents(string: url), components.user != nil || components.password != nil {
+            components.user = nil
+            components.password = nil
+            url = components.string ?? url
+        }
+        return url
+    }
+
+    public var chatCompletionsURL: String {
+        var url = baseURL
+        while url.hasSuffix("/") { url.removeLast() }
+        return url + "/chat/completions"
+    }
+
+    /// A server on this machine or the local network, which usually needs no key.
+    public var isLocalEndpoint: Bool {
+        guard let host = URLComponents(string: baseURL)?.host?.lowercased() else { return false }
+        return host == "localhost" || host == "::1" || host == "[::1]" || host == "0.0.0.0"
+            || host.hasPrefix("127.") || host.hasSuffix(".local") || host.hasSuffix(".localhost")
+    }
+}

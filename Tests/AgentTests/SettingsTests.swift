@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+@testable import Agent
+import JSON
+import LLM
+import Scheduler
+import Tools
+
+@Suite struct SettingsTests {
+    @Test func noKeyAndNoEndpointMeansDemo() {
+        let s = Settings.resolve(flags: CommandLineSettings(), environment: [:])
+        guard case .demo = s.backend else { Issue.record("expected the demo model, got \(s.backend)"); return }
+        #expect(s.model == Settings.defaultModel)
+    }
+
+    @Test func flagBeatsEnvironment() {
+        let env = ["OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://env/v1", "AGENT_MODEL": "env-model"]
+        let s = Settings.resolve(flags: CommandLineSettings(baseURL: "http://flag/v1/", model: "flag-model"), environment: env)
+        #expect(s.backend == .endpoint(baseURL: "http://flag/v1", apiKey: "sk-x"))
+        #expect(s.model == "flag-model")
+        let fromEnv = Settings.resolve(flags: CommandLineSettings(), environment: env)
+        #expect(fromEnv.backend == .endpoint(baseURL: "http://env/v1", apiKey: "sk-x"))
+        #expect(fromEnv.model == "env-model")
+    }
+
+    @Test func keyAloneUsesOpenAI() {
+        let s = Settings.resolve(flags: CommandLineSettings(), environment: ["OPENAI_API_KEY": "sk-x"])
+        #expect(s.backend == .endpoint(baseURL: Settings.defaultBaseURL, apiKey: "sk-x"))
+    }
+
+    @Test func baseURLWithoutKeyIsALocalServer() {
+        let s = Settings.resolve(flags: CommandLineSettings(baseURL: "http://127.0.0.1:8080/v1"), environment: [:])
+        #expect(s.backend == .endpoint(baseURL: "http://127.0.0.1:8080/v1", apiKey: nil))
+    }
+
+    @Test func demoFlagWinsOverAKey() {
+        let s = Settings.resolve(flags: CommandLineSettings(demo: true), environment: ["OPENAI_API_KEY": "sk-x"])
+        guard case .demo = s.backend else { Issue.record("expected the demo model"); return }
+    }
+
+    @Test func dotEnvParsesAndNeverOverrides() throws {
+        let parsed = DotEnv.parse("""
+            # comment
+            export OPENAI_API_KEY="sk-file"
+            AGENT_MODEL=file-model # trailing comment
+            QUOTED='a b'
+            not a line
+            """)
+        #expect(parsed.map(\.key) == ["OPENAI_API_KEY", "AGENT_MODEL", "QUOTED"])
+        #expect(parsed.map(\.value) == ["sk-file", "file-model", "a b"])
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent(".env")
+        try "OPENAI_API_KEY=sk-file\nAGENT_MODEL=file-model\n".write(to: file, atomically: true, encoding: .utf8)
+        let merged = DotEnv.merged(into: ["OPENAI_API_KEY": "sk-env"], file: file)
+        #expect(merged["OPENAI_API_KEY"] == "sk-env")
+        #expect(merged["AGENT_MODEL"] == "file-model")
+    }
+}

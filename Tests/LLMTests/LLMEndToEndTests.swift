@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import HTTP
+import JSON
+@testable import LLM
+
+/// OpenAIClient over the real libcurl transport against the loopback fake server.
+@Suite struct LLMEndToEndTests {
+    let key = "sk-e2e-SECRET-abcdef0123456789"
+
+    func client(_ server: FakeOpenAIServer, retries: Int = 2, idle: Duration = .seconds(30),
+                onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)? = nil) -> OpenAIClient {
+        client(baseURL: server.baseURL, retries: retries, idle: idle, onBodyChunk: onBodyChunk)
+    }
+
+    func client(baseURL: String, retries: Int = 2, idle: Duration = .seconds(30),
+                onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)? = nil) -> OpenAIClient {
+        let policy = RetryPolicy(maxRetries: retries, initialDelay: .milliseconds(10), maxDelay: .milliseconds(40))
+        return OpenAIClient(
+            configuration: OpenAIConfiguration(
+                baseURL: baseURL, apiKey: key, model: "fake-model", connectTimeout: .seconds(5), idleTimeout: idle,
+                retryPolicy: policy, onBodyChunk: onBodyChunk),
+            transport: CurlTransport())
+    }
+
+    @Test func textStreamsOverLoopback() async throws {
+        let server = try FakeOpenAIServer(script: [["text": "héllo 🌍 from the fake server", "pieces": 7]])
+        defer { server.stop() }
+        let chunks = SleepRecorder()  // reused as a thread-safe counter of chunk arrivals
+        let request = ChatRequest(model: "fake-model", messages: [.system("s"), .user("hi")])
+        let (events, error) = await drain(client(server, onBodyChunk: { _ in chunks.record(.zero) }).stream(request))
+        #expect(error == nil)
+        #expect(mergedText(events) == "héllo 🌍 from the fake server")
+        #expect(events.filter { if case .textDelta = $0 { true } else { false } }.count == 7)
+        #expect(events.last == .completed(ChatCompletion(
+            content: "héllo 🌍 from the fake server", finishReason: "stop",
+            usage: Usage(promptTokens: 10, completionTokens: 5, totalTokens: 15))))
+        #expect(!chunks.sleeps.isEmpty)
+
+        let sent = try #require(server.requests.first)
+        #expect(sent["path"] == "/v1/chat/completions")
+        #expect(sent["headers"]?["Authorization"] == .string("Bearer \(key)"))
+        #expect(sent["headers"]?["Content-Type"] == "application/json")
+        #expect(sent["body"] == ChatRequestBody.json(for: request, stream: true))
+    }
+
+    @Test func parallelToolCallsWithRepeatedIdAndName() async throws {
+        let server = try FakeOpenAIServer(script: [[
+            "tool_calls": [
+                ["name": "get_weather", "arguments": ["location": "Oslo \"north\""]],
+                ["name": "read_file", "arguments": ["path": "/tmp/é"]],
+            ],
+            "repeat_id_and_name": true,
+        ]])
+        defer { server.stop() }
+        let (events, error) = await drain(client(server).stream(hello))
+        #expect(error == nil)
+        #expect(events.filter { if case .toolCallStarted = $0 { true } else { false } }
+            == [.toolCallStarted(index: 0, name: "get_weather"), .toolCallStarted(index: 1, name: "read_file")])
+        guard case .completed(let completion)? = events.last else {
+            Issue.record("no completion")
+            return
+        }
+        #expect(completion.toolCalls.map(\.id) == ["call_0", "call_1"])
+        #expect(completion.toolCalls.map(\.name) == ["get_weather", "read_file"])
+        #expect(try JSONValue.parse(completion.toolCalls[0].arguments) == ["location": "Oslo \"north\""])
+        #expect(try JSONValue.parse(completion.toolCalls[1].arguments) == ["path": "/tmp/é"])
+        #expect(completion.finishReason == "tool_calls")
+    }
+
+    @Test func rateLimitWithRetryAfterZeroThenSuccess() async throws {
+        let server = try FakeOpenAIServer(script: [
+            ["status": 429, "headers": ["Retry-After": "0"], "body": ["error": ["message": "slow down"]]],
+            ["text": "after the wait"],
+        ])
+        defer { server.stop() }
+        let (events, error) = await drain(client(server).stream(hello))
+        #expect(error == nil)
+        #expect(mergedText(events) == "after the wait")
+        #expect(server.requests.count == 2)
+    }
+
+    @Test func rejectedKeyIsASentenceWithoutTheKey() async throws {
+        let server = try FakeOpenAIServer(script: [[
+            "status": 401, "body": ["error": ["message": .string("Incorrect API key provided: \(key)"), "code": "invalid_api_key"]],
+        ]])
+        defer { server.stop() }
+        let (_, error) = await drain(client(server).stream(hello))
+        let chatError = try #require(error as? ChatError)
+        #expect(chatError.code == .invalidAPIKey)
+        #expect("\(chatError)" == "The API key was rejected (401). Set OPENAI_API_KEY to a valid key.")
+        #expect(!"\(chatError)".contains(key) && !String(reflecting: chatError).contains(key))
+        #expect(server.requests.count == 1)
+    }
+
+    @Test func connectionRefusedIsASentence() async throws {
+        let (_, error) = await drain(client(baseURL: "http://127.0.0.1:1/v1", retries: 1).stream(hello))
+        let chatError = try #require(error as? ChatError)
+        #expect(chatError.code == .connectionRefused)
+        #expect(chatError.message == "Could not connect to http://127.0.0.1:1/v1: connection refused. Is the server running? Set --base-url or OPENAI_BASE_URL.")
+    }
+
+    @Test func cancellingAHangingStreamEndsPromptly() async throws {
+        let server = try FakeOpenAIServer(script: [["hang": true]])
+        defer { server.stop() }
+        let stream = client(server).stream(hello)
+        let consumer = Task { await drain(stream) }
+        #expect(await server.waitForLog { !$0.isEmpty })
+        try await Task.sleep(for: .milliseconds(100))  // the server is now silent mid-stream
+
+        let cancelledAt = Date().timeIntervalSince1970
+        let clock = ContinuousClock.now
+        consumer.cancel()
+        let (events, _) = await consumer.value
+        let consumerLatency = ContinuousClock.now - clock
+        #expect(events.isEmpty)
+
+        // The transfer itself is gone: the server sees the connection closed.
+        #expect(await server.waitForLog { $0.contains { $0["event"] == "disconnect" } })
+        let disconnectedAt = server.log().first { $0["event"] == "disconnect" }?["time"]?.numberValue ?? .nan
+        print("cancellation latency: consumer \(consumerLatency), server saw the hang-up \(String(format: "%.1f", (disconnectedAt - cancelledAt) * 1000)) ms after the cancel")
+    }
+
+    @Test func idleTimeoutAbandonsASilentServer() async throws {
+        let server = try FakeOpenAIServer(script: [["hang": true]])
+        defer { server.stop() }
+        let (_, error) = await drain(client(server, retries: 0, idle: .milliseconds(300)).stream(hello))
+        let chatError = try #require(error as? ChatError)
+        #expect(chatError.code == .idleTimeout)
+        #expect(chatError.message.contains("sent nothing for 0.3 s"))
+    }
+
+    @Test func nonStreamingCompletion() async throws {
+        let server = try FakeOpenAIServer(script: [["text": "whole answer"]])
+        defer { server.stop() }
+        let completion = try await client(server).complete(hello)
+        #expect(completion.content == "whole answer")
+        #expect(completion.usage?.totalTokens == 15)
+        #expect(server.requests.first?["body"]?["stream"] == nil)
+    }
+
+    @Test func brokenStreamAfterTextIsNotRetried() async throws {
+        let server = try FakeOpenAIServer(script: [
+            ["sse": [.string(#"data: {"choices":[{"index":0,"delta":{"content":"half"},"finish_reason":null}]}"# + "\n\n")]],
+            ["text": "should not be asked for"],
+        ])
+        defer { server.stop() }
+        let (events, error) = await drain(client(server).stream(hello))
+        #expect(events == [.textDelta("half")])
+        #expect((error as? ChatError)?.code == .incompleteResponse)
+        #expect(server.requests.count == 1)
+    }
+}
