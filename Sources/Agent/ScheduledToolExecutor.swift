@@ -14,11 +14,13 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
     public let scheduler: Scheduler
     public let catalog: ToolCatalog
     public let runner: ToolRunner
+    public let confirmation: any ConfirmationProvider
 
-    public init(scheduler: Scheduler, catalog: ToolCatalog, runner: ToolRunner) {
+    public init(scheduler: Scheduler, catalog: ToolCatalog, runner: ToolRunner, confirmation: any ConfirmationProvider = RefusingConfirmation()) {
         self.scheduler = scheduler
         self.catalog = catalog
         self.runner = runner
+        self.confirmation = confirmation
     }
 
     /// The tools as the model sees them.
@@ -29,15 +31,30 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
     public func execute(_ calls: [ToolCall], turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) async -> [String] {
         let group = "turn \(turn)"
         enum Slot { case task(TaskID, ToolDeclaration), immediate(String) }
-        // Submit in call order first, so arrival order is the model's order (fifo relies on it).
-        let slots: [Slot] = calls.map { call in
+        // Submit in call order, so arrival order is the model's order (fifo relies on it). A tool that
+        // wants confirmation is asked about here, before it is a task: the question holds no worker.
+        var slots: [Slot] = []
+        for call in calls {
             guard let tool = catalog.tool(named: call.name) else {
-                return .immediate(ToolRunner.unknownTool(call.name, known: catalog.tools.map(\.name)).modelContent)
+                slots.append(.immediate(ToolRunner.unknownTool(call.name, known: catalog.tools.map(\.name)).modelContent))
+                continue
             }
-            if case .failure(let error) = SchemaValidator.parseArguments(call.arguments, schema: tool.parameters) {
-                return .immediate(ToolResult.failure(error.message, outcome: .invalidArguments).modelContent)
+            let invocation: ToolInvocation
+            switch ToolRunner.invocation(of: tool, arguments: call.arguments) {
+            case .success(let checked): invocation = checked
+            case .failure(let invalid):
+                slots.append(.immediate(invalid.result.modelContent))
+                continue
             }
-            return .task(scheduler.submit(Self.spec(for: tool, call: call, group: group), body: body(for: tool, call: call, events: events)), tool)
+            if tool.confirm, !Task.isCancelled, await !confirmation.confirm(tool: tool.name, arguments: invocation.arguments.jsonString) {
+                slots.append(.immediate(ToolResult.failure("the user declined to run this tool", outcome: .declined).modelContent))
+                continue
+            }
+            if Task.isCancelled {
+                slots.append(.immediate(ToolResult.failure("the tool call was cancelled", outcome: .cancelled).modelContent))
+                continue
+            }
+            slots.append(.task(scheduler.submit(Self.spec(for: tool, call: call, group: group), body: body(for: invocation, call: call, events: events)), tool))
         }
         for (call, slot) in zip(calls, slots) {
             if case .immediate(let text) = slot { events(.toolFinished(call, ok: false, summary: Self.firstLine(text))) }
@@ -76,13 +93,10 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
             preemptibility: pausable ? .signals : .none, detail: call.arguments)
     }
 
-    private func body(for tool: ToolDeclaration, call: ToolCall, events: @escaping @Sendable (TurnEvent) -> Void) -> Scheduler.Body {
-        // The scheduler owns the timeout (it counts run time and reports `timed_out`).
-        var untimed = tool
-        untimed.timeout = nil
-        return { [runner, untimed] context in
+    private func body(for invocation: ToolInvocation, call: ToolCall, events: @escaping @Sendable (TurnEvent) -> Void) -> Scheduler.Body {
+        { [runner] context in
             events(.toolStarted(call, taskID: context.id.rawValue))
-            let execution = runner.start(untimed, arguments: call.arguments)
+            let execution = runner.start(invocation)
             if execution.canPause {
                 context.onPause({ execution.pause() }, resume: { execution.resume() })
             }

@@ -1,14 +1,14 @@
 import Foundation
 import JSON
 
-/// Starts tool calls: checks the arguments against the tool's schema, asks for confirmation when
-/// the tool wants it, then runs it with the executor of its runner (`exec`, `http`, `builtin`).
+/// Starts tool calls with the executor of their runner (`exec`, `http`, `builtin`).
 ///
-/// Every failure before the tool runs - bad JSON, a schema violation, a refusal - is a
-/// `ToolResult` for the model, never a thrown error.
+/// A call is checked once, by ``invocation(of:arguments:)``: the parsed, schema-checked arguments are
+/// what the executor gets. A call that fails the check is a `ToolResult` for the model
+/// (`.invalidArguments`), never a thrown error. Asking the user (`"confirm": true`) and timeouts
+/// belong to the caller: the agent asks before it submits a call, the scheduler owns time.
 public struct ToolRunner: Sendable {
     public var environment: [String: String]
-    public var confirmation: any ConfirmationProvider
     /// The folder builtins are confined to.
     public var fileRoot: URL
     /// Cap on stdout / response body / file contents handed to the model.
@@ -18,61 +18,46 @@ public struct ToolRunner: Sendable {
 
     public init(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        confirmation: any ConfirmationProvider = RefusingConfirmation(),
         fileRoot: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
         outputLimit: Int = 1 << 20,
         killGrace: Duration = .milliseconds(500)
     ) {
         self.environment = environment
-        self.confirmation = confirmation
         self.fileRoot = fileRoot
         self.outputLimit = outputLimit
         self.killGrace = killGrace
     }
 
-    /// Starts one call; returns at once. Await `result()` on the returned execution.
-    public func start(_ tool: ToolDeclaration, arguments: String) -> ToolExecution {
-        let parsed: JSONValue
+    /// Parses and checks a call's arguments (text from the model) against the tool's schema.
+    /// - Returns: the call ready to start, or the `.invalidArguments` result the model reads.
+    public static func invocation(of tool: ToolDeclaration, arguments: String) -> Result<ToolInvocation, InvalidCall> {
         switch SchemaValidator.parseArguments(arguments, schema: tool.parameters) {
-        case .success(let value): parsed = value
-        case .failure(let error): return .finished(toolName: tool.name, .failure(error.message, outcome: .invalidArguments))
+        case .success(let value): .success(ToolInvocation(tool: tool, arguments: value))
+        case .failure(let error): .failure(InvalidCall(result: .failure(error.message, outcome: .invalidArguments)))
         }
+    }
 
-        let canPause: Bool
-        if case .exec = tool.runner { canPause = tool.preemptible } else { canPause = false }
-        let execution = ToolExecution(toolName: tool.name, canPause: canPause, timeout: tool.timeout.map { .milliseconds(Int64($0 * 1000)) })
-
-        if tool.confirm {
-            let runner = self
-            let confirmation = self.confirmation
-            let argumentText = parsed.jsonString
-            Task {
-                let approved = await confirmation.confirm(tool: tool.name, arguments: argumentText)
-                if execution.isEnding {
-                    execution.finish(.failure("the tool was cancelled", outcome: .cancelled))
-                } else if approved {
-                    runner.launch(tool, parsed, execution)
-                } else {
-                    execution.finish(.failure("the user declined to run this tool", outcome: .declined))
-                }
-            }
-        } else {
-            launch(tool, parsed, execution)
+    /// Starts one checked call; returns at once. Await `result()` on the returned execution.
+    public func start(_ invocation: ToolInvocation) -> ToolExecution {
+        let tool = invocation.tool
+        let execution = ToolExecution(toolName: tool.name, canPause: invocation.canPause)
+        switch tool.runner {
+        case .exec(let argv):
+            ExecExecutor.start(tool: tool, argv: argv, arguments: invocation.arguments, runner: self, execution: execution)
+        case .http(let template):
+            HTTPExecutor.start(tool: tool, template: template, arguments: invocation.arguments, runner: self, execution: execution)
+        case .builtin(let name):
+            BuiltinTools.start(name: name, arguments: invocation.arguments, root: fileRoot, outputLimit: outputLimit, execution: execution)
         }
         return execution
     }
 
-    /// Starts a call of the tool named by the model; an unknown name is an immediate failed result.
-    public func start(toolNamed name: String, in catalog: ToolCatalog, arguments: String) -> ToolExecution {
-        guard let tool = catalog.tool(named: name) else {
-            return .finished(toolName: name, Self.unknownTool(name, known: catalog.tools.map(\.name)))
-        }
-        return start(tool, arguments: arguments)
-    }
-
-    /// Starts a call and waits for its result.
+    /// Checks, starts and waits for one call (tests and benchmarks; the agent goes through the scheduler).
     public func run(_ tool: ToolDeclaration, arguments: String) async -> ToolResult {
-        await start(tool, arguments: arguments).result()
+        switch Self.invocation(of: tool, arguments: arguments) {
+        case .success(let invocation): await start(invocation).result()
+        case .failure(let invalid): invalid.result
+        }
     }
 
     /// The result for a call of a tool that is not declared.
@@ -80,17 +65,23 @@ public struct ToolRunner: Sendable {
         let hint = didYouMean(name, known).map { " Did you mean '\($0)'?" } ?? ""
         return .failure("there is no tool named '\(name)'.\(hint) Available tools: \(known.joined(separator: ", "))", outcome: .invalidArguments)
     }
+}
 
-    private func launch(_ tool: ToolDeclaration, _ arguments: JSONValue, _ execution: ToolExecution) {
-        switch tool.runner {
-        case .exec(let argv):
-            ExecExecutor.start(tool: tool, argv: argv, arguments: arguments, runner: self, execution: execution)
-        case .http(let template):
-            HTTPExecutor.start(tool: tool, template: template, arguments: arguments, runner: self, execution: execution)
-        case .builtin(let name):
-            BuiltinTools.start(name: name, arguments: arguments, root: fileRoot, outputLimit: outputLimit, execution: execution)
-        }
+/// A call whose arguments parsed and matched the tool's schema: what an executor gets.
+public struct ToolInvocation: Sendable {
+    public let tool: ToolDeclaration
+    public let arguments: JSONValue
+
+    /// True for preemptible `exec` tools: their process group can be stopped and continued.
+    public var canPause: Bool {
+        if case .exec = tool.runner { tool.preemptible } else { false }
     }
+}
+
+/// A call that cannot start: its arguments are not JSON or break the tool's schema.
+public struct InvalidCall: Error, Sendable {
+    /// The `.invalidArguments` result the model reads.
+    public var result: ToolResult
 }
 
 /// Runs `exec` tools: argv without a shell, the arguments as one JSON object on stdin.

@@ -43,8 +43,8 @@ final class Session: Sendable {
         scheduler = Scheduler(configuration: options.scheduler)
         catalog = ToolLoader.load(extraFolders: options.toolFolders, environment: environment)
         confirmation = ConfirmationGate(Confirmations.standard(autoApprove: options.autoApprove))
-        let runner = ToolRunner(environment: environment, confirmation: confirmation)
-        executor = ScheduledToolExecutor(scheduler: scheduler, catalog: catalog, runner: runner)
+        let runner = ToolRunner(environment: environment)
+        executor = ScheduledToolExecutor(scheduler: scheduler, catalog: catalog, runner: runner, confirmation: confirmation)
         agentConfiguration = Agent.Configuration(model: settings.model, tools: executor.definitions, maxSteps: options.maxSteps)
         agent = Agent(id: 0, model: model, configuration: agentConfiguration, executor: executor)
     }

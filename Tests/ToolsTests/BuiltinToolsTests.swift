@@ -101,7 +101,7 @@ import JSON
 
     @Test func sleepIsCancellable() async {
         let execution = ToolRunner().start(BuiltinTools.declaration("sleep")!, arguments: #"{"seconds": 60}"#)
-        execution.cancel()
+        execution.terminate()
         #expect(await execution.result().outcome == .cancelled)
         #expect(await call(ToolRunner(), "sleep", #"{"seconds": 0.01}"#).output == "slept 0.01 s")
     }

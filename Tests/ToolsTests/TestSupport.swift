@@ -74,3 +74,13 @@ enum Proc {
         return pid
     }
 }
+
+extension ToolRunner {
+    /// Starts a call whose arguments the test knows to be valid.
+    func start(_ tool: ToolDeclaration, arguments: String) -> ToolExecution {
+        guard case .success(let invocation) = ToolRunner.invocation(of: tool, arguments: arguments) else {
+            fatalError("invalid arguments in a test: \(arguments)")
+        }
+        return start(invocation)
+    }
+}

@@ -1,29 +1,11 @@
+import Agent
 import Foundation
 
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
-import JSON
 #endif
-
-/// Asks whether a `confirm: true` tool may run. A `false` reaches the model as
-/// "the user declined to run this tool".
-public protocol ConfirmationProvider: Sendable {
-    func confirm(tool: String, arguments: String) async -> Bool
-}
-
-/// `--yes`: every tool may run.
-public struct AutoApproval: ConfirmationProvider {
-    public init() {}
-    public func confirm(tool: String, arguments: String) async -> Bool { true }
-}
-
-/// No one to ask (no terminal): every confirmation is refused.
-public struct RefusingConfirmation: ConfirmationProvider {
-    public init() {}
-    public func confirm(tool: String, arguments: String) async -> Bool { false }
-}
 
 /// Asks `Run tool NAME with ARGS? [y/N]` on the controlling terminal, one question at a time.
 /// Only `y` or `yes` (any case) approves.
