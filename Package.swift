@@ -9,12 +9,14 @@ import PackageDescription
 //   Scheduler                  the MLFQ state machine, its driver and clock
 //   Tools                      tools.d loader, ToolRunner, the exec/http/builtin executors
 //   Agent                      the agent loop, scheduled tool calls, background jobs, demo model
-//   agent-repl                 the executable: flags, line editor, slash commands, rendering
+//   REPL                       the front end's logic over a Console: session, slash commands, rendering
+//   agent-repl                 the executable: flags, the terminal console (libedit, signals, y/N on /dev/tty)
 let package = Package(
     name: "agent-repl",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "agent-repl", targets: ["agent-repl"]),
+        .library(name: "REPL", targets: ["REPL"]),
         .library(name: "Agent", targets: ["Agent"]),
         .library(name: "Tools", targets: ["Tools"]),
         .library(name: "Scheduler", targets: ["Scheduler"]),
@@ -33,10 +35,11 @@ let package = Package(
         .target(name: "Scheduler", dependencies: [.product(name: "Collections", package: "swift-collections")]),
         .target(name: "Tools", dependencies: ["JSON", "HTTP"]),
         .target(name: "Agent", dependencies: ["JSON", "LLM", "Scheduler", "Tools"]),
+        .target(name: "REPL", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "HTTP"]),
         .executableTarget(
             name: "agent-repl",
             dependencies: [
-                "Agent", "LLM", "Scheduler", "Tools", "HTTP", "CEditLine",
+                "REPL", "Agent", "LLM", "Scheduler", "Tools", "HTTP", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +50,7 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "HTTP"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
+        .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "Scheduler", "Tools", "JSON"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"],

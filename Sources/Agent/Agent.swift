@@ -13,7 +13,7 @@ public struct AgentError: Error, CustomStringConvertible, Equatable {
     public var description: String { message }
 
     static func stepLimit(_ n: Int) -> AgentError {
-        AgentError(code: .stepLimit, message: "Stopped after \(n) model calls without a final answer (the step limit; raise it with --max-steps).")
+        AgentError(code: .stepLimit, message: "Stopped after \(n) model calls without a final answer (the step limit).")
     }
     static let cancelled = AgentError(code: .cancelled, message: "Cancelled.")
 }

@@ -37,9 +37,13 @@ public final class BackgroundJobs: Sendable {
 
     public init() {}
 
-    /// Starts `prompt` on `agent` in the background; returns the job number.
+    /// Starts `prompt` on `agent` in the background; returns the job number. A failed job keeps
+    /// `describeError`'s sentence for its error.
     @discardableResult
-    public func start(prompt: String, agent: Agent) -> Int {
+    public func start(
+        prompt: String, agent: Agent,
+        describeError: @escaping @Sendable (any Error) -> String = { String(describing: $0) }
+    ) -> Int {
         let number = jobs.withLock { jobs in
             let number = (jobs.last?.number ?? 0) + 1
             jobs.append(Job(number: number, prompt: prompt, status: .running, announced: false))
@@ -52,7 +56,7 @@ public final class BackgroundJobs: Sendable {
             } catch let error as AgentError where error.code == .cancelled {
                 status = .cancelled
             } catch {
-                status = Task.isCancelled ? .cancelled : .failed(String(describing: error))
+                status = Task.isCancelled ? .cancelled : .failed(describeError(error))
             }
             update(number) { $0.status = status }
         }

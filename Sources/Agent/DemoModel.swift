@@ -10,7 +10,7 @@ import Tools
 /// the prompt, filling required arguments from the prompt; when the results come back it answers with a
 /// short summary of them. With no matching tool it answers in text. It streams word by word.
 public struct DemoModel: ChatModel {
-    public var displayName: String { "demo model (offline; set OPENAI_API_KEY or --base-url for a real one)" }
+    public var displayName: String { "demo model (offline)" }
     /// Pause between streamed words, so the answer visibly streams.
     public var wordDelay: Duration
 
@@ -155,7 +155,7 @@ public struct DemoModel: ChatModel {
         let toolText = names.isEmpty
             ? "No tools are loaded."
             : "Mention one of my tools and I will call it: \(names.joined(separator: ", "))."
-        return "This is the offline demo model, so I can't really answer \"\(prompt)\". \(toolText) Set OPENAI_API_KEY (or --base-url for a local server) to talk to a real model."
+        return "This is the offline demo model, so I can't really answer \"\(prompt)\". \(toolText) Set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server) to talk to a real model."
     }
 
     /// The answer cut into word-sized deltas, spaces kept, so joining them gives the text back.

@@ -38,10 +38,10 @@ public struct Settings: Sendable, Equatable {
         let key = nonEmpty(environment["OPENAI_API_KEY"])
         let baseURL = nonEmpty(flags.baseURL) ?? nonEmpty(environment["OPENAI_BASE_URL"])
         if flags.demo {
-            return Settings(backend: .demo(reason: "--demo"), model: model)
+            return Settings(backend: .demo(reason: "the demo model was asked for"), model: model)
         }
         if key == nil && baseURL == nil {
-            return Settings(backend: .demo(reason: "no OPENAI_API_KEY and no --base-url"), model: model)
+            return Settings(backend: .demo(reason: "no OPENAI_API_KEY and no endpoint"), model: model)
         }
         let url = (baseURL ?? defaultBaseURL).trimmingTrailingSlashes
         return Settings(backend: .endpoint(baseURL: url, apiKey: key), model: model)

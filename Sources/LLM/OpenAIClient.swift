@@ -106,7 +106,7 @@ public struct OpenAIClient: ChatModel {
         if (configuration.apiKey ?? "").isEmpty && !configuration.isLocalEndpoint {
             throw ChatError(
                 .missingAPIKey,
-                "No API key is set for \(configuration.displayBaseURL). Set OPENAI_API_KEY (or put it in .env), or run with --demo for the offline demo model.")
+                "No API key is set for \(configuration.displayBaseURL). Set OPENAI_API_KEY (or put it in .env).")
         }
         let policy = configuration.retryPolicy
         let request = httpRequest(body)
@@ -191,11 +191,11 @@ public struct OpenAIClient: ChatModel {
         let base = configuration.displayBaseURL
         switch error.code {
         case .connectionRefused:
-            return ChatError(.connectionRefused, "Could not connect to \(base): connection refused. Is the server running? Set --base-url or OPENAI_BASE_URL.")
+            return ChatError(.connectionRefused, "Could not connect to \(base): connection refused. Is the server running?")
         case .hostNotFound:
-            return ChatError(.hostNotFound, "Could not find the host of \(base). Check --base-url or OPENAI_BASE_URL, and the network.")
+            return ChatError(.hostNotFound, "Could not find the host of \(base). Check the address and the network.")
         case .connectTimeout:
-            return ChatError(.connectTimeout, "Could not connect to \(base) within \(Self.seconds(configuration.connectTimeout)). Check the network, --base-url or OPENAI_BASE_URL.")
+            return ChatError(.connectTimeout, "Could not connect to \(base) within \(Self.seconds(configuration.connectTimeout)). Check the network and the address.")
         case .idleTimeout:
             return ChatError(.idleTimeout, "The server at \(base) sent nothing for \(Self.seconds(configuration.idleTimeout)); the request was abandoned.")
         case .tlsFailure:
@@ -226,9 +226,9 @@ public struct OpenAIClient: ChatModel {
         case 403:
             return ChatError(.permissionDenied, "Access was denied at \(base) (403)\(detail). Check that the API key may use the model '\(model)'.", status: status)
         case 404 where serverCode == "model_not_found" || message.lowercased().contains("model") || message.contains(model):
-            return ChatError(.modelNotFound, "The model '\(model)' was not found at \(base) (404). Choose another with --model or /model.", status: status)
+            return ChatError(.modelNotFound, "The model '\(model)' was not found at \(base) (404).", status: status)
         case 404:
-            return ChatError(.endpointNotFound, "Nothing answers at \(configuration.chatCompletionsURL) (404). Check --base-url or OPENAI_BASE_URL.", status: status)
+            return ChatError(.endpointNotFound, "Nothing answers at \(configuration.chatCompletionsURL) (404). Check the address.", status: status)
         case 429 where serverCode == "insufficient_quota":
             return ChatError(.rateLimited, "The account of this API key has no quota left (429)\(detail).", status: status)
         case 429:

@@ -1,11 +1,11 @@
 import Agent
 import HTTP
-import JSON
-import LLM
+import REPL
 import Scheduler
 import Tools
 import ArgumentParser
 import Foundation
+import Synchronization
 
 @main
 struct AgentREPLCommand: ParsableCommand {
@@ -77,31 +77,57 @@ struct AgentREPLCommand: ParsableCommand {
             flags: CommandLineSettings(baseURL: baseURL, model: model, demo: demo), environment: environment)
         if checkTools {
             let (report, code) = Tools.checkTools(extraFolders: toolsDirs, environment: environment)
-            Output.out(Session.endingLine(report))
+            Output.out(report.hasSuffix("\n") ? report : report + "\n")
             throw ExitCode(code)
         }
-        var options = SessionOptions(maxSteps: maxSteps, debugTiming: debugTiming, toolFolders: toolsDirs, autoApprove: yes)
+        var options = SessionOptions(modelName: settings.model)
+        options.maxSteps = maxSteps
+        options.autoApprove = yes
+        options.environment = environment
         options.scheduler.strategy = strategy
         options.scheduler.workers = workers
         if let quantum { options.scheduler.baseQuantum = .milliseconds(Int64(quantum * 1000)) }
-        let session = Session(settings: settings, environment: environment, options: options)
+        if debugTiming { options.timing = ChunkTiming() }
+        let console = TerminalConsole.standard(oneShot: prompt != nil, environment: environment)
+        let session = Session(
+            model: ModelFactory.make(settings: settings, timing: options.timing),
+            catalog: ToolLoader.load(extraFolders: toolsDirs, environment: environment),
+            console: console, options: options)
+        SignalRelay.install(
+            onInterrupt: { session.interrupt() },
+            onTerminate: { Self.terminate(session: session, console: console, signal: $0) })
         let code = Self.runBlocking { [prompt] in
             if let prompt { return await session.runOneShot(prompt) }
             return await session.runInteractive()
         }
+        console.close()
         throw ExitCode(code)
+    }
+
+    /// SIGTERM or SIGHUP: stop every turn and job, kill their tools' process groups, save the
+    /// history, restore the terminal, and exit with 128 + the signal's number.
+    private static func terminate(session: Session, console: TerminalConsole, signal: Int32) -> Never {
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await session.shutdown()
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + 3)
+        console.restoreTerminal()
+        Foundation.exit(128 + signal)
     }
 
     /// Runs async work from this synchronous entry point, whose thread keeps SIGINT blocked.
     private static func runBlocking(_ body: @escaping @Sendable () async -> Int32) -> Int32 {
         let done = DispatchSemaphore(value: 0)
-        let box = ExitBox()
+        let code = ExitCodeBox()
         Task.detached {
-            box.code = await body()
+            let value = await body()
+            code.value.store(value, ordering: .releasing)
             done.signal()
         }
         done.wait()
-        return box.code
+        return code.value.load(ordering: .acquiring)
     }
 
     /// Like ArgumentParser's, but bad usage exits with 2 as SPEC.md promises.
@@ -120,8 +146,8 @@ struct AgentREPLCommand: ParsableCommand {
     }
 }
 
-private final class ExitBox: @unchecked Sendable {
-    var code: Int32 = 0
+private final class ExitCodeBox: Sendable {
+    let value = Atomic<Int32>(0)
 }
 
 extension Strategy: ExpressibleByArgument {}

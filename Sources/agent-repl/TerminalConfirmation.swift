@@ -9,23 +9,23 @@ import Darwin
 
 /// Asks `Run tool NAME with ARGS? [y/N]` on the controlling terminal, one question at a time.
 /// Only `y` or `yes` (any case) approves.
-public final class TerminalConfirmation: ConfirmationProvider, @unchecked Sendable {
+final class TerminalConfirmation: ConfirmationProvider {
     private let path: String
     private let queue = DispatchQueue(label: "agent-repl.confirmation")  // one question at a time
 
-    public init(terminalPath: String = "/dev/tty") {
+    init(terminalPath: String = "/dev/tty") {
         self.path = terminalPath
     }
 
     /// Whether a terminal can be opened to ask on.
-    public static func isAvailable(terminalPath: String = "/dev/tty") -> Bool {
+    static func isAvailable(terminalPath: String = "/dev/tty") -> Bool {
         let fd = open(terminalPath, O_RDWR | O_CLOEXEC)
         if fd < 0 { return false }
         close(fd)
         return true
     }
 
-    public func confirm(tool: String, arguments: String) async -> Bool {
+    func confirm(tool: String, arguments: String) async -> Bool {
         let path = self.path
         return await withCheckedContinuation { continuation in
             queue.async {
@@ -51,13 +51,5 @@ public final class TerminalConfirmation: ConfirmationProvider, @unchecked Sendab
         }
         let answer = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
         return answer == "y" || answer == "yes"
-    }
-}
-
-public enum Confirmations {
-    /// `--yes` approves everything; otherwise ask on the terminal when there is one, else refuse.
-    public static func standard(autoApprove: Bool) -> any ConfirmationProvider {
-        if autoApprove { return AutoApproval() }
-        return TerminalConfirmation.isAvailable() ? TerminalConfirmation() : RefusingConfirmation()
     }
 }

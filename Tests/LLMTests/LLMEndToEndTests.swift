@@ -98,7 +98,7 @@ import JSON
         let (_, error) = await drain(client(baseURL: "http://127.0.0.1:1/v1", retries: 1).stream(hello))
         let chatError = try #require(error as? ChatError)
         #expect(chatError.code == .connectionRefused)
-        #expect(chatError.message == "Could not connect to http://127.0.0.1:1/v1: connection refused. Is the server running? Set --base-url or OPENAI_BASE_URL.")
+        #expect(chatError.message == "Could not connect to http://127.0.0.1:1/v1: connection refused. Is the server running?")
     }
 
     @Test func cancellingAHangingStreamEndsPromptly() async throws {

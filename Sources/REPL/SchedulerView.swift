@@ -1,9 +1,5 @@
-import Agent
-import JSON
-import LLM
-import Scheduler
-import Tools
 import Foundation
+import Scheduler
 
 /// Text renderings of the scheduler for `/stats`, `/tasks`, `/task ID` and the live status line.
 enum SchedulerView {

@@ -1,29 +1,15 @@
 import CEditLine
 import Foundation
-
-/// What the user gave at the prompt.
-enum LineInput: Equatable {
-    case line(String)
-    case interrupted
-    case endOfInput
-}
-
-/// Where prompts come from: libedit on a terminal, plain lines otherwise.
-protocol LineReader: Sendable {
-    func read(prompt: String) async -> LineInput
-    /// Saves what must survive the session (the history).
-    func close()
-    /// Leaves the terminal usable when exiting in the middle of a read.
-    func restoreTerminal()
-}
+import REPL
+import Synchronization
 
 /// libedit's readline on a dedicated thread, the one thread that receives SIGINT.
 ///
 /// This is the only file that imports CEditLine.
-final class EditLineReader: LineReader, @unchecked Sendable {
+final class EditLineReader: LineReader {
+    private typealias Request = (prompt: String, reply: CheckedContinuation<LineInput, Never>)
     private let requests = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var pending: (prompt: String, reply: CheckedContinuation<LineInput, Never>)?
+    private let pending = Mutex<Request?>(nil)
     private let historyFile: URL?
 
     init(historyFile: URL?, completions: [String]) {
@@ -36,7 +22,7 @@ final class EditLineReader: LineReader, @unchecked Sendable {
 
     func read(prompt: String) async -> LineInput {
         await withCheckedContinuation { continuation in
-            lock.withLock { pending = (prompt, continuation) }
+            pending.withLock { $0 = (prompt, continuation) }
             requests.signal()
         }
     }
@@ -61,7 +47,7 @@ final class EditLineReader: LineReader, @unchecked Sendable {
         }
         while true {
             requests.wait()
-            guard let request = lock.withLock({ () -> (prompt: String, reply: CheckedContinuation<LineInput, Never>)? in
+            guard let request = pending.withLock({ pending -> Request? in
                 defer { pending = nil }
                 return pending
             }) else { continue }
@@ -87,7 +73,9 @@ final class EditLineReader: LineReader, @unchecked Sendable {
         }
     }
 
+    // Read by libedit's C completion callback, which can carry no context; set before the editor thread starts.
     nonisolated(unsafe) private static var completionWords: [String] = []
+    // Only the editor thread's completion callback touches it.
     nonisolated(unsafe) private static var completionIndex = 0
 
     /// Completes slash commands at the start of the line.
@@ -106,22 +94,17 @@ final class EditLineReader: LineReader, @unchecked Sendable {
             return nil
         }
     }
-}
 
-/// Lines from a pipe or file: each line a prompt or slash command, no prompt printed.
-final class PlainLineReader: LineReader, @unchecked Sendable {
-    func read(prompt: String) async -> LineInput {
-        await withCheckedContinuation { continuation in
-            Thread {
-                if let line = Swift.readLine(strippingNewline: true) {
-                    continuation.resume(returning: .line(line))
-                } else {
-                    continuation.resume(returning: .endOfInput)
-                }
-            }.start()
+    /// `$XDG_DATA_HOME/agent-repl/history`, or `~/.local/share/agent-repl/history`.
+    static func historyFile(environment: [String: String]) -> URL? {
+        let base: URL
+        if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty {
+            base = URL(fileURLWithPath: xdg)
+        } else if let home = environment["HOME"], !home.isEmpty {
+            base = URL(fileURLWithPath: home).appendingPathComponent(".local/share")
+        } else {
+            return nil
         }
+        return base.appendingPathComponent("agent-repl/history")
     }
-
-    func close() {}
-    func restoreTerminal() {}
 }

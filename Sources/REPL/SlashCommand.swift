@@ -1,10 +1,10 @@
 /// The REPL's commands, for `/help` and tab completion.
-struct SlashCommand {
-    let name: String
-    let usage: String
-    let summary: String
+public struct SlashCommand: Sendable {
+    public let name: String
+    public let usage: String
+    public let summary: String
 
-    static let all: [SlashCommand] = [
+    public static let all: [SlashCommand] = [
         SlashCommand(name: "/help", usage: "/help", summary: "list the commands"),
         SlashCommand(name: "/stats", usage: "/stats [json]", summary: "the scheduler's state and counters"),
         SlashCommand(name: "/tasks", usage: "/tasks [N]", summary: "recent tasks: id, tool, state, level, wait, run"),
@@ -19,7 +19,7 @@ struct SlashCommand {
         SlashCommand(name: "/quit", usage: "/quit", summary: "leave (also Ctrl-D)"),
     ]
 
-    static var helpText: String {
+    public static var helpText: String {
         let width = all.map(\.usage.count).max() ?? 0
         let rows = all.map { "  " + $0.usage.padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0.summary }
         return (["Commands:"] + rows + [

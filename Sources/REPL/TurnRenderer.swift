@@ -1,25 +1,10 @@
 import Agent
-import JSON
-import LLM
 import Scheduler
-import Tools
-import Foundation
 import Synchronization
 
 /// Shows a turn as it happens: the answer on stdout as it streams; tool progress on stderr, with a
 /// status line of the queue redrawn in place on a terminal, and plain lines otherwise.
 final class TurnRenderer: Sendable {
-    struct Style: Sendable {
-        /// stderr is a terminal: redraw a status line in place.
-        var live: Bool
-        var color: Bool
-
-        static func detect() -> Style {
-            let live = isatty(2) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
-            return Style(live: live, color: live && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true)
-        }
-    }
-
     private struct State {
         var endsWithNewline = true
         var wroteText = false
@@ -31,14 +16,14 @@ final class TurnRenderer: Sendable {
     }
 
     private let state = Mutex(State())
-    private let style: Style
+    private let console: any Console
     private let stats: @Sendable () -> SchedulerStats
     /// True while something else (a y/N question) owns the terminal.
     private let quiet: @Sendable () -> Bool
     private let timing: ChunkTiming?
 
-    init(style: Style, stats: @escaping @Sendable () -> SchedulerStats, quiet: @escaping @Sendable () -> Bool = { false }, timing: ChunkTiming? = nil) {
-        self.style = style
+    init(console: any Console, stats: @escaping @Sendable () -> SchedulerStats, quiet: @escaping @Sendable () -> Bool = { false }, timing: ChunkTiming? = nil) {
+        self.console = console
         self.stats = stats
         self.quiet = quiet
         self.timing = timing
@@ -50,7 +35,7 @@ final class TurnRenderer: Sendable {
             guard !text.isEmpty else { return }
             state.withLock { s in
                 clearStatus(&s)
-                Output.out(text)
+                console.write(text)
                 if let arrival = timing?.lastChunk { s.chunkLatencies.append(ContinuousClock.now - arrival) }
                 s.wroteText = true
                 s.endsWithNewline = text.hasSuffix("\n")
@@ -59,8 +44,8 @@ final class TurnRenderer: Sendable {
             state.withLock { s in
                 breakLine(&s)
                 clearStatus(&s)
-                Output.err(paint("· calling \(calls.map(\.name).joined(separator: ", "))", "2") + "\n")
-                if style.live && s.refresher == nil {
+                console.writeError(paint("· calling \(calls.map(\.name).joined(separator: ", "))", "2") + "\n")
+                if console.usesStatusLine && s.refresher == nil {
                     s.refresher = Task { [weak self] in
                         while !Task.isCancelled {
                             try? await Task.sleep(for: .milliseconds(200))
@@ -72,10 +57,10 @@ final class TurnRenderer: Sendable {
         case .toolStarted(let call, let taskID):
             state.withLock { s in
                 s.active.append((call.id, call.name))
-                if style.live {
+                if console.usesStatusLine {
                     drawStatus(&s)
                 } else {
-                    Output.err("  ▸ \(call.name) started" + (taskID.map { " (task \($0))" } ?? "") + "\n")
+                    console.writeError("  ▸ \(call.name) started" + (taskID.map { " (task \($0))" } ?? "") + "\n")
                 }
             }
         case .toolFinished(let call, let ok, let summary):
@@ -83,8 +68,8 @@ final class TurnRenderer: Sendable {
                 s.active.removeAll { $0.id == call.id }
                 clearStatus(&s)
                 let mark = ok ? paint("✓", "32") : paint("✗", "31")
-                Output.err("  \(mark) \(call.name)" + (summary.isEmpty ? "" : ": \(summary)") + "\n")
-                if style.live && !s.active.isEmpty { drawStatus(&s) }
+                console.writeError("  \(mark) \(call.name)" + (summary.isEmpty ? "" : ": \(summary)") + "\n")
+                if console.usesStatusLine && !s.active.isEmpty { drawStatus(&s) }
             }
         }
     }
@@ -101,13 +86,13 @@ final class TurnRenderer: Sendable {
         if timing != nil, !latencies.isEmpty {
             let sorted = latencies.sorted()
             let us = { (d: Duration) in Int(d.milliseconds * 1000) }
-            Output.err("timing: \(sorted.count) text chunks, socket→screen median \(us(sorted[sorted.count / 2])) µs, max \(us(sorted.last!)) µs\n")
+            console.writeError("timing: \(sorted.count) text chunks, socket→screen median \(us(sorted[sorted.count / 2])) µs, max \(us(sorted.last!)) µs\n")
         }
     }
 
     private func redraw() {
         state.withLock { s in
-            if style.live && !s.active.isEmpty { drawStatus(&s) }
+            if console.usesStatusLine && !s.active.isEmpty { drawStatus(&s) }
         }
     }
 
@@ -116,29 +101,22 @@ final class TurnRenderer: Sendable {
         var names: [String] = []
         for entry in s.active where !names.contains(entry.name) { names.append(entry.name) }
         let line = SchedulerView.statusLine(stats(), activeTools: names)
-        Output.err("\r\u{1b}[2K" + paint(line, "2"))
+        console.writeError("\r\u{1b}[2K" + paint(line, "2"))
         s.statusShown = true
     }
 
     private func clearStatus(_ s: inout State) {
         guard s.statusShown else { return }
-        Output.err("\r\u{1b}[2K")
+        console.writeError("\r\u{1b}[2K")
         s.statusShown = false
     }
 
     private func breakLine(_ s: inout State) {
-        if s.wroteText && !s.endsWithNewline { Output.out("\n") }
+        if s.wroteText && !s.endsWithNewline { console.write("\n") }
         s.endsWithNewline = true
     }
 
     private func paint(_ text: String, _ code: String) -> String {
-        style.color ? "\u{1b}[\(code)m\(text)\u{1b}[0m" : text
+        console.usesColor ? "\u{1b}[\(code)m\(text)\u{1b}[0m" : text
     }
-}
-
-/// When the last body chunk came off the socket (the `--debug-timing` probe).
-final class ChunkTiming: Sendable {
-    private let last = Mutex<ContinuousClock.Instant?>(nil)
-    var lastChunk: ContinuousClock.Instant? { last.withLock { $0 } }
-    func record(_ instant: ContinuousClock.Instant) { last.withLock { $0 = instant } }
 }

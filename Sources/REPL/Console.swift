@@ -1,0 +1,22 @@
+/// Where a session reads prompts and writes what the user sees: the terminal (or pipes) in the
+/// executable, a scripted stand-in in tests.
+///
+/// `write` is the answer (stdout); `writeError` is progress, the status line and errors (stderr).
+/// Writes appear at once, in call order.
+public protocol Console: Sendable {
+    /// A person types at a terminal: the session shows its banner and prompts.
+    var isInteractive: Bool { get }
+    /// Progress may be a status line redrawn in place (stderr is a terminal); otherwise plain lines.
+    var usesStatusLine: Bool { get }
+    /// Colours (escape sequences) are allowed in progress output.
+    var usesColor: Bool { get }
+    /// There is a terminal to ask a y/N question on; without one, tools that want confirmation are refused.
+    var canConfirm: Bool { get }
+
+    /// Shows `prompt` and waits for a line (without its newline), Ctrl-C or the end of input.
+    func readLine(prompt: String) async -> LineInput
+    func write(_ text: String)
+    func writeError(_ text: String)
+    /// Asks `Run tool NAME with ARGS? [y/N]`; true only for a yes.
+    func confirm(tool: String, arguments: String) async -> Bool
+}

@@ -1,0 +1,311 @@
+import Agent
+import HTTP
+import LLM
+import Scheduler
+import Tools
+import Foundation
+import Synchronization
+
+/// One run of agent-repl: the model, the tools, the one scheduler, the conversation and its
+/// background jobs, and the loop over prompts read from a `Console`.
+public final class Session: Sendable {
+    let agent: Agent
+    let scheduler: Scheduler
+    let catalog: ToolCatalog
+    let jobs = BackgroundJobs()
+    private let model: any ChatModel
+    private let console: any Console
+    private let executor: ScheduledToolExecutor
+    private let agentConfiguration: Agent.Configuration
+    private let nextConversation = Mutex(1)
+    private let options: SessionOptions
+    /// The console's question, when there is one to ask (not with `--yes`, nor without a terminal).
+    private let gate: ConfirmationGate?
+    /// The turn Ctrl-C would cancel.
+    private let currentTurn = Mutex<Task<String, any Error>?>(nil)
+
+    public init(model: any ChatModel, catalog: ToolCatalog, console: any Console, options: SessionOptions) {
+        self.model = model
+        self.catalog = catalog
+        self.console = console
+        self.options = options
+        scheduler = Scheduler(configuration: options.scheduler)
+        let confirmation: any ConfirmationProvider
+        if options.autoApprove {
+            gate = nil
+            confirmation = AutoApproval()
+        } else if console.canConfirm {
+            let gate = ConfirmationGate(console)
+            self.gate = gate
+            confirmation = gate
+        } else {
+            gate = nil
+            confirmation = RefusingConfirmation()
+        }
+        let runner = ToolRunner(environment: options.environment, fileRoot: options.workingFolder)
+        executor = ScheduledToolExecutor(scheduler: scheduler, catalog: catalog, runner: runner, confirmation: confirmation)
+        agentConfiguration = Agent.Configuration(model: options.modelName, tools: executor.definitions, maxSteps: options.maxSteps)
+        agent = Agent(id: 0, model: model, configuration: agentConfiguration, executor: executor)
+    }
+
+    public var banner: String {
+        "agent-repl \(AgentReplVersion.string) · \(modelDescription) · \(catalog.tools.count) tools · "
+            + "\(options.scheduler.strategy.rawValue) on \(options.scheduler.workers) workers · /help for commands\n"
+    }
+
+    /// The model as the banner and `/model` show it.
+    private var modelDescription: String {
+        model is DemoModel ? "demo model (offline; set OPENAI_API_KEY or --base-url for a real one)" : model.displayName
+    }
+
+    // MARK: Modes
+
+    /// `-p TEXT`: the answer on stdout, progress and errors on stderr; 1 when the turn fails.
+    public func runOneShot(_ prompt: String) async -> Int32 {
+        reportToolProblems()
+        let ok = await runTurn(prompt)
+        return ok ? 0 : 1
+    }
+
+    /// The REPL on a terminal, or line by line from a pipe; returns the exit code.
+    public func runInteractive() async -> Int32 {
+        let interactive = console.isInteractive
+        if interactive { console.write(banner) }
+        reportToolProblems()
+        while true {
+            announceEndedJobs()
+            guard let input = await readPrompt(interactive: interactive) else { break }
+            let text = input.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            if text.hasPrefix("/") {
+                if case .quit = await handleCommand(text) { break }
+                continue
+            }
+            if text.hasSuffix(" &") || text == "&" {
+                startJob(String(text.dropLast()).trimmingCharacters(in: .whitespaces))
+                continue
+            }
+            _ = await runTurn(text)
+        }
+        // Without a terminal, input ends before background jobs do: let them finish and say how.
+        if !interactive {
+            await jobs.waitForAll()
+            announceEndedJobs()
+        }
+        return 0
+    }
+
+    /// Ctrl-C during a turn: cancels it and its tools; the conversation stays as it was before it.
+    public func interrupt() {
+        currentTurn.withLock { $0?.cancel() }
+    }
+
+    /// Stops the running turn and every background job, and kills every tool's process group
+    /// (SIGTERM, SIGHUP). Returns when no tool runs any more.
+    public func shutdown() async {
+        interrupt()
+        for job in jobs.all { jobs.cancel(job.number) }
+        await scheduler.shutdown()
+    }
+
+    /// One prompt, joining lines that end in a backslash; nil at end of input.
+    private func readPrompt(interactive: Bool) async -> String? {
+        var lines: [String] = []
+        while true {
+            let prompt = !interactive ? "" : (lines.isEmpty ? "> " : "… ")
+            switch await console.readLine(prompt: prompt) {
+            case .endOfInput:
+                if interactive { console.write("\n") }
+                return lines.isEmpty ? nil : lines.joined(separator: "\n")
+            case .interrupted:
+                console.write("^C\n")
+                lines = []
+            case .line(let line):
+                if line.hasSuffix("\\") {
+                    lines.append(String(line.dropLast()))
+                } else {
+                    lines.append(line)
+                    return lines.joined(separator: "\n")
+                }
+            }
+        }
+    }
+
+    private func reportToolProblems() {
+        for diagnostic in catalog.diagnostics { console.writeError("\(diagnostic)\n") }
+    }
+
+    // MARK: Turns
+
+    /// Runs one turn, streaming its text; errors go to stderr as sentences. Returns whether it answered.
+    private func runTurn(_ prompt: String) async -> Bool {
+        let renderer = TurnRenderer(
+            console: console, stats: { [scheduler] in scheduler.stats },
+            quiet: { [gate] in gate?.isAsking ?? false }, timing: options.timing)
+        let task = Task { [agent] in
+            try await agent.run(prompt: prompt, events: { renderer.handle($0) })
+        }
+        currentTurn.withLock { $0 = task }
+        let result = await task.result
+        currentTurn.withLock { $0 = nil }
+        renderer.finish()
+        switch result {
+        case .success:
+            return true
+        case .failure(let error as AgentError) where error.code == .cancelled:
+            console.writeError("Cancelled; the conversation is as it was before this prompt.\n")
+            return false
+        case .failure(let error):
+            console.writeError("Error: \(ErrorHint.message(for: error))\n")
+            return false
+        }
+    }
+
+    private func startJob(_ prompt: String) {
+        guard !prompt.isEmpty else {
+            console.writeError("Nothing to run in the background: write the prompt before the &.\n")
+            return
+        }
+        let id = nextConversation.withLock { n -> Int in
+            defer { n += 1 }
+            return n
+        }
+        var configuration = agentConfiguration
+        configuration.model = agent.modelName
+        let jobAgent = Agent(id: id, model: model, configuration: configuration, executor: executor)
+        let number = jobs.start(prompt: prompt, agent: jobAgent, describeError: ErrorHint.message(for:))
+        console.write("[\(number)] started in the background: \(prompt)\n")
+    }
+
+    private func announceEndedJobs() {
+        for job in jobs.takeEnded() {
+            switch job.status {
+            case .done(let answer):
+                console.write("[\(job.number)] done: \(job.prompt)\n\(answer)\n")
+            case .failed(let message):
+                console.writeError("[\(job.number)] failed: \(job.prompt)\n  \(message)\n")
+            case .cancelled:
+                console.write("[\(job.number)] cancelled: \(job.prompt)\n")
+            case .running:
+                break
+            }
+        }
+    }
+
+    // MARK: Slash commands
+
+    enum CommandResult { case handled, quit }
+
+    private func handleCommand(_ line: String) async -> CommandResult {
+        let parts = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        let name = parts[0]
+        let arguments = Array(parts.dropFirst())
+        switch name {
+        case "/help":
+            console.write(SlashCommand.helpText)
+        case "/quit", "/exit":
+            return .quit
+        case "/clear":
+            agent.clear()
+            console.write("Started a new conversation.\n")
+        case "/model":
+            if let newModel = arguments.first {
+                agent.modelName = newModel
+                console.write("Model set to \(newModel).\n")
+            } else {
+                console.write("Model: \(agent.modelName) (\(modelDescription))\n")
+            }
+        case "/stats":
+            if arguments.first == "json" {
+                console.write(SchedulerView.statsJSON(scheduler.stats))
+            } else if arguments.isEmpty {
+                console.write(SchedulerView.statsTable(scheduler.stats))
+            } else {
+                console.writeError("Usage: /stats [json]\n")
+            }
+        case "/tasks":
+            console.write(SchedulerView.taskList(scheduler.records(limit: Int(arguments.first ?? "") ?? 20)))
+        case "/task":
+            guard let raw = arguments.first, let number = UInt64(raw) else {
+                console.writeError("Usage: /task ID (the ids are in /tasks)\n")
+                break
+            }
+            if let record = scheduler.record(TaskID(number)) {
+                console.write(SchedulerView.taskDetail(record))
+            } else {
+                console.writeError("No task \(number). /tasks lists the recent ones.\n")
+            }
+        case "/strategy":
+            strategyCommand(arguments)
+        case "/workers":
+            if let raw = arguments.first {
+                guard let n = Int(raw), n >= 1, n <= 256 else {
+                    console.writeError("Usage: /workers [N] with N from 1 to 256\n")
+                    break
+                }
+                scheduler.setWorkers(n)
+                console.write("Workers: \(n).\n")
+            } else {
+                console.write("Workers: \(scheduler.configuration.workers).\n")
+            }
+        case "/tools":
+            console.write(catalog.tools.isEmpty
+                ? "No tools loaded. Put tool declarations in ./tools.d (see README).\n"
+                : catalog.formattedList() + "\n")
+        case "/jobs":
+            let all = jobs.all
+            if all.isEmpty { console.write("No background jobs. End a prompt with & to start one.\n") }
+            for job in all { console.write("[\(job.number)] \(job.status.label.padding(toLength: 9, withPad: " ", startingAt: 0)) \(job.prompt)\n") }
+        case "/cancel":
+            cancelCommand(arguments)
+        default:
+            console.writeError("Unknown command \(name). Type /help for the list.\n")
+        }
+        return .handled
+    }
+
+    private func strategyCommand(_ arguments: [String]) {
+        guard let raw = arguments.first else {
+            let c = scheduler.configuration
+            console.write("Strategy: \(c.strategy.rawValue), base quantum \(SchedulerView.ms(c.baseQuantum.milliseconds)). "
+                + "Choices: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")).\n")
+            return
+        }
+        guard let strategy = Strategy(rawValue: raw) else {
+            console.writeError("Unknown strategy '\(raw)'. Choices: \(Strategy.allCases.map(\.rawValue).joined(separator: ", ")).\n")
+            return
+        }
+        var quantum: Duration?
+        if arguments.count > 1 {
+            guard let seconds = Double(arguments[1]), seconds > 0, seconds <= 3600 else {
+                console.writeError("The slice is in seconds, e.g. /strategy round_robin 0.1\n")
+                return
+            }
+            quantum = .milliseconds(Int64(seconds * 1000))
+        }
+        scheduler.setStrategy(strategy, quantum: quantum)
+        console.write("Strategy: \(strategy.rawValue)" + (quantum.map { ", base quantum \(SchedulerView.ms($0.milliseconds))" } ?? "") + ".\n")
+    }
+
+    private func cancelCommand(_ arguments: [String]) {
+        let running = jobs.all.filter { $0.status == .running }
+        let number: Int
+        if let raw = arguments.first {
+            guard let n = Int(raw.hasPrefix("%") ? String(raw.dropFirst()) : raw) else {
+                console.writeError("Usage: /cancel [JOB] (the numbers are in /jobs)\n")
+                return
+            }
+            number = n
+        } else if running.count == 1 {
+            number = running[0].number
+        } else {
+            console.writeError(running.isEmpty ? "Nothing is running in the background.\n" : "Several jobs run; say which: /cancel N (see /jobs).\n")
+            return
+        }
+        if jobs.cancel(number) {
+            console.write("[\(number)] cancelling.\n")
+        } else {
+            console.writeError("No running job \(number). /jobs lists them.\n")
+        }
+    }
+}

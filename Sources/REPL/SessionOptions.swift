@@ -1,0 +1,23 @@
+import Foundation
+import Scheduler
+
+/// How a session is set up: what the command line (or a test) asked for.
+public struct SessionOptions: Sendable {
+    /// The model name sent with each request (`/model` changes it).
+    public var modelName: String
+    /// Model calls per turn before giving up.
+    public var maxSteps = 12
+    public var scheduler = SchedulerConfiguration()
+    /// Run tools declared with `"confirm": true` without asking (`--yes`).
+    public var autoApprove = false
+    /// The environment tools start from (secrets are filtered out per tool).
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// The folder builtin file tools are confined to.
+    public var workingFolder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    /// Measures streamed text from the socket to the screen (`--debug-timing`), when set.
+    public var timing: ChunkTiming?
+
+    public init(modelName: String) {
+        self.modelName = modelName
+    }
+}
