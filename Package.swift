@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "HTTP"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
-        .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "Scheduler", "Tools", "JSON"]),
+        .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"],
