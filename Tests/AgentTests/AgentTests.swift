@@ -78,7 +78,8 @@ private struct EchoExecutor: ToolCallExecutor {
         let looping = ChatCompletion(content: nil, toolCalls: [ToolCall(id: "a", name: "t", arguments: "{}")])
         let model = ScriptedModel([looping])
         let agent = Agent(model: model, configuration: .init(model: "m", maxSteps: 3), executor: EchoExecutor())
-        await #expect(throws: AgentError.self) { try await agent.run(prompt: "loop") }
+        let error = await #expect(throws: AgentError.self) { try await agent.run(prompt: "loop") }
+        #expect(error?.message == "Stopped after 3 model calls without a final answer (the step limit).", "no command-line flag in a library's message")
         #expect(model.requests.withLock { $0.count } == 3)
         #expect(agent.messages.isEmpty)
     }

@@ -68,6 +68,24 @@ import Tools
         #expect(contents[3].contains("error"))
     }
 
+    @Test func withoutATerminalEachToolIsAPlainLineOnStderr() async throws {
+        let server = try FakeOpenAIServer(script: [
+            toolCalls([("work", ["id": "good"]), ("work", ["id": "bad", "exit": 4])]),
+            text("seen"),
+        ])
+        let process = try agent(server)
+        let tools = try TestTools(in: process.workingFolder)
+        let result = try await process.run(["--tools-dir", tools.folder.path, "-p", "go"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.first == "· calling work, work")
+        #expect(lines.filter { $0.hasPrefix("  ▸ work started (task ") }.count == 2)
+        #expect(lines.contains("  ✓ work: done good"))
+        #expect(lines.contains { $0.hasPrefix("  ✗ work: ") && $0.contains("4") })
+        #expect(!result.stderr.contains("\u{1b}") && !result.stdout.contains("\u{1b}"), "no escape sequences")
+        #expect(result.stdout == "seen\n")
+    }
+
     @Test func statsJSONAgreesWithWhatRan() async throws {
         let server = try FakeOpenAIServer(script: [
             toolCalls([("work", ["id": "a"]), ("work", ["id": "b"]), ("work", ["id": "c", "exit": 1])]),
@@ -150,6 +168,7 @@ import Tools
         let result = try await process.run(["--tools-dir", tools.folder.path, "--max-steps", "2", "-p", "loop"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("Stopped after 2 model calls without a final answer"))
+        #expect(result.stderr.contains("Raise the limit with --max-steps."), "the front end adds the flag")
         #expect(server.requests.count == 2)
     }
 

@@ -57,6 +57,7 @@ import Tools
         let result = try await process.run(["--base-url", "http://127.0.0.1:1/v1", "-p", "hi"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("Could not connect to http://127.0.0.1:1/v1"))
+        #expect(result.stderr.contains("Set the endpoint with --base-url or OPENAI_BASE_URL."), "the front end adds the flag")
         #expect(!result.stderr.contains(Self.key))
     }
 

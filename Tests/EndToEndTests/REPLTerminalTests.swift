@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The REPL on a real pseudo-terminal: prompt, streamed answer, line editing keys, history.
 @Suite struct REPLTerminalTests {
@@ -54,5 +55,51 @@ import Testing
         try await terminal.waitFor("remember this line", after: mark)
         terminal.type("\u{15}/quit\r")
         #expect(try await terminal.waitForExit() == 0)
+    }
+
+    @Test func demoFlagWinsOverAKeyAndTheBannerSaysSo() async throws {
+        let agent = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": "http://127.0.0.1:1/v1"])
+        let terminal = try PseudoTerminal(agent, arguments: ["--demo"])
+        var mark = try await terminal.waitFor("> ")
+        #expect(terminal.output.contains(" · demo model (offline; set OPENAI_API_KEY or --base-url for a real one) · "))
+        terminal.type("hello\r")
+        mark = try await terminal.waitFor("can't really answer \"hello\"", after: mark)
+        terminal.type("/quit\r")
+        #expect(try await terminal.waitForExit() == 0)
+        #expect(!terminal.output.contains("Could not connect"))
+    }
+
+    @Test func noColorLeavesColourOutOfTheTerminal() async throws {
+        var transcripts: [String] = []
+        for noColor in [false, true] {
+            let server = try FakeOpenAIServer(script: [toolCalls([("work", ["id": "a"])]), text("all done")])
+            var environment = ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL]
+            if noColor { environment["NO_COLOR"] = "1" }
+            let agent = try AgentProcess(environment: environment)
+            let tools = try TestTools(in: agent.workingFolder)
+            let terminal = try PseudoTerminal(agent, arguments: ["--tools-dir", tools.folder.path])
+            var mark = try await terminal.waitFor("> ")
+            terminal.type("go\r")
+            mark = try await terminal.waitFor("all done", after: mark)
+            try await terminal.waitFor("> ", after: mark)
+            terminal.type("/quit\r")
+            #expect(try await terminal.waitForExit() == 0)
+            transcripts.append(terminal.output)
+        }
+        let colour = #/\x1b\[[0-9;]*m/#
+        #expect(transcripts[0].contains(colour), "colour on a terminal by default")
+        #expect(transcripts[0].contains("\u{1b}[32m✓\u{1b}[0m work"))
+        #expect(!transcripts[1].contains(colour), "no colour with NO_COLOR: \(transcripts[1].debugDescription)")
+        #expect(transcripts[1].contains("✓ work: done a"))
+    }
+
+    @Test func sighupExitsWith129AndRestoresTheTerminal() async throws {
+        let agent = try AgentProcess()
+        let terminal = try PseudoTerminal(agent)
+        try await terminal.waitFor("> ")
+        #expect(terminal.mode != terminal.initialMode, "the line editor changed the mode while reading")
+        kill(terminal.pid, SIGHUP)
+        #expect(try await terminal.waitForExit() == 128 + SIGHUP)
+        #expect(terminal.mode == terminal.initialMode)
     }
 }

@@ -26,6 +26,10 @@ struct AgentProcess {
         environment.merge(extra) { _, new in new }
     }
 
+    /// Runs without a controlling terminal (in a session of its own, through setsid), so nothing can
+    /// be asked on /dev/tty whatever terminal the tests run in.
+    var withoutTerminal = false
+
     /// Runs to the end with `stdin` piped in. The waiting happens on a thread of its own, so the
     /// test does not hold one of Swift concurrency's few cooperative threads (the tests share them).
     func run(_ arguments: [String], stdin: String = "") async throws -> Result {
@@ -38,8 +42,13 @@ struct AgentProcess {
 
     private func runBlocking(_ arguments: [String], stdin: String) throws -> Result {
         let process = Process()
-        process.executableURL = Paths.binary
-        process.arguments = arguments
+        if withoutTerminal {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+            process.arguments = ["--wait", Paths.binary.path] + arguments
+        } else {
+            process.executableURL = Paths.binary
+            process.arguments = arguments
+        }
         process.environment = environment
         process.currentDirectoryURL = workingFolder
         let input = Pipe(), output = Pipe(), error = Pipe()

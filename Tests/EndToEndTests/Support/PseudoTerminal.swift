@@ -5,6 +5,8 @@ import Synchronization
 /// (the terminal sends SIGINT) and Ctrl-D behave as they do for a user.
 final class PseudoTerminal: @unchecked Sendable {
     let pid: pid_t
+    /// The terminal's mode before agent-repl started.
+    let initialMode: Mode
     private let master: Int32
     private let transcript = Transcript()
     /// Set once the child is reaped: its pid may then belong to another process.
@@ -24,6 +26,7 @@ final class PseudoTerminal: @unchecked Sendable {
             throw TestFailure("no pseudo-terminal: errno \(errno)")
         }
         let slavePath = "/dev/pts/\(number)"
+        initialMode = Mode(master)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -68,6 +71,28 @@ final class PseudoTerminal: @unchecked Sendable {
     /// TIOCSPTLCK and TIOCGPTN (asm-generic ioctl numbers), which Swift cannot import as macros.
     private static let unlockRequest = UInt(0x4004_5431)
     private static let numberRequest = UInt(0x8004_5430)
+
+    /// The terminal's settings (what `stty -g` prints), read through the master side.
+    struct Mode: Equatable {
+        var input: UInt32
+        var output: UInt32
+        var control: UInt32
+        var local: UInt32
+        var characters: [UInt8]
+
+        init(_ fd: Int32) {
+            var t = termios()
+            tcgetattr(fd, &t)
+            input = t.c_iflag
+            output = t.c_oflag
+            control = t.c_cflag
+            local = t.c_lflag
+            characters = withUnsafeBytes(of: t.c_cc) { Array($0) }
+        }
+    }
+
+    /// The terminal's mode now.
+    var mode: Mode { Mode(master) }
 
     /// Everything the terminal showed so far, escape sequences included.
     var output: String { transcript.bytes.withLock { String(decoding: $0, as: UTF8.self) } }
