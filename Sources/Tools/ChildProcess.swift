@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 
 #if canImport(Glibc)
 import Glibc
@@ -58,7 +59,7 @@ final class ChildProcess: ExecutionControl, @unchecked Sendable {
         guard first else { return }
         let grace = killGrace
         Thread.detachNewThread { [self] in
-            Thread.sleep(forTimeInterval: Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18)
+            Thread.sleep(forTimeInterval: grace.seconds)
             signalGroup(SIGKILL)
         }
     }
@@ -235,7 +236,7 @@ private final class PipePump: @unchecked Sendable {
             if let drainDeadline {
                 let left = drainDeadline - .now
                 if left <= .zero { break }  // something outside the group holds the pipes open
-                timeout = Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+                timeout = Int32(clamping: max(1, left.wholeMilliseconds))
             }
             let n = poll(&fds, nfds_t(fds.count), timeout)
             if n < 0 && errno == EINTR { continue }

@@ -131,15 +131,6 @@ import JSON
         #expect(chatError.message.contains("sent nothing for 0.3 s"))
     }
 
-    @Test func nonStreamingCompletion() async throws {
-        let server = try FakeOpenAIServer(script: [["text": "whole answer"]])
-        defer { server.stop() }
-        let completion = try await client(server).complete(hello)
-        #expect(completion.content == "whole answer")
-        #expect(completion.usage?.totalTokens == 15)
-        #expect(server.requests.first?["body"]?["stream"] == nil)
-    }
-
     @Test func brokenStreamAfterTextIsNotRetried() async throws {
         let server = try FakeOpenAIServer(script: [
             ["sse": [.string(#"data: {"choices":[{"index":0,"delta":{"content":"half"},"finish_reason":null}]}"# + "\n\n")]],
