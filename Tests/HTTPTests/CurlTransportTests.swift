@@ -42,7 +42,7 @@ import TestSupport
         let server = try await FixtureServer.http()
         defer { server.stop() }
         let path = "/drip?interval_ms=500&count=60"
-        let (firstChunk, arrived) = AsyncStream<Void>.makeStream()
+        let (chunks, arrived) = AsyncStream<Void>.makeStream()
         let transport = transport
         let consumer = Task {
             var parts = transport.send(HTTPRequest(url: server.url(path))).makeAsyncIterator()
@@ -50,8 +50,11 @@ import TestSupport
                 if case .body = part { arrived.yield() }
             }
         }
-        var signals = firstChunk.makeAsyncIterator()
-        await signals.next()
+        // Cancel after the second chunk: by then libcurl's own early timers (200 ms happy eyeballs)
+        // have fired, so only the cancel's wake-up can make the loop act before the third chunk.
+        var received = chunks.makeAsyncIterator()
+        await received.next()
+        await received.next()
 
         let cancelledAt = Date().timeIntervalSince1970
         consumer.cancel()
@@ -59,7 +62,9 @@ import TestSupport
         #expect(throws: CancellationError.self) { try outcome.get() }
 
         // Ordering: the server saw the hang-up before it sent another chunk. A cancel that waited for
-        // the loop's next event (the next chunk, 500 ms later) would let one more chunk through.
+        // the loop's next event (the next chunk, 500 ms later, or its 1 s poll timeout) would let one
+        // more chunk through. (Other transfers of the process also wake the loop: run alone, this
+        // test tells a missing wake-up apart.)
         let hangUp = try #require(await server.waitForEvent("disconnect", path: path, timeout: .seconds(20)))
         let hangUpAt = try #require(hangUp["time"]?.numberValue)
         let chunksAfterCancel = server.events("chunk", path: path).filter { ($0["time"]?.numberValue ?? 0) > cancelledAt }
