@@ -85,6 +85,11 @@ private func check(_ status: some CurlStatus, _ call: String?, detail: String = 
     throw TransportError(status.errorCode(osErrno: osErrno), call.map { "\($0): \(text)" } ?? text)
 }
 
+/// Whole milliseconds, rounded up, within 0...Int32.max: what libcurl's and poll's timeouts take.
+private func milliseconds(_ duration: Duration) -> Int {
+    Int(min(max((duration / .milliseconds(1)).rounded(.up), 0), Double(Int32.max)))
+}
+
 private let curlGlobalInit = Result { () throws(TransportError) in
     try check(ccurl_global_init_default(), "curl_global_init")
 }
@@ -145,7 +150,7 @@ private final class CurlTransfer: @unchecked Sendable {
         try check(ccurl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2), "CURLOPT_SSL_VERIFYHOST")
         try check(ccurl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, settings.followRedirects ? 1 : 0), "CURLOPT_FOLLOWLOCATION")
         try check(ccurl_easy_setopt_long(easy, CURLOPT_MAXREDIRS, settings.maxRedirects), "CURLOPT_MAXREDIRS")
-        try check(ccurl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, max(1, settings.connectTimeout.wholeMilliseconds)), "CURLOPT_CONNECTTIMEOUT_MS")
+        try check(ccurl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, max(1, milliseconds(settings.connectTimeout))), "CURLOPT_CONNECTTIMEOUT_MS")
         try check(ccurl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1), "CURLOPT_TCP_KEEPALIVE")
 
         // A POST always carries a body (libcurl would otherwise read one from stdin).
@@ -362,7 +367,7 @@ private final class CurlMultiLoop: @unchecked Sendable {
         var timeout = 1000
         for transfer in active.values {
             guard let idle = transfer.idleTimeout else { continue }
-            timeout = min(timeout, max(1, (transfer.lastActivity + idle - now).wholeMilliseconds + 1))
+            timeout = min(timeout, max(1, milliseconds(transfer.lastActivity + idle - now)))
         }
         return Int32(timeout)
     }

@@ -215,7 +215,7 @@ public struct OpenAIClient: ChatModel {
     }
 
     private static func seconds(_ duration: Duration) -> String {
-        let value = duration.seconds
+        let value = duration / .seconds(1)
         return value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
     }
 }

@@ -60,7 +60,7 @@ public struct RetryPolicy: Sendable {
             return requested
         }
         let exponent = Double(min(max(retriesDone, 0), 60))
-        let backoff = min(initialDelay.seconds * pow(2, exponent), maxDelay.seconds)
+        let backoff = min(initialDelay / .seconds(1) * pow(2, exponent), maxDelay / .seconds(1))
         let jitter = 1 - 0.25 * random()
         return .seconds(max(0, backoff * jitter))
     }
