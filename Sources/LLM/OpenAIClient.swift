@@ -21,7 +21,7 @@ public struct OpenAIClient: ChatModel {
         Redaction.redact("\(configuration.model) at \(configuration.displayBaseURL)", secrets: secrets)
     }
 
-    /// Streams one answer: `.textDelta` as text arrives, `.toolCallStarted` when a call is first named,
+    /// Streams one answer: `.textDelta` as text arrives,
     /// then exactly one `.completed`. Terminating the stream (or cancelling its consumer) cancels the
     /// HTTP transfer at once.
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
