@@ -10,7 +10,7 @@ import Synchronization
 /// background jobs, and the loop over prompts read from a `Console`.
 public final class Session: Sendable {
     let agent: Agent
-    let scheduler: Scheduler
+    let scheduler: ToolScheduler
     let catalog: ToolCatalog
     let jobs = BackgroundJobs()
     private let model: any ChatModel
@@ -29,7 +29,7 @@ public final class Session: Sendable {
         self.catalog = catalog
         self.console = console
         self.options = options
-        scheduler = Scheduler(configuration: options.scheduler)
+        scheduler = ToolScheduler(configuration: options.scheduler)
         let confirmation: any ConfirmationProvider
         if options.autoApprove {
             gate = nil
@@ -231,7 +231,7 @@ public final class Session: Sendable {
                 break
             }
             if let record = scheduler.record(TaskID(number)) {
-                console.write(SchedulerView.taskDetail(record))
+                console.write(SchedulerView.taskDetail(record, result: scheduler.endedOutcome(of: TaskID(number))?.value))
             } else {
                 console.writeError("No task \(number). /tasks lists the recent ones.\n")
             }

@@ -8,7 +8,7 @@ import Tools
 @testable import agent_repl
 
 /// `"confirm": true` tools: the console's y/N question, `--yes`, and no terminal.
-@Suite struct ConfirmationTests {
+@Suite(.timeLimit(.minutes(1))) struct ConfirmationTests {
     /// A folder with `guarded` (confirm: true), which writes its arguments to a marker file.
     private func guardedTool() throws -> (TestToolFolder, marker: String) {
         let folder = try TestToolFolder()

@@ -5,7 +5,7 @@ import LLM
 @testable import REPL
 
 /// Ctrl-C at the prompt and during a turn, and lines continued with a backslash.
-@Suite struct InterruptTests {
+@Suite(.timeLimit(.minutes(1))) struct InterruptTests {
     @Test func aTrailingBackslashContinuesThePrompt() async throws {
         let model = ScriptedModel { .text("answer to \($0.prompt)") }
         let repl = REPLHarness(model: model)

@@ -8,7 +8,7 @@ import Tools
 @testable import REPL
 
 /// What a session shows: banner, streamed answer, tool progress, colours, errors, one-shot mode.
-@Suite struct RenderingTests {
+@Suite(.timeLimit(.minutes(1))) struct RenderingTests {
     private let twoTools = ScriptedModel.callingTools { _ in [call("echo", #"{"n":1}"#, id: "a"), call("fail", id: "b")] }
 
     /// Any SGR (colour) escape sequence.

@@ -7,7 +7,7 @@ import Tools
 @testable import REPL
 
 /// Every slash command, typed at an in-process session.
-@Suite struct SlashCommandTests {
+@Suite(.timeLimit(.minutes(1))) struct SlashCommandTests {
     /// A session whose model calls `echo` with the prompt as `text`, over the standard test tools.
     private func echoSession(configure: (inout SessionOptions) -> Void = { _ in }) throws -> (REPLHarness, ScriptedModel) {
         let model = ScriptedModel.callingTools { prompt in
@@ -113,7 +113,9 @@ import Tools
         #expect(detail.hasPrefix("task 1: echo — completed\n"))
         #expect(detail.contains("turn 0.1"))
         #expect(detail.contains(#"arguments    {"text":"hello there"}"#))
-        #expect(detail.split(separator: "\n").contains { $0.hasPrefix("  result") && $0.contains("hello there") }, "\(detail)")
+        #expect(detail.contains("  outcome      success\n"))
+        #expect(detail.contains("  exit         status 0\n"))
+        #expect(detail.split(separator: "\n").contains { $0.hasPrefix("  output") && $0.contains("hello there") }, "\(detail)")
         let unknown = try await repl.enter("/task 99")
         #expect(unknown.err == "No task 99. /tasks lists the recent ones.\n")
         #expect(unknown.out.isEmpty)

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Synchronization
 import LLM
 import Tools
@@ -28,6 +29,7 @@ final class REPLHarness: Sendable {
         Task { [session, ended] in
             let code = await session.runInteractive()
             ended.code.withLock { $0 = code }
+            console.sessionEnded()
         }
     }
 
@@ -36,7 +38,12 @@ final class REPLHarness: Sendable {
 
     /// Waits until the session asks for a line, or has ended.
     func waitForPrompt() async throws {
-        try await eventually("the session waits at the prompt") { console.isWaitingForInput || exitCode != nil }
+        try await console.waitUntilIdle()
+    }
+
+    /// Waits until no background job runs.
+    func waitForJobs() async throws {
+        try await eventually("every job ends") { session.jobs.all.allSatisfy { $0.status != .running } }
     }
 
     /// Types `input` at the prompt and returns what the session wrote until it next asks for a line
@@ -65,8 +72,7 @@ final class REPLHarness: Sendable {
     /// Ends the input (Ctrl-D) and waits for the session to return.
     func close() async throws -> Int32 {
         try await send(.endOfInput)
-        try await eventually("the session ends") { exitCode != nil }
-        return exitCode!
+        return try #require(exitCode)
     }
 }
 

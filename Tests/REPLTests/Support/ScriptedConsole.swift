@@ -15,6 +15,11 @@ final class ScriptedConsole: Console {
         var errAtQuestions: [String] = []
         /// The session's read that waits for the test to type.
         var pendingRead: CheckedContinuation<LineInput, Never>?
+        /// The session returned: it reads no more.
+        var ended = false
+        /// Tests waiting for the session to read or end, by number.
+        var idleWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var lastWaiter = 0
     }
 
     let isInteractive: Bool
@@ -35,10 +40,13 @@ final class ScriptedConsole: Console {
 
     func readLine(prompt: String) async -> LineInput {
         await withCheckedContinuation { continuation in
-            state.withLock {
-                $0.prompts.append(prompt)
-                $0.pendingRead = continuation
+            let waiters = state.withLock { s in
+                s.prompts.append(prompt)
+                s.pendingRead = continuation
+                defer { s.idleWaiters = [:] }
+                return s.idleWaiters.values
             }
+            for waiter in waiters { waiter.resume() }
         }
     }
 
@@ -75,6 +83,38 @@ final class ScriptedConsole: Console {
     var errAtQuestions: [String] { state.withLock { $0.errAtQuestions } }
     /// The session waits at the prompt.
     var isWaitingForInput: Bool { state.withLock { $0.pendingRead != nil } }
+
+    /// Returns once the session waits at the prompt or has ended; throws when the test is cancelled
+    /// (its time limit), so a session that never reads again fails the test instead of hanging it.
+    func waitUntilIdle() async throws {
+        let id = state.withLock { s in
+            s.lastWaiter += 1
+            return s.lastWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s in
+                    if s.pendingRead != nil || s.ended || Task.isCancelled { return true }
+                    s.idleWaiters[id] = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.idleWaiters.removeValue(forKey: id) }?.resume()
+        }
+        try Task.checkCancellation()
+    }
+
+    /// The session returned from its loop.
+    func sessionEnded() {
+        let waiters = state.withLock { s in
+            s.ended = true
+            defer { s.idleWaiters = [:] }
+            return s.idleWaiters.values
+        }
+        for waiter in waiters { waiter.resume() }
+    }
 
     /// Gives `input` to the waiting read; false if no read waits.
     func type(_ input: LineInput) -> Bool {

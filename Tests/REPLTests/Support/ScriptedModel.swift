@@ -47,12 +47,12 @@ final class ScriptedModel: ChatModel {
                     continuation.finish()
                 case .hang(let text):
                     continuation.yield(.textDelta(text))
-                    while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
+                    try? await Task.sleep(for: .seconds(86_400))  // ends early when the turn is cancelled
                     continuation.finish(throwing: CancellationError())
                 case .failure(let error):
                     continuation.finish(throwing: error)
                 case .textAfter(let gate, let text):
-                    while !gate.isOpen && !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
+                    await gate.wait()
                     if Task.isCancelled { return continuation.finish(throwing: CancellationError()) }
                     continuation.yield(.textDelta(text))
                     continuation.yield(.completed(ChatCompletion(content: text, finishReason: "stop")))
