@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "HTTP", "JSON", "TestSupport"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]),
-        .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "HTTP"], exclude: ["Fixtures"]),
+        .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "HTTP", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",

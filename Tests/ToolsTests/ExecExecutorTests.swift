@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import JSON
+import TestSupport
 @testable import Tools
 
 /// Real processes: the fixture scripts in Fixtures/.
@@ -86,31 +87,84 @@ import JSON
         #expect(await execution.result().outcome == .success)
     }
 
-    @Test func cancelTerminatesEvenAPausedTool() async throws {
-        let tmp = TempFolder()
-        defer { tmp.remove() }
-        let pidFile = tmp.path + "/pid"
-        let execution = runner.start(Fixtures.execTool("sleeper.sh", env: ["PIDFILE": pidFile]), arguments: "{}")
-        let pid = try #require(await Proc.readPID(pidFile))
-        execution.pause()
-        #expect(await Proc.eventually { Proc.state(pid) == "T" })
-        execution.terminate()
-        let result = await execution.result()
-        #expect(result.outcome == .cancelled)
-        #expect(Proc.isDead(pid))
+    /// Starts tree.sh (a shell waiting for a `sleep` grandchild; natural end in 300 s); returns the
+    /// execution and the pids of the tool and of its grandchild.
+    func startTree(in tmp: TempFolder, runner: ToolRunner? = nil) async throws -> (ToolExecution, [Int32]) {
+        let pidFile = tmp.path + "/pids"
+        let execution = (runner ?? self.runner).start(Fixtures.execTool("tree.sh", env: ["PIDFILE": pidFile]), arguments: "{}")
+        let pids = try #require(await Proc.readPIDs(pidFile, count: 2), "tree.sh never wrote its pids")
+        return (execution, pids)
     }
 
-    @Test func cancellingTheAwaitingTaskKillsTheTool() async throws {
+    @Test(.timeLimit(.minutes(1))) func cancelTerminatesEvenAPausedTool() async throws {
         let tmp = TempFolder()
         defer { tmp.remove() }
-        let pidFile = tmp.path + "/pid"
-        let runner = self.runner
-        let waiter = Task { await runner.run(Fixtures.execTool("sleeper.sh", env: ["PIDFILE": pidFile]), arguments: "{}") }
-        let pid = try #require(await Proc.readPID(pidFile))
+        let (execution, pids) = try await startTree(in: tmp)
+        defer { Proc.killLeftovers(pids) }
+        execution.pause()
+        #expect(await Proc.eventually { pids.allSatisfy(Proc.isStopped) }, "states \(pids.map(Proc.state))")
+        execution.terminate()
+        // Long before the tool's natural end (300 s): the result, and no process of the group.
+        let result = await value { await execution.result() }
+        #expect(result?.outcome == .cancelled, "no result within \(Proc.patience) of terminate()")
+        #expect(await Proc.eventually { pids.allSatisfy(Proc.isDead) }, "still running: \(pids.filter { !Proc.isDead($0) })")
+    }
+
+    @Test(.timeLimit(.minutes(1))) func cancellingTheAwaitingTaskKillsTheTool() async throws {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        let (execution, pids) = try await startTree(in: tmp)
+        defer { Proc.killLeftovers(pids) }
+        let waiter = Task { await execution.result() }
         waiter.cancel()
-        let result = await waiter.value
-        #expect(result.outcome == .cancelled)
+        let result = await value { await waiter.value }
+        #expect(result?.outcome == .cancelled, "no result within \(Proc.patience) of the cancel")
+        #expect(await Proc.eventually { pids.allSatisfy(Proc.isDead) }, "still running: \(pids.filter { !Proc.isDead($0) })")
+    }
+
+    /// A tool that survives SIGTERM gets SIGKILL once the grace period has passed.
+    @Test(.timeLimit(.minutes(1))) func terminateSendsSIGKILLAfterTheGracePeriod() async throws {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        let pidFile = tmp.path + "/pid", termLog = tmp.path + "/term.log"
+        let grace = Duration.seconds(1)
+        let runner = ToolRunner(environment: ProcessInfo.processInfo.environment, killGrace: grace)
+        let execution = runner.start(Fixtures.execTool("ignores_term.sh", env: ["PIDFILE": pidFile, "TERMLOG": termLog]), arguments: "{}")
+        let pid = try #require(await Proc.readPID(pidFile))
+        defer { Proc.killLeftovers([pid]) }
+        let terminated = ContinuousClock.now
+        execution.terminate()
+        // SIGTERM came first, and the tool lived on after it...
+        #expect(await Proc.eventually { FileManager.default.fileExists(atPath: termLog) }, "the tool never saw SIGTERM")
+        #expect(!Proc.isDead(pid) || ContinuousClock.now - terminated >= grace, "the tool died before the grace period")
+        // ...then SIGKILL ended it, not before the grace period, and long before its natural end (300 s).
+        let result = await value { await execution.result() }
+        let waited = ContinuousClock.now - terminated
+        #expect(result?.outcome == .cancelled, "no result within \(Proc.patience) of terminate()")
         #expect(Proc.isDead(pid))
+        #expect(waited >= grace, "the result came \(waited) after terminate(), within the grace period")
+    }
+
+    /// family.py: the tool, a child and a grandchild, each looping. Pausing stops all three.
+    @Test(.timeLimit(.minutes(1))) func pauseAndResumeStopTheWholeGroup() async throws {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        let pidFile = tmp.path + "/pids", release = tmp.path + "/release"
+        let execution = runner.start(Fixtures.execTool("family.py", env: ["PIDFILE": pidFile, "RELEASE": release]), arguments: "{}")
+        let pids = try #require(await Proc.readPIDs(pidFile, count: 3), "family.py never wrote its pids")
+        defer { Proc.killLeftovers(pids) }
+        execution.pause()
+        #expect(await Proc.eventually { pids.allSatisfy(Proc.isStopped) }, "states \(pids.map(Proc.state))")
+        // Released while stopped: none of them can notice, so all stay stopped and the tool unfinished.
+        tmp.write("release", "")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(pids.allSatisfy(Proc.isStopped), "states \(pids.map(Proc.state))")
+        #expect(!execution.isFinished)
+        execution.resume()
+        #expect(await Proc.eventually { !pids.contains(where: Proc.isStopped) }, "states \(pids.map(Proc.state))")
+        let result = await value { await execution.result() }
+        #expect(result?.outcome == .success, "\(String(describing: result))")
+        #expect(result?.output == "released\n")
     }
 
     @Test func secretsAreHiddenUnlessPassed() async {
@@ -144,15 +198,23 @@ import JSON
         #expect(result.error == "cannot start /nonexistent/program: No such file or directory")
     }
 
-    @Test func manyToolsInParallel() async {
+    /// 16 calls of nap.sh (2 s each) at once: they all ran at the same time, by their own clocks.
+    @Test(.timeLimit(.minutes(1))) func manyToolsInParallel() async throws {
         let runner = self.runner
         let results = await withTaskGroup(of: ToolResult.self) { group in
             for i in 0..<16 {
-                group.addTask { await runner.run(Fixtures.execTool("echo_stdin.sh"), arguments: #"{"i": \#(i)}"#) }
+                group.addTask { await runner.run(Fixtures.execTool("nap.sh"), arguments: #"{"i": \#(i)}"#) }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
         #expect(results.allSatisfy { $0.ok })
         #expect(Set(results.map(\.output)).count == 16)
+        let intervals = try results.map { result in
+            let times = (result.stderrTail ?? "").split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            return try #require(times.count == 2 ? (start: times[0], end: times[1]) : nil, "no times in \(result)")
+        }
+        // Every run started before any run ended: all 16 intervals overlap.
+        let lastStart = try #require(intervals.map(\.start).max()), firstEnd = try #require(intervals.map(\.end).min())
+        #expect(lastStart < firstEnd, "the last run started \(lastStart - firstEnd) s after the first one ended")
     }
 }
