@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Agent
+import JSON
+import LLM
+import Scheduler
+import Tools
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A tool's `timeout` is the scheduler's: it counts running time only, and it stops the tool's
+/// process group (or its request), long before the tool would have ended by itself.
+@Suite struct ScheduledToolTimeoutTests {
+    @Test(.timeLimit(.minutes(1))) func timeoutKillsTheToolAndItsGrandchildren() async throws {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        // tree.sh waits 300 s for a backgrounded `sleep` grandchild.
+        let tools = ScheduledTools([ToolFixtures.exec("tree.sh", name: "tree", timeout: 5, env: ["PIDFILE": tmp.file("pids")])])
+        let call = tools.start("tree")
+        let pids = try #require(await Proc.readPIDs(tmp.file("pids"), count: 2), "tree.sh never wrote its pids")
+        defer { Proc.killLeftovers(pids) }
+        let text = await value { await call.value }
+        #expect(text?.contains("timed out after 5 s") == true, "no timeout result within \(Proc.patience): \(String(describing: text))")
+        #expect(await Proc.eventually { pids.allSatisfy(Proc.isDead) }, "still running: \(pids.filter { !Proc.isDead($0) })")
+    }
+
+    @Test(.timeLimit(.minutes(1))) func timeoutStopsASilentRequest() async throws {
+        let server = try SilentServer()
+        defer { server.close() }
+        let tool = ToolDeclaration(
+            name: "web", description: "d", runner: .http(HTTPRequestTemplate(url: "http://127.0.0.1:\(server.port)/never")), timeout: 1)
+        let tools = ScheduledTools([tool])
+        let text = await value { await tools.run("web") }
+        #expect(text?.contains("timed out after 1 s") == true, "no timeout result within \(Proc.patience): \(String(describing: text))")
+        // The request was stopped, not abandoned: the client closed its connection.
+        #expect(await server.clientClosed(), "the request's connection is still open")
+    }
+
+    /// One worker: a high-priority tool pauses a low-priority one for longer than the low one's
+    /// timeout. The low one outlives its timeout in wall time, yet completes: paused time does not count.
+    @Test(.timeLimit(.minutes(1)), arguments: [Strategy.mlfq, .preemptive])
+    func pausedTimeDoesNotCountTowardsTheTimeout(strategy: Strategy) async throws {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        let timeout = 3.0
+        // Both loop until their RELEASE file exists; the low one is a shell that starts in a moment
+        // (its start counts as running time). No demotion or boost during the test.
+        let tools = ScheduledTools(
+            [
+                ToolFixtures.exec("spin_until.sh", name: "low", priority: 2, timeout: timeout,
+                                  env: ["PIDFILE": tmp.file("low.pid"), "RELEASE": tmp.file("low.release")]),
+                ToolFixtures.exec("counter.py", name: "high", priority: 0,
+                                  env: ["PIDFILE": tmp.file("high.pid"), "RELEASE": tmp.file("high.release")]),
+            ],
+            configuration: SchedulerConfiguration(strategy: strategy, workers: 1, baseQuantum: .seconds(20), boostPeriod: .seconds(3600)))
+        let low = tools.start("low", turn: 1)
+        let lowPID = try #require(await Proc.readPID(tmp.file("low.pid")))
+        let lowStarted = ContinuousClock.now
+        let high = tools.start("high", turn: 2)
+        let highPID = try #require(await Proc.readPID(tmp.file("high.pid")))
+        defer { Proc.killLeftovers([lowPID, highPID]) }
+        #expect(await Proc.eventually { Proc.isStopped(lowPID) }, "the low tool was not paused: \(String(describing: Proc.state(lowPID)))")
+
+        // Paused for longer than its whole timeout.
+        try await Task.sleep(for: .seconds(timeout + 1.5))
+        #expect(Proc.isStopped(lowPID), "the low tool is no longer paused: \(String(describing: Proc.state(lowPID)))")
+
+        tmp.touch("high.release")
+        let highText = await value { await high.value }
+        #expect(highText?.hasSuffix("released\n") == true, "\(String(describing: highText))")
+        #expect(await Proc.eventually { !Proc.isStopped(lowPID) }, "the low tool was not resumed")
+        tmp.touch("low.release")
+        let lowText = await value { await low.value }
+        #expect(lowText?.hasSuffix("released\n") == true, "\(String(describing: lowText))")
+        #expect(ContinuousClock.now - lowStarted > .seconds(timeout), "the low tool outlived its timeout in wall time")
+    }
+}
+
+/// A loopback TCP port that accepts connections (the kernel does) and never answers.
+final class SilentServer: @unchecked Sendable {
+    let port: Int
+    private let socket: Int32
+
+    init() throws {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bind(socket, address, length) == 0 && listen(socket, 16) == 0 && getsockname(socket, address, &length) == 0
+            }
+        }
+        guard socket >= 0, bound else {
+            Glibc.close(socket)
+            throw SilentServerError()
+        }
+        self.socket = socket
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    struct SilentServerError: Error {}
+
+    /// Takes the first connection and waits, on a thread of its own, until the client closes it
+    /// (true) or `Proc.patience` passes (false).
+    func clientClosed() async -> Bool {
+        let listener = socket
+        let seconds = Int(Proc.patience.components.seconds)
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var limit = timeval(tv_sec: seconds, tv_usec: 0)
+                setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+                let connection = accept(listener, nil, nil)
+                guard connection >= 0 else { return continuation.resume(returning: false) }
+                defer { Glibc.close(connection) }
+                setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while true {
+                    let n = read(connection, &buffer, buffer.count)
+                    if n == 0 { return continuation.resume(returning: true) }  // end of file: closed
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 { return continuation.resume(returning: errno == ECONNRESET) }
+                }
+            }
+        }
+    }
+
+    func close() { Glibc.close(socket) }
+}
