@@ -31,10 +31,11 @@ public enum Proc {
     /// Stopped by a signal (state T).
     public static func isStopped(_ pid: Int32) -> Bool { state(pid) == "T" }
 
-    /// Polls `condition` every 20 ms until it holds or `limit` has passed.
+    /// Polls `condition` every 20 ms until it holds, `limit` has passed or the test was cancelled
+    /// (its time limit).
     public static func eventually(within limit: Duration = patience, _ condition: () -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline, !Task.isCancelled {
             if condition() { return true }
             try? await Task.sleep(for: .milliseconds(20))
         }
