@@ -13,8 +13,8 @@ import Glibc
 
 /// A tool's `timeout` is the scheduler's: it counts running time only, and it stops the tool's
 /// process group (or its request), long before the tool would have ended by itself.
-@Suite struct ScheduledToolTimeoutTests {
-    @Test(.timeLimit(.minutes(1))) func timeoutKillsTheToolAndItsGrandchildren() async throws {
+@Suite(.timeLimit(.minutes(1))) struct ScheduledToolTimeoutTests {
+    @Test func timeoutKillsTheToolAndItsGrandchildren() async throws {
         let tmp = TempFolder()
         defer { tmp.remove() }
         // tree.sh waits 300 s for a backgrounded `sleep` grandchild.
@@ -27,7 +27,7 @@ import Glibc
         #expect(await Proc.eventually { pids.allSatisfy(Proc.isDead) }, "still running: \(pids.filter { !Proc.isDead($0) })")
     }
 
-    @Test(.timeLimit(.minutes(1))) func timeoutStopsASilentRequest() async throws {
+    @Test func timeoutStopsASilentRequest() async throws {
         let server = try SilentServer()
         defer { server.close() }
         let tool = ToolDeclaration(
@@ -41,7 +41,7 @@ import Glibc
 
     /// One worker: a high-priority tool pauses a low-priority one for longer than the low one's
     /// timeout. The low one outlives its timeout in wall time, yet completes: paused time does not count.
-    @Test(.timeLimit(.minutes(1)), arguments: [Strategy.mlfq, .preemptive])
+    @Test(arguments: [Strategy.mlfq, .preemptive])
     func pausedTimeDoesNotCountTowardsTheTimeout(strategy: Strategy) async throws {
         let tmp = TempFolder()
         defer { tmp.remove() }

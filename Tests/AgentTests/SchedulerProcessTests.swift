@@ -8,13 +8,13 @@ import Tools
 /// Real tools, scheduled: `exec` tools run by ``ToolRunner`` in their own process groups, paused with
 /// SIGSTOP and resumed with SIGCONT by the scheduler through ``ScheduledToolExecutor``.
 /// counter.py naps until its RELEASE file exists; a single process, so /proc shows its state.
-@Suite(.serialized) struct SchedulerProcessTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct SchedulerProcessTests {
     static func counter(_ name: String, priority: Int, in tmp: TempFolder) -> ToolDeclaration {
         ToolFixtures.exec("counter.py", name: name, priority: priority,
                           env: ["PIDFILE": tmp.file("\(name).pid"), "RELEASE": tmp.file("\(name).release")])
     }
 
-    @Test(.timeLimit(.minutes(1))) func lowPriorityProcessIsStoppedWhileHighPriorityRunsThenResumes() async throws {
+    @Test func lowPriorityProcessIsStoppedWhileHighPriorityRunsThenResumes() async throws {
         let tmp = TempFolder()
         defer { tmp.remove() }
         // No boost during the test: a boost would lift the low task to the high one's level.
@@ -49,7 +49,7 @@ import Tools
 
     /// A stopped process must be continued to die of SIGTERM: with a 120 s grace before SIGKILL,
     /// only SIGCONT lets it end within the test's patience.
-    @Test(.timeLimit(.minutes(1))) func cancellingAStoppedProcessContinuesItSoItCanDie() async throws {
+    @Test func cancellingAStoppedProcessContinuesItSoItCanDie() async throws {
         let tmp = TempFolder()
         defer { tmp.remove() }
         let tools = ScheduledTools(

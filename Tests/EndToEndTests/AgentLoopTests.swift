@@ -8,7 +8,7 @@ import Scheduler
 import Tools
 
 /// The whole loop through the built binary: a loopback fake model, real tools.d tools, the scheduler.
-@Suite struct AgentLoopTests {
+@Suite(.timeLimit(.minutes(1))) struct AgentLoopTests {
     /// Runs `agent-repl -p` (or piped lines) against `server` with the test tools.
     private func agent(_ server: FakeOpenAIServer, extra: [String: String] = [:]) throws -> AgentProcess {
         try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test-secret", "OPENAI_BASE_URL": server.baseURL].merging(extra) { $1 })
@@ -149,7 +149,7 @@ import Tools
 }
 
 /// Limits and job control through the binary.
-@Suite struct AgentLimitsTests {
+@Suite(.timeLimit(.minutes(1))) struct AgentLimitsTests {
     @Test func stepLimitEndsTheTurnWithAClearMessage() async throws {
         let server = try FakeOpenAIServer(script: [toolCalls([("work", ["id": "again"])])])  // repeats forever
         let process = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL])
@@ -160,7 +160,7 @@ import Tools
         #expect(server.requests.count == 2)
     }
 
-    @Test(.timeLimit(.minutes(1))) func cancelStopsABackgroundJobAndItsTools() async throws {
+    @Test func cancelStopsABackgroundJobAndItsTools() async throws {
         let server = try FakeOpenAIServer(script: [toolCalls([("work", ["id": "forever", "seconds": 300])]), text("never")])
         let process = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL])
         let tools = try TestTools(in: process.workingFolder)

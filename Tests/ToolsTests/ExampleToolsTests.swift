@@ -4,7 +4,7 @@ import JSON
 @testable import Tools
 
 /// The example tools shipped in the repository's `tools.d/` load cleanly and work offline.
-@Suite struct ExampleToolsTests {
+@Suite(.timeLimit(.minutes(1))) struct ExampleToolsTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let catalog = ToolLoader.load(folders: [ToolFolder(ExampleToolsTests.repository.appendingPathComponent("tools.d").path)])
     let runner = ToolRunner(
@@ -41,7 +41,7 @@ import JSON
 
     /// Four fetches of 1 s at once overlap in time: a wrapper around the real tool notes on stderr when
     /// each run started and ended.
-    @Test(.timeLimit(.minutes(1))) func slowFetchesRunInParallel() async throws {
+    @Test func slowFetchesRunInParallel() async throws {
         var tool = try #require(catalog.tool(named: "slow_fetch"))
         guard case .exec(let argv) = tool.runner else { Issue.record("slow_fetch is not an exec tool"); return }
         tool.runner = .exec(["/bin/sh", "-c", #"date +%s.%N >&2; "$@"; status=$?; date +%s.%N >&2; exit $status"#, "sh"] + argv)

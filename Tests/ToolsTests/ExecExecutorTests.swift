@@ -5,7 +5,7 @@ import TestSupport
 @testable import Tools
 
 /// Real processes: the fixture scripts in Fixtures/.
-@Suite struct ExecExecutorTests {
+@Suite(.timeLimit(.minutes(1))) struct ExecExecutorTests {
     let runner = ToolRunner(environment: ProcessInfo.processInfo.environment, killGrace: .milliseconds(300))
 
     @Test func argumentsArriveOnStdinAndStdoutIsTheResult() async {
@@ -96,7 +96,7 @@ import TestSupport
         return (execution, pids)
     }
 
-    @Test(.timeLimit(.minutes(1))) func cancelTerminatesEvenAPausedTool() async throws {
+    @Test func cancelTerminatesEvenAPausedTool() async throws {
         let tmp = TempFolder()
         defer { tmp.remove() }
         let (execution, pids) = try await startTree(in: tmp)
@@ -110,7 +110,7 @@ import TestSupport
         #expect(await Proc.eventually { pids.allSatisfy(Proc.isDead) }, "still running: \(pids.filter { !Proc.isDead($0) })")
     }
 
-    @Test(.timeLimit(.minutes(1))) func cancellingTheAwaitingTaskKillsTheTool() async throws {
+    @Test func cancellingTheAwaitingTaskKillsTheTool() async throws {
         let tmp = TempFolder()
         defer { tmp.remove() }
         let (execution, pids) = try await startTree(in: tmp)
@@ -123,7 +123,7 @@ import TestSupport
     }
 
     /// A tool that survives SIGTERM gets SIGKILL once the grace period has passed.
-    @Test(.timeLimit(.minutes(1))) func terminateSendsSIGKILLAfterTheGracePeriod() async throws {
+    @Test func terminateSendsSIGKILLAfterTheGracePeriod() async throws {
         let tmp = TempFolder()
         defer { tmp.remove() }
         let pidFile = tmp.path + "/pid", termLog = tmp.path + "/term.log"
@@ -146,7 +146,7 @@ import TestSupport
     }
 
     /// family.py: the tool, a child and a grandchild, each looping. Pausing stops all three.
-    @Test(.timeLimit(.minutes(1))) func pauseAndResumeStopTheWholeGroup() async throws {
+    @Test func pauseAndResumeStopTheWholeGroup() async throws {
         let tmp = TempFolder()
         defer { tmp.remove() }
         let pidFile = tmp.path + "/pids", release = tmp.path + "/release"
@@ -199,7 +199,7 @@ import TestSupport
     }
 
     /// 16 calls of nap.sh (2 s each) at once: they all ran at the same time, by their own clocks.
-    @Test(.timeLimit(.minutes(1))) func manyToolsInParallel() async throws {
+    @Test func manyToolsInParallel() async throws {
         let runner = self.runner
         let results = await withTaskGroup(of: ToolResult.self) { group in
             for i in 0..<16 {
