@@ -184,6 +184,36 @@ import TestSupport
         #expect(lines.contains("EXTRA=1"))
     }
 
+    /// What SPEC.md promises, with the declaration read from a JSON file: no variable whose name has a
+    /// part (split on `_`) KEY, TOKEN, SECRET, PASSWORD, PASSWD or CREDENTIAL(S), nor PGPASSWORD,
+    /// OPENAI_API_KEY or a URL with a password, unless `pass_env` names it.
+    @Test func secretLookingVariablesAreWithheldUnlessInPassEnv() async throws {
+        let folder = TempFolder()
+        defer { folder.remove() }
+        folder.write("printenv.sh", "#!/bin/sh\nenv\n", executable: true)
+        folder.write("env.json", #"{"name": "show_env", "description": "d", "exec": ["printenv.sh"], "pass_env": ["PASSED_SECRET", "PASSED_URL"]}"#)
+        let catalog = ToolLoader.load(folders: [ToolFolder(folder.path)])
+        let tool = try #require(catalog.tool(named: "show_env"), "\(catalog.diagnostics)")
+        let withheld = [
+            "OPENAI_API_KEY", "APP_SECRET", "SECRET", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "TOKEN_FILE",
+            "KEY", "MY_KEY_ID", "DB_PASSWORD", "MYSQL_PASSWD", "GOOGLE_APPLICATION_CREDENTIALS", "SERVICE_CREDENTIAL",
+            "PGPASSWORD", "app_secret", "DATABASE_URL",
+        ]
+        let visible = ["PASSED_SECRET", "PASSED_URL", "KEYBOARD_LAYOUT", "MONKEY", "TOKENIZER_PATH", "SECRETARY", "HOMEPAGE_URL", "PROXY_URL"]
+        var environment = ["PATH": "/usr/bin:/bin"]
+        for name in withheld + visible { environment[name] = "value-of-\(name)" }
+        environment["DATABASE_URL"] = "postgres://ann:hunter2@db.example/app"
+        environment["PASSED_URL"] = "https://bob:pw@example.org/"
+        environment["HOMEPAGE_URL"] = "https://example.org/"
+        environment["PROXY_URL"] = "http://ann@proxy.example:3128"
+        let result = await ToolRunner(environment: environment).run(tool, arguments: "{}")
+        #expect(result.ok, "\(result)")
+        let seen = Set(result.output.split(separator: "\n").compactMap { $0.split(separator: "=", maxSplits: 1).first.map(String.init) })
+        for name in withheld { #expect(!seen.contains(name), "\(name) reached the tool") }
+        for name in visible { #expect(seen.contains(name), "\(name) was withheld") }
+        #expect(!result.output.contains("hunter2"))
+    }
+
     @Test func workingFolderComesFromTheDeclaration() async {
         let tmp = TempFolder()
         defer { tmp.remove() }
