@@ -77,7 +77,7 @@ struct TempFolder {
 
     func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 
-    func touch(_ name: String) { FileManager.default.createFile(atPath: file(name), contents: Data()) }
+    func touch(_ name: String) { _ = FileManager.default.createFile(atPath: file(name), contents: Data()) }
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
