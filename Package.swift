@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, each depending only on those above it:
-//   CCurl, CEditLine, CPosix   C: system libraries and glibc calls, nothing else
+//   CCurl, CEditLine, CPosix   C: libcurl, libedit, and glibc calls Swift's Glibc hides; nothing else
 //   JSON                       JSONValue, the positioned parser, the schema validator
 //   HTTP                       the one libcurl transport (model client and http tools)
 //   LLM                        Chat Completions client: SSE, accumulation, retries, errors
@@ -27,11 +27,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .target(name: "CPosix"),
         .target(name: "JSON"),
         .target(name: "HTTP", dependencies: ["CCurl"]),
         .target(name: "LLM", dependencies: ["JSON", "HTTP"]),
         .target(name: "Scheduler", dependencies: [.product(name: "Collections", package: "swift-collections")]),
-        .target(name: "Tools", dependencies: ["JSON", "HTTP"]),
+        .target(name: "Tools", dependencies: ["JSON", "HTTP", "CPosix"]),
         .target(name: "Agent", dependencies: ["JSON", "LLM", "Scheduler", "Tools"]),
         .executableTarget(
             name: "agent-repl",
@@ -43,6 +44,7 @@ let package = Package(
         .executableTarget(name: "agent-bench", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]),
         .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "JSON", "TestSupport"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "HTTP", "JSON", "TestSupport"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "TestSupport"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "HTTP", "TestSupport"], exclude: ["Fixtures"]),

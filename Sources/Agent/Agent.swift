@@ -98,7 +98,7 @@ public final class Agent: Sendable {
             let results = await executor.execute(completion.toolCalls, turn: turn, events: events)
             try checkCancellation()
             for (call, result) in zip(completion.toolCalls, results) {
-                working.append(.tool(callID: call.id, content: result))
+                working.append(.tool(callID: call.id, content: result.modelContent))
             }
         }
         throw AgentError.stepLimit(configuration.maxSteps)
@@ -110,7 +110,6 @@ public final class Agent: Sendable {
             for try await event in stream {
                 switch event {
                 case .textDelta(let text): events(.text(text))
-                case .toolCallStarted: break
                 case .completed(let c): completion = c
                 }
             }

@@ -77,7 +77,7 @@ struct MixedLoadBenchmark: Benchmark {
     }
 
     private func runOnce(strategy: Strategy, arrivals: [Arrival], shortCPU: Double, longCPU: Double) async throws -> [Outcome] {
-        let scheduler = Scheduler(configuration: SchedulerConfiguration(strategy: strategy, workers: workers))
+        let scheduler = Scheduler<NoOpResult>(configuration: SchedulerConfiguration(strategy: strategy, workers: workers))
         let start = ContinuousClock.now
         return await withTaskGroup(of: Outcome.self) { group in
             for arrival in arrivals {
@@ -85,7 +85,7 @@ struct MixedLoadBenchmark: Benchmark {
                 let submitted = ContinuousClock.now
                 let cpu = arrival.isLong ? longCPU : shortCPU
                 let id = scheduler.submit(TaskSpec(name: arrival.isLong ? "long" : "short", priority: 0, preemptibility: .signals)) { context in
-                    try await Self.burn(seconds: cpu, context: context)
+                    (try? await Self.burn(seconds: cpu, context: context)).map { _ in NoOpResult() } ?? NoOpResult()
                 }
                 group.addTask {
                     let outcome = await scheduler.outcome(of: id)

@@ -11,13 +11,13 @@ import Tools
 /// Real tools through the product path: a ``Scheduler``, a ``ToolRunner`` and the
 /// ``ScheduledToolExecutor`` that joins them, as the REPL wires them.
 final class ScheduledTools: Sendable {
-    let scheduler: Scheduler
+    let scheduler: ToolScheduler
     let executor: ScheduledToolExecutor
     /// The scheduler's task id of each call that started, by call id.
     let started = Mutex<[String: TaskID]>([:])
 
     init(_ tools: [ToolDeclaration], configuration: SchedulerConfiguration = SchedulerConfiguration(), killGrace: Duration = .milliseconds(300)) {
-        scheduler = Scheduler(configuration: configuration)
+        scheduler = ToolScheduler(configuration: configuration)
         executor = ScheduledToolExecutor(
             scheduler: scheduler, catalog: ToolCatalog(tools: tools),
             runner: ToolRunner(environment: ProcessInfo.processInfo.environment, killGrace: killGrace))
