@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 @testable import Agent
@@ -31,12 +32,13 @@ import Glibc
         let server = try SilentServer()
         defer { server.close() }
         let tool = ToolDeclaration(
-            name: "web", description: "d", runner: .http(HTTPRequestTemplate(url: "http://127.0.0.1:\(server.port)/never")), timeout: 1)
+            name: "web", description: "d", runner: .http(HTTPRequestTemplate(url: "http://127.0.0.1:\(server.port)/never")), timeout: 3)
         let tools = ScheduledTools([tool])
         let text = await value { await tools.run("web") }
-        #expect(text?.contains("timed out after 1 s") == true, "no timeout result within \(Proc.patience): \(String(describing: text))")
-        // The request was stopped, not abandoned: the client closed its connection.
-        #expect(await server.clientClosed(), "the request's connection is still open")
+        #expect(text?.contains("timed out after 3 s") == true, "no timeout result within \(Proc.patience): \(String(describing: text))")
+        // The request reached the server, and was stopped, not abandoned: the client closed its connection.
+        let connection = await server.firstConnection()
+        #expect(connection == .closedByClient, "the request's connection: \(connection)")
     }
 
     /// One worker: a high-priority tool pauses a low-priority one for longer than the low one's
@@ -79,10 +81,20 @@ import Glibc
     }
 }
 
-/// A loopback TCP port that accepts connections (the kernel does) and never answers.
+/// A loopback TCP port that accepts connections and never answers. A thread of its own takes the
+/// first connection and reads it until the client closes it.
 final class SilentServer: @unchecked Sendable {
+    enum Connection: Equatable, Sendable {
+        /// No client connected within `Proc.patience`.
+        case none
+        /// Connected, and still open after `Proc.patience`.
+        case open
+        case closedByClient
+    }
+
     let port: Int
     private let socket: Int32
+    private let first = Mutex<(Connection?, [CheckedContinuation<Connection, Never>])>((nil, []))
 
     init() throws {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -102,33 +114,47 @@ final class SilentServer: @unchecked Sendable {
         }
         self.socket = socket
         port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in settle(watchFirstConnection()) }
     }
 
     struct SilentServerError: Error {}
 
-    /// Takes the first connection and waits, on a thread of its own, until the client closes it
-    /// (true) or `Proc.patience` passes (false).
-    func clientClosed() async -> Bool {
-        let listener = socket
-        let seconds = Int(Proc.patience.components.seconds)
-        return await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var limit = timeval(tv_sec: seconds, tv_usec: 0)
-                setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-                let connection = accept(listener, nil, nil)
-                guard connection >= 0 else { return continuation.resume(returning: false) }
-                defer { Glibc.close(connection) }
-                setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                while true {
-                    let n = read(connection, &buffer, buffer.count)
-                    if n == 0 { return continuation.resume(returning: true) }  // end of file: closed
-                    if n < 0 && errno == EINTR { continue }
-                    if n < 0 { return continuation.resume(returning: errno == ECONNRESET) }
-                }
+    /// What became of the first connection (waits until that is known).
+    func firstConnection() async -> Connection {
+        await withCheckedContinuation { continuation in
+            let known: Connection? = first.withLock { state in
+                if state.0 == nil { state.1.append(continuation) }
+                return state.0
             }
+            if let known { continuation.resume(returning: known) }
         }
     }
 
-    func close() { Glibc.close(socket) }
+    private func settle(_ connection: Connection) {
+        let waiters = first.withLock { state in
+            state.0 = connection
+            defer { state.1 = [] }
+            return state.1
+        }
+        for waiter in waiters { waiter.resume(returning: connection) }
+    }
+
+    private func watchFirstConnection() -> Connection {
+        var limit = timeval(tv_sec: Int(Proc.patience.components.seconds), tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        let connection = accept(socket, nil, nil)
+        guard connection >= 0 else { return .none }
+        defer { Glibc.close(connection) }
+        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(connection, &buffer, buffer.count)
+            if n > 0 { continue }  // the request
+            if n == 0 { return .closedByClient }
+            if errno == EINTR { continue }
+            return errno == ECONNRESET ? .closedByClient : .open
+        }
+    }
+
+    func close() { shutdown(socket, Int32(SHUT_RDWR)); Glibc.close(socket) }
 }
