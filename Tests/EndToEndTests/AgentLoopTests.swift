@@ -16,7 +16,7 @@ import Tools
 
     @Test func fourParallelToolsOverlapAndResultsReturnInCallOrder() async throws {
         let server = try FakeOpenAIServer(script: [
-            toolCalls((1...4).map { ("work", ["id": .string("t\($0)"), "seconds": 1]) }),
+            toolCalls((1...4).map { ("work", ["id": .string("t\($0)"), "seconds": 3]) }),
             text("All four are done."),
         ])
         let process = try agent(server)

@@ -228,7 +228,7 @@ import TestSupport
         #expect(result.error == "cannot start /nonexistent/program: No such file or directory")
     }
 
-    /// 16 calls of nap.sh (2 s each) at once: they all ran at the same time, by their own clocks.
+    /// 16 calls of nap.sh (3 s each) at once: they all ran at the same time, by their own clocks.
     @Test func manyToolsInParallel() async throws {
         let runner = self.runner
         let results = await withTaskGroup(of: ToolResult.self) { group in
