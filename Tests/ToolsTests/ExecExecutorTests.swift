@@ -51,6 +51,7 @@ import TestSupport
         let result = await runner.run(Fixtures.execTool("grandchild.sh"), arguments: "{}")
         #expect(result.outcome == .success)
         let pid = try #require(Int32(result.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { Proc.killLeftovers([pid]) }
         #expect(await Proc.eventually { Proc.isDead(pid) }, "grandchild \(pid) still runs: \(String(describing: Proc.state(pid)))")
     }
 
