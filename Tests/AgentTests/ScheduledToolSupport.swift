@@ -31,7 +31,7 @@ final class ScheduledTools: Sendable {
                 started.withLock { $0[call.id] = TaskID(id) }
             }
         }
-        return results.first.map(modelText) ?? "(no result)"
+        return results.first?.modelContent ?? "(no result)"
     }
 
     /// Starts `run` in a task of its own: for calls the test stops, pauses or lets time out.
@@ -46,10 +46,6 @@ final class ScheduledTools: Sendable {
         return id
     }
 }
-
-/// The text the model reads from an executor's result (a plain text, or a typed result).
-func modelText(_ text: String) -> String { text }
-func modelText(_ result: ToolResult) -> String { result.modelContent }
 
 /// The fixture scripts of the Tools tests (Tests/ToolsTests/Fixtures), used here by path.
 enum ToolFixtures {

@@ -90,9 +90,9 @@ import TestSupport
 
     /// Starts tree.sh (a shell waiting for a `sleep` grandchild; natural end in 300 s); returns the
     /// execution and the pids of the tool and of its grandchild.
-    func startTree(in tmp: TempFolder, runner: ToolRunner? = nil) async throws -> (ToolExecution, [Int32]) {
+    func startTree(in tmp: TempFolder) async throws -> (ToolExecution, [Int32]) {
         let pidFile = tmp.path + "/pids"
-        let execution = (runner ?? self.runner).start(Fixtures.execTool("tree.sh", env: ["PIDFILE": pidFile]), arguments: "{}")
+        let execution = runner.start(Fixtures.execTool("tree.sh", env: ["PIDFILE": pidFile]), arguments: "{}")
         let pids = try #require(await Proc.readPIDs(pidFile, count: 2), "tree.sh never wrote its pids")
         return (execution, pids)
     }
