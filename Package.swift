@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "TestSupport"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "HTTP", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
-        .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP"]),
+        .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"],

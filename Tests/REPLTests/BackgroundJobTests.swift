@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import JSON
 import LLM
+import TestSupport
 import Tools
 @testable import REPL
 
@@ -30,11 +31,12 @@ import Tools
         let repl = REPLHarness(model: model, tools: folder.catalog)
         #expect(try await repl.enter("please sleep &").out == "[1] started in the background: please sleep\n")
         let pid = try await folder.pid()
-        #expect(processExists(pid), "the tool runs")
+        defer { Proc.killLeftovers([pid]) }
+        #expect(!Proc.isDead(pid), "the tool runs")
         #expect(try await repl.enter("/jobs").out == "[1] running   please sleep\n")
 
         #expect(try await repl.enter("/cancel 1").out == "[1] cancelling.\n")
-        try await eventually("the tool's process is gone") { !processExists(pid) }
+        #expect(await Proc.eventually { Proc.isDead(pid) }, "the tool's process is gone")
         try await repl.waitForJobs()
         #expect(repl.session.jobs.all.first?.status == .cancelled)
         #expect(try await repl.enter("").out == "[1] cancelled: please sleep\n")
@@ -52,9 +54,9 @@ import Tools
         #expect(try await repl.enter("/cancel").err == "Several jobs run; say which: /cancel N (see /jobs).\n")
         #expect(repl.session.jobs.all.map(\.status) == [.running, .running])
         #expect(try await repl.enter("/cancel %2").out == "[2] cancelling.\n")
-        try await eventually("job 2 ends") { repl.session.jobs.all.last?.status == .cancelled }
+        try #require(await Proc.eventually { repl.session.jobs.all.last?.status == .cancelled }, "job 2 ends")
         #expect(try await repl.enter("/cancel").out.hasPrefix("[1] cancelling.\n"))
-        try await eventually("job 1 ends") { repl.session.jobs.all.first?.status == .cancelled }
+        try #require(await Proc.eventually { repl.session.jobs.all.first?.status == .cancelled }, "job 1 ends")
         #expect(try await repl.enter("/cancel 1").err == "No running job 1. /jobs lists them.\n")
         let shown = try await repl.enter("/jobs").out
         #expect(shown.contains("[1] cancelled first") && shown.contains("[2] cancelled second"))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import JSON
 import LLM
+import TestSupport
 @testable import REPL
 
 /// Ctrl-C at the prompt and during a turn, and lines continued with a backslash.
@@ -36,7 +37,7 @@ import LLM
         let repl = REPLHarness(model: model)
         try await repl.enter("hello")
         try await repl.start("slow")
-        try await eventually("the answer starts") { repl.console.out.contains("partial words") }
+        try #require(await Proc.eventually { repl.console.out.contains("partial words") }, "the answer starts")
         repl.session.interrupt()
         try await repl.waitForPrompt()
         #expect(repl.console.err.hasSuffix("Cancelled; the conversation is as it was before this prompt.\n"))
@@ -50,10 +51,11 @@ import LLM
         let repl = REPLHarness(model: model, tools: folder.catalog)
         try await repl.start("sleep now")
         let pid = try await folder.pid()
-        #expect(processExists(pid))
+        defer { Proc.killLeftovers([pid]) }
+        #expect(!Proc.isDead(pid))
         repl.session.interrupt()
         try await repl.waitForPrompt()
-        try await eventually("the tool's process is gone") { !processExists(pid) }
+        #expect(await Proc.eventually { Proc.isDead(pid) }, "the tool's process is gone")
         #expect(repl.console.err.contains("Cancelled; the conversation is as it was before this prompt."))
         #expect(try JSONValue.parse(try await repl.enter("/stats json").out)["cancelled"] == 1)
         try await repl.enter("next")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Synchronization
 import LLM
+import TestSupport
 import Tools
 @testable import REPL
 
@@ -43,7 +44,7 @@ final class REPLHarness: Sendable {
 
     /// Waits until no background job runs.
     func waitForJobs() async throws {
-        try await eventually("every job ends") { session.jobs.all.allSatisfy { $0.status != .running } }
+        try #require(await Proc.eventually { session.jobs.all.allSatisfy { $0.status != .running } }, "every job ends")
     }
 
     /// Types `input` at the prompt and returns what the session wrote until it next asks for a line

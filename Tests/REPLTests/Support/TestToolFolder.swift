@@ -1,5 +1,7 @@
 import Foundation
 import JSON
+import TestSupport
+import Testing
 import Tools
 
 /// A tools.d folder of small shell tools for one test, loaded the way the front end loads tools.
@@ -49,18 +51,8 @@ struct TestToolFolder {
 
     /// The pid the sleeper wrote, once it started.
     func pid(of name: String = "sleeper") async throws -> pid_t {
-        var pid: pid_t?
-        try await eventually("\(name) starts") {
-            pid = (try? String(contentsOfFile: path("\(name).pid"), encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            return pid != nil
-        }
-        return pid!
+        try #require(await Proc.readPID(path("\(name).pid")), "\(name) never started")
     }
 
     var catalog: ToolCatalog { ToolLoader.load(folders: [ToolFolder(folder.path)], environment: ProcessInfo.processInfo.environment) }
-}
-
-/// True while a process with this pid exists (a zombie included).
-func processExists(_ pid: pid_t) -> Bool {
-    kill(pid, 0) == 0 || errno != ESRCH
 }
