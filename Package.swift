@@ -40,7 +40,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "agent-bench", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]),
+        .executableTarget(name: "agent-bench", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
         .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "HTTP", "JSON", "TestSupport"]),
