@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, each depending only on those above it:
-//   CCurl, CEditLine, CPosix   C: system libraries and glibc calls, nothing else
+//   CCurl, CEditLine, CPosix   C: libcurl, libedit, and glibc calls Swift's Glibc hides; nothing else
 //   JSON                       JSONValue, the positioned parser, the schema validator
 //   HTTP                       the one libcurl transport (model client and http tools)
 //   LLM                        Chat Completions client: SSE, accumulation, retries, errors
@@ -27,11 +27,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .target(name: "CPosix"),
         .target(name: "JSON"),
         .target(name: "HTTP", dependencies: ["CCurl"]),
         .target(name: "LLM", dependencies: ["JSON", "HTTP"]),
         .target(name: "Scheduler", dependencies: [.product(name: "Collections", package: "swift-collections")]),
-        .target(name: "Tools", dependencies: ["JSON", "HTTP"]),
+        .target(name: "Tools", dependencies: ["JSON", "HTTP", "CPosix"]),
         .target(name: "Agent", dependencies: ["JSON", "LLM", "Scheduler", "Tools"]),
         .executableTarget(
             name: "agent-repl",

@@ -98,7 +98,7 @@ public final class Agent: Sendable {
             let results = await executor.execute(completion.toolCalls, turn: turn, events: events)
             try checkCancellation()
             for (call, result) in zip(completion.toolCalls, results) {
-                working.append(.tool(callID: call.id, content: result))
+                working.append(.tool(callID: call.id, content: result.modelContent))
             }
         }
         throw AgentError.stepLimit(configuration.maxSteps)

@@ -4,19 +4,29 @@ import LLM
 import Scheduler
 import Tools
 
+/// The one scheduler of a session: its tasks are tool calls, their value the whole `ToolResult`.
+public typealias ToolScheduler = Scheduler<ToolResult>
+
+extension ToolResult: TaskResult {
+    public var succeeded: Bool { ok }
+    public var summary: String { ok ? output : modelContent }
+}
+
 /// Runs a turn's tool calls as tasks on the session's one scheduler.
 ///
-/// Every call becomes a task with its tool's priority, estimate, timeout and preemptibility, submitted
-/// in call order under the turn's group; they run as the scheduler decides, up to its worker count.
-/// An unknown tool or arguments that break the tool's schema end at once as an error result, without
-/// a task. Cancelling the calling task cancels the turn's whole group, which kills the tools' processes.
+/// Each call is checked once here (unknown tool, arguments against the schema), then, for a
+/// `"confirm": true` tool, the user is asked; only then does it become a task, with its tool's priority,
+/// estimate, timeout and preemptibility, submitted in call order under the turn's group. So a waiting
+/// question holds no worker and uses none of the tool's timeout. A call that fails the check or is
+/// declined ends at once as an error result, without a task. Cancelling the calling task cancels the
+/// turn's whole group, which kills the tools' processes.
 public struct ScheduledToolExecutor: ToolCallExecutor {
-    public let scheduler: Scheduler
+    public let scheduler: ToolScheduler
     public let catalog: ToolCatalog
     public let runner: ToolRunner
     public let confirmation: any ConfirmationProvider
 
-    public init(scheduler: Scheduler, catalog: ToolCatalog, runner: ToolRunner, confirmation: any ConfirmationProvider = RefusingConfirmation()) {
+    public init(scheduler: ToolScheduler, catalog: ToolCatalog, runner: ToolRunner, confirmation: any ConfirmationProvider = RefusingConfirmation()) {
         self.scheduler = scheduler
         self.catalog = catalog
         self.runner = runner
@@ -28,91 +38,91 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
         catalog.tools.map { ToolDefinition(name: $0.name, description: $0.description, parameters: $0.parameters) }
     }
 
-    public func execute(_ calls: [ToolCall], turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) async -> [String] {
+    private enum Slot {
+        case task(TaskID, ToolDeclaration)
+        case immediate(ToolResult)
+    }
+
+    public func execute(_ calls: [ToolCall], turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) async -> [ToolResult] {
         let group = "turn \(turn)"
-        enum Slot { case task(TaskID, ToolDeclaration), immediate(String) }
-        // Submit in call order, so arrival order is the model's order (fifo relies on it). A tool that
-        // wants confirmation is asked about here, before it is a task: the question holds no worker.
+        // Submit in call order, so arrival order is the model's order (fifo relies on it).
         var slots: [Slot] = []
         for call in calls {
-            guard let tool = catalog.tool(named: call.name) else {
-                slots.append(.immediate(ToolRunner.unknownTool(call.name, known: catalog.tools.map(\.name)).modelContent))
-                continue
-            }
-            let invocation: ToolInvocation
-            switch ToolRunner.invocation(of: tool, arguments: call.arguments) {
-            case .success(let checked): invocation = checked
-            case .failure(let invalid):
-                slots.append(.immediate(invalid.result.modelContent))
-                continue
-            }
-            if tool.confirm, !Task.isCancelled, await !confirmation.confirm(tool: tool.name, arguments: invocation.arguments.jsonString) {
-                slots.append(.immediate(ToolResult.failure("the user declined to run this tool", outcome: .declined).modelContent))
-                continue
-            }
-            if Task.isCancelled {
-                slots.append(.immediate(ToolResult.failure("the tool call was cancelled", outcome: .cancelled).modelContent))
-                continue
-            }
-            slots.append(.task(scheduler.submit(Self.spec(for: tool, call: call, group: group), body: body(for: invocation, call: call, events: events)), tool))
-        }
-        for (call, slot) in zip(calls, slots) {
-            if case .immediate(let text) = slot { events(.toolFinished(call, ok: false, summary: Self.firstLine(text))) }
+            let slot = await prepare(call, group: group, events: events)
+            if case .immediate(let result) = slot { events(.toolFinished(call, ok: false, summary: Self.firstLine(result.modelContent))) }
+            slots.append(slot)
         }
         return await withTaskCancellationHandler {
-            await withTaskGroup(of: (Int, String).self) { group in
+            await withTaskGroup(of: (Int, ToolResult).self) { group in
+                var results: [ToolResult?] = []
                 for (index, slot) in slots.enumerated() {
-                    guard case .task(let id, let tool) = slot else { continue }
-                    let call = calls[index]
-                    group.addTask {
-                        let outcome = await scheduler.outcome(of: id)
-                        let text = Self.resultText(outcome, tool: tool)
-                        let ok = if case .completed = outcome { true } else { false }
-                        events(.toolFinished(call, ok: ok, summary: Self.firstLine(text)))
-                        return (index, text)
+                    switch slot {
+                    case .immediate(let result):
+                        results.append(result)
+                    case .task(let id, let tool):
+                        results.append(nil)
+                        let call = calls[index]
+                        group.addTask {
+                            let result = Self.result(of: await scheduler.outcome(of: id), tool: tool)
+                            events(.toolFinished(call, ok: result.ok, summary: Self.firstLine(result.ok ? result.output : result.modelContent)))
+                            return (index, result)
+                        }
                     }
                 }
-                var results = slots.map { slot -> String in
-                    if case .immediate(let text) = slot { return text }
-                    return ""
-                }
-                for await (index, text) in group { results[index] = text }
-                return results
+                for await (index, result) in group { results[index] = result }
+                return results.map { $0 ?? .failure("the tool call was cancelled", outcome: .cancelled) }
             }
         } onCancel: {
             scheduler.cancel(group: group)
         }
     }
 
-    static func spec(for tool: ToolDeclaration, call: ToolCall, group: String) -> TaskSpec {
-        let pausable: Bool
-        if case .exec = tool.runner { pausable = tool.preemptible } else { pausable = false }
-        return TaskSpec(
-            name: tool.name, group: group, priority: tool.priority,
-            estimate: tool.estimatedTime.map(Self.duration), timeout: tool.timeout.map(Self.duration),
-            preemptibility: pausable ? .signals : .none, detail: call.arguments)
+    /// Checks one call and asks about it when its tool wants that; submits it if it may run.
+    private func prepare(_ call: ToolCall, group: String, events: @escaping @Sendable (TurnEvent) -> Void) async -> Slot {
+        guard let tool = catalog.tool(named: call.name) else {
+            return .immediate(ToolRunner.unknownTool(call.name, known: catalog.tools.map(\.name)))
+        }
+        let invocation: ToolInvocation
+        switch ToolRunner.invocation(of: tool, arguments: call.arguments) {
+        case .success(let checked): invocation = checked
+        case .failure(let invalid): return .immediate(invalid.result)
+        }
+        if tool.confirm, !Task.isCancelled, await !confirmation.confirm(tool: tool.name, arguments: invocation.arguments.jsonString) {
+            return .immediate(.failure("the user declined to run this tool", outcome: .declined))
+        }
+        if Task.isCancelled { return .immediate(.failure("the tool call was cancelled", outcome: .cancelled)) }
+        return .task(scheduler.submit(Self.spec(for: invocation, group: group), body: body(for: invocation, call: call, events: events)), tool)
     }
 
-    private func body(for invocation: ToolInvocation, call: ToolCall, events: @escaping @Sendable (TurnEvent) -> Void) -> Scheduler.Body {
+    static func spec(for invocation: ToolInvocation, group: String) -> TaskSpec {
+        let tool = invocation.tool
+        return TaskSpec(
+            name: tool.name, group: group, priority: tool.priority,
+            estimate: tool.estimatedTime.map(Duration.seconds), timeout: tool.timeout.map(Duration.seconds),
+            preemptibility: invocation.canPause ? .signals : .none, detail: invocation.arguments.jsonString)
+    }
+
+    private func body(for invocation: ToolInvocation, call: ToolCall, events: @escaping @Sendable (TurnEvent) -> Void) -> ToolScheduler.Body {
         { [runner] context in
             events(.toolStarted(call, taskID: context.id.rawValue))
             let execution = runner.start(invocation)
             if execution.canPause {
                 context.onPause({ execution.pause() }, resume: { execution.resume() })
             }
+            // Cancelling this body (the scheduler's cancel or timeout) terminates the tool.
             let result = await execution.result()
             context.clearPauseHandlers()
-            guard result.ok else { throw ToolCallFailure(text: result.modelContent) }
-            return result.output
+            return result
         }
     }
 
-    static func resultText(_ outcome: TaskOutcome, tool: ToolDeclaration) -> String {
+    /// The tool's result as the model reads it, whatever way its task ended.
+    static func result(of outcome: ToolScheduler.Outcome?, tool: ToolDeclaration) -> ToolResult {
         switch outcome {
-        case .completed(let output): output
-        case .failed(let text): text
-        case .cancelled: "error: the tool call was cancelled"
-        case .timedOut: "error: the tool timed out after \(tool.timeout.map { String(format: "%g", $0) } ?? "?") s and was stopped"
+        case .completed(let result)?, .failed(let result)?: result
+        case .cancelled?: .failure("the tool call was cancelled", outcome: .cancelled)
+        case .timedOut?: .failure("the tool timed out after \(tool.timeout.map { String(format: "%g", $0) } ?? "?") s and was stopped", outcome: .timedOut)
+        case nil: .failure("the tool's task was forgotten before its result was read", outcome: .failed)
         }
     }
 
@@ -120,12 +130,4 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
         let line = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
         return line.count > 80 ? String(line.prefix(77)) + "..." : line
     }
-
-    private static func duration(_ seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
-}
-
-/// A tool that ran and failed; its description is the text the model reads.
-struct ToolCallFailure: Error, CustomStringConvertible {
-    var text: String
-    var description: String { text }
 }

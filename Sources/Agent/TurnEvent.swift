@@ -16,10 +16,10 @@ public enum TurnEvent: Sendable {
 
 /// Runs the tool calls of one assistant message.
 public protocol ToolCallExecutor: Sendable {
-    /// Runs `calls` (concurrently where the executor can) and returns one result text per call, in the
-    /// calls' order. Failures come back as result texts that describe the error; this never throws.
+    /// Runs `calls` (concurrently where the executor can) and returns one result per call, in the
+    /// calls' order. Failures come back as results that describe the error; this never throws.
     /// Cancelling the calling task cancels every call of the turn.
-    func execute(_ calls: [ToolCall], turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) async -> [String]
+    func execute(_ calls: [ToolCall], turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) async -> [ToolResult]
 }
 
 /// Identifies one turn of one conversation: the group its tool tasks belong to.

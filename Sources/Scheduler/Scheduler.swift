@@ -8,8 +8,10 @@ import Synchronization
 /// see ``runBodies(first:runner:)``),
 /// pausing and resuming them through their ``TaskContext``, cancelling them, resuming whoever awaits an
 /// outcome, and arming one timer task that calls back at the machine's next deadline.
-public final class Scheduler: Sendable {
-    public typealias Body = @Sendable (TaskContext) async throws -> String
+public final class Scheduler<Value: TaskResult>: Sendable {
+    /// A task's work: it returns its typed value; it should stop soon once its context is cancelled.
+    public typealias Body = @Sendable (TaskContext) async -> Value
+    public typealias Outcome = TaskOutcome<Value>
     public typealias Action = SchedulerStateMachine.Action
 
     /// A live task's body: submitted and not started yet, or started (its body's context).
@@ -26,10 +28,10 @@ public final class Scheduler: Sendable {
         var machine: SchedulerStateMachine
         /// Bodies of live tasks (one map, indexed by the sequential id: no hashing).
         var bodies = TaskIDMap<LiveBody>()
-        var waiters: [TaskID: [CheckedContinuation<TaskOutcome, Never>]] = [:]
+        var waiters: [TaskID: [CheckedContinuation<Outcome?, Never>]] = [:]
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         /// Full outcomes of recently ended tasks, for ``Scheduler/outcome(of:)`` after the end.
-        var recentOutcomes = TaskIDMap<TaskOutcome>()
+        var recentOutcomes = TaskIDMap<Outcome>()
         var recentOrder: Deque<TaskID> = []
         var timer: Task<Void, Never>?
         var isShutDown = false
@@ -42,7 +44,7 @@ public final class Scheduler: Sendable {
         var starts: [Start] = []
         var syncs: [TaskContext] = []
         var cancels: [TaskContext] = []
-        var outcomes: [(CheckedContinuation<TaskOutcome, Never>, TaskOutcome)] = []
+        var outcomes: [(CheckedContinuation<Outcome?, Never>, Outcome)] = []
         var idle: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -67,47 +69,54 @@ public final class Scheduler: Sendable {
 
     // MARK: - Tasks
 
-    /// Queues a task. The body's return value is the `.completed` outcome; a thrown error becomes
-    /// `.failed` with the error's description. After ``shutdown()`` the task is cancelled at once.
+    /// Queues a task. The body's value is the outcome, `.completed` or `.failed` as the value says.
+    /// After ``shutdown()`` the task is cancelled at once.
     @discardableResult
     public func submit(_ spec: TaskSpec, body: @escaping Body) -> TaskID {
-        handle { state, now in
-            let (id, actions) = state.machine.submit(spec, now: now)
-            state.bodies[id] = .pending(body, spec.preemptibility)
-            guard state.isShutDown else { return (id, actions) }
-            return (id, actions + state.machine.cancel(id, now: now))
-        }
+        handle { state, now in submit(spec, body, waiter: nil, in: &state, now: now) }
+    }
+
+    private func submit(
+        _ spec: TaskSpec, _ body: @escaping Body, waiter: CheckedContinuation<Outcome?, Never>?, in state: inout State, now: Duration
+    ) -> (TaskID, [Action]) {
+        let (id, actions) = state.machine.submit(spec, now: now)
+        state.bodies[id] = .pending(body, spec.preemptibility)
+        if let waiter { state.waiters[id, default: []].append(waiter) }
+        guard state.isShutDown else { return (id, actions) }
+        return (id, actions + state.machine.cancel(id, now: now))
     }
 
     /// Waits until the task ends and returns how (also after it ended, while it is among the
-    /// ``SchedulerConfiguration/recordLimit`` most recent). Does not cancel the task if the caller is
-    /// cancelled: use ``cancel(_:)``.
-    public func outcome(of id: TaskID) async -> TaskOutcome {
+    /// ``SchedulerConfiguration/recordLimit`` most recent); nil for a task unknown or too old to
+    /// remember. Does not cancel the task if the caller is cancelled: use ``cancel(_:)``.
+    public func outcome(of id: TaskID) async -> Outcome? {
         // Fast path: a task that already ended needs no continuation (and no suspension).
-        if let known = state.withLock({ state in
-            state.recentOutcomes[id] ?? (state.machine.state(of: id) == nil ? knownOutcome(of: id, in: state) : nil)
-        }) {
-            return known
-        }
-        return await withCheckedContinuation { (continuation: CheckedContinuation<TaskOutcome, Never>) in
-            let known: TaskOutcome? = state.withLock { state in
+        let (live, known) = state.withLock { state in (state.machine.state(of: id) != nil, state.recentOutcomes[id]) }
+        if !live { return known }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome?, Never>) in
+            let known: Outcome?? = state.withLock { state in
                 if state.machine.state(of: id) != nil {
                     state.waiters[id, default: []].append(continuation)
                     return nil
                 }
-                return knownOutcome(of: id, in: state)
+                return .some(state.recentOutcomes[id])
             }
             if let known { continuation.resume(returning: known) }
         }
     }
 
-    private func knownOutcome(of id: TaskID, in state: State) -> TaskOutcome {
-        state.recentOutcomes[id] ?? .failed("task \(id) is unknown or too old to remember")
+    /// The outcome of a task that ended, while it is among the most recent; nil while it is live.
+    public func endedOutcome(of id: TaskID) -> Outcome? {
+        state.withLock { $0.recentOutcomes[id] }
     }
 
     /// Submits and waits for the outcome.
-    public func run(_ spec: TaskSpec, body: @escaping Body) async -> TaskOutcome {
-        await outcome(of: submit(spec, body: body))
+    public func run(_ spec: TaskSpec, body: @escaping Body) async -> Outcome {
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome?, Never>) in
+            handle { state, now in submit(spec, body, waiter: continuation, in: &state, now: now) }
+        }
+        // The waiter was registered with the submission, before the task could end.
+        return outcome!
     }
 
     /// Cancels a task (ignored once it ended).
@@ -182,20 +191,21 @@ public final class Scheduler: Sendable {
 
     @discardableResult
     private func handle<R>(_ event: (inout State, Duration) -> (R, [Action])) -> R {
-        let (result, effects) = process(event)
+        let (result, effects) = process(nil, event)
         perform(effects)
         return result
     }
 
     /// Feeds one event under the lock and returns the effects to perform once it is released.
-    private func process<R>(_ event: (inout State, Duration) -> (R, [Action])) -> (R, Effects) {
+    /// `returned` is the body's value when the event is that body's end.
+    private func process<R>(_ returned: (TaskID, Value)?, _ event: (inout State, Duration) -> (R, [Action])) -> (R, Effects) {
         var effects = Effects()
         // Read outside the lock to keep it short; the machine treats a time older than one it has
         // seen as that time.
         let now = clock.now
         let (result, actions): (R, [Action]) = state.withLock { state in
             let (result, actions) = event(&state, now)
-            prepare(actions, in: &state, effects: &effects)
+            prepare(actions, returned: returned, in: &state, effects: &effects)
             return (result, actions)
         }
         if let actionObserver, !actions.isEmpty { actionObserver(actions) }
@@ -203,7 +213,7 @@ public final class Scheduler: Sendable {
     }
 
     /// Applies the actions to the driver's bookkeeping (under the lock) and collects the effects.
-    private func prepare(_ actions: [Action], in state: inout State, effects: inout Effects) {
+    private func prepare(_ actions: [Action], returned: (TaskID, Value)?, in state: inout State, effects: inout Effects) {
         for action in actions {
             switch action {
             case .start(let id):
@@ -222,7 +232,16 @@ public final class Scheduler: Sendable {
             case .cancel(let id):
                 guard let context = state.bodies[id]?.context else { continue }
                 effects.cancels.append(context)
-            case .finish(let id, let outcome):
+            case .finish(let id, let end):
+                let outcome: Outcome
+                switch end {
+                case .cancelled: outcome = .cancelled
+                case .timedOut: outcome = .timedOut
+                case .completed, .failed:
+                    // Only a body's own end completes or fails a task, and it comes with its value.
+                    guard let (returnedID, value) = returned, returnedID == id else { preconditionFailure("task \(id) ended without its value") }
+                    outcome = end == .completed ? .completed(value) : .failed(value)
+                }
                 state.bodies[id] = nil
                 for waiter in state.waiters.isEmpty ? [] : state.waiters.removeValue(forKey: id) ?? [] {
                     effects.outcomes.append((waiter, outcome))
@@ -242,7 +261,7 @@ public final class Scheduler: Sendable {
         }
     }
 
-    private func remember(_ outcome: TaskOutcome, of id: TaskID, in state: inout State) {
+    private func remember(_ outcome: Outcome, of id: TaskID, in state: inout State) {
         let limit = state.machine.configuration.recordLimit
         if state.recentOrder.count >= limit, let oldest = state.recentOrder.popFirst() {
             state.recentOutcomes[oldest] = nil
@@ -280,14 +299,11 @@ public final class Scheduler: Sendable {
         var next: Start? = first
         while let (id, context, body) = next {
             context.attach(runner)
-            let result: Result<String, TaskFailure>
-            do {
-                result = .success(try await body(context))
-            } catch {
-                result = .failure(TaskFailure(String(describing: error)))
-            }
+            let value = await body(context)
             // Ignored by the machine if the task was cancelled or timed out meanwhile.
-            var (_, effects) = process { state, now in ((), state.machine.finished(id, result: result, now: now)) }
+            var (_, effects) = process((id, value)) { state, now in
+                ((), state.machine.finished(id, succeeded: value.succeeded, summary: value.summary, now: now))
+            }
             next = Task.isCancelled || effects.starts.isEmpty ? nil : effects.starts.removeFirst()
             perform(effects)
         }

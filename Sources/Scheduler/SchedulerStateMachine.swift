@@ -35,8 +35,8 @@ public struct SchedulerStateMachine: Sendable {
         case resume(TaskID)
         /// Stop a started body: resume it first if paused, then cancel its Swift task.
         case cancel(TaskID)
-        /// Report the task's outcome to whoever waits; exactly once per task.
-        case finish(TaskID, TaskOutcome)
+        /// Report how the task ended to whoever waits; exactly once per task.
+        case finish(TaskID, TaskEnd)
         /// Call ``advance(to:)`` at this time.
         case armTimer(at: Duration)
     }
@@ -151,18 +151,14 @@ public struct SchedulerStateMachine: Sendable {
         return (id, actions)
     }
 
-    /// The task's body returned (`.success`) or threw (`.failure` with the error's description).
+    /// The task's body returned a value that `succeeded` (the task is completed) or not (failed);
+    /// `summary` is the start of its output or its error, for the task's record.
     /// Ignored if the task already ended (cancelled or timed out meanwhile).
-    public mutating func finished(_ id: TaskID, result: Result<String, TaskFailure>, now: Duration) -> [Action] {
+    public mutating func finished(_ id: TaskID, succeeded: Bool, summary: String, now: Duration) -> [Action] {
         advanceNow(now)
         guard let slot = tasks.slot(of: id) else { return [] }
         var actions: [Action] = []
-        let outcome: TaskOutcome
-        switch result {
-        case .success(let text): outcome = .completed(text)
-        case .failure(let failure): outcome = .failed(failure.message)
-        }
-        end(slot, outcome: outcome, stopBody: false, &actions)
+        end(slot, outcome: succeeded ? .completed : .failed, summary: summary, stopBody: false, &actions)
         dispatch(&actions)
         finishEvent(&actions)
         return actions
@@ -185,7 +181,7 @@ public struct SchedulerStateMachine: Sendable {
         advanceNow(now)
         guard let slot = tasks.slot(of: id) else { return [] }
         var actions: [Action] = []
-        end(slot, outcome: .timedOut, stopBody: true, &actions)
+        end(slot, outcome: .timedOut, summary: nil, stopBody: true, &actions)
         dispatch(&actions)
         finishEvent(&actions)
         return actions
@@ -206,7 +202,7 @@ public struct SchedulerStateMachine: Sendable {
         advanceNow(now)
         guard let slot = tasks.slot(of: id) else { return [] }
         var actions: [Action] = []
-        end(slot, outcome: .cancelled, stopBody: true, &actions)
+        end(slot, outcome: .cancelled, summary: nil, stopBody: true, &actions)
         dispatch(&actions)
         finishEvent(&actions)
         return actions
@@ -220,7 +216,7 @@ public struct SchedulerStateMachine: Sendable {
         // Ending a task frees its slot but reuses none, so the collected slots stay valid.
         let members = tasks.slots.filter { tasks[details: $0].spec.group == group }.sorted { tasks[$0].id < tasks[$1].id }
         for slot in members {
-            end(slot, outcome: .cancelled, stopBody: true, &actions)
+            end(slot, outcome: .cancelled, summary: nil, stopBody: true, &actions)
         }
         dispatch(&actions)
         finishEvent(&actions)
@@ -234,7 +230,7 @@ public struct SchedulerStateMachine: Sendable {
         var actions: [Action] = []
         // Each loop walks a copy of `running`; ending or preempting a task touches only its own slot.
         for slot in running where tasks[slot].timeoutDeadline.map({ $0 <= self.now }) == true {
-            end(slot, outcome: .timedOut, stopBody: true, &actions)
+            end(slot, outcome: .timedOut, summary: nil, stopBody: true, &actions)
         }
         for slot in running where tasks[slot].sliceEnd.map({ $0 <= self.now }) == true {
             expireSlice(slot, &actions)
@@ -620,7 +616,7 @@ public struct SchedulerStateMachine: Sendable {
     }
 
     /// Ends a live task exactly once: removes it from its place, records it, emits `finish`.
-    private mutating func end(_ slot: TaskTable.Slot, outcome: TaskOutcome, stopBody: Bool, _ actions: inout [Action]) {
+    private mutating func end(_ slot: TaskTable.Slot, outcome: TaskEnd, summary: String?, stopBody: Bool, _ actions: inout [Action]) {
         guard tasks.isOccupied(slot) else { return }
         switch tasks[slot].place {
         case .running:
@@ -642,11 +638,11 @@ public struct SchedulerStateMachine: Sendable {
         if entry.level > 0 { belowTop -= 1 }
         record.endedAt = now
         record.append(TaskState(outcome), at: now)
+        // No more UTF-8 bytes than the limit: no more characters either, nothing to cut.
+        let text = summary.map { $0.utf8.count <= TaskRecord.summaryLimit ? $0 : String($0.prefix(TaskRecord.summaryLimit)) }
         switch outcome {
-        case .completed(let text):
-            // No more UTF-8 bytes than the limit: no more characters either, nothing to cut.
-            record.result = text.utf8.count <= TaskRecord.summaryLimit ? text : String(text.prefix(TaskRecord.summaryLimit))
-        case .failed(let message): record.error = message
+        case .completed: record.result = text
+        case .failed: record.error = text
         case .cancelled: record.error = "cancelled"
         case .timedOut: record.error = "timed out after \(entry.timeout.map { "\($0.milliseconds) ms" } ?? "its timeout") of run time"
         }
@@ -711,12 +707,6 @@ private struct LevelTimes: Sendable {
         quanta = (0..<configuration.levels).map { configuration.quantum(atLevel: $0) }
         allotments = (0..<configuration.levels).map { configuration.allotment(atLevel: $0) }
     }
-}
-
-/// A body's error, carried as its description.
-public struct TaskFailure: Error, Sendable, Equatable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
 }
 
 extension TaskState {

@@ -98,7 +98,7 @@ struct StatsAccumulator: Sendable {
         Self.push(wait, into: &waitWindow, limit: windowLimit)
     }
 
-    mutating func recordEnd(_ record: TaskRecord, outcome: TaskOutcome, tool: Int) {
+    mutating func recordEnd(_ record: TaskRecord, outcome: TaskEnd, tool: Int) {
         switch outcome {
         case .completed: completed += 1
         case .failed: failed += 1

@@ -69,15 +69,44 @@ public struct TaskSpec: Sendable {
     }
 }
 
-/// How a task ended. Every submitted task ends exactly once with one of these.
-public enum TaskOutcome: Sendable, Equatable, Codable {
-    /// The body returned this text.
-    case completed(String)
-    /// The body threw; the text describes the error.
-    case failed(String)
-    case cancelled
-    case timedOut
+/// What a task's body returns: a typed value that says whether the task did its job.
+///
+/// The scheduler hands the value back whole in ``TaskOutcome`` (for tools: the `ToolResult` with its
+/// exit status, stderr tail, HTTP status), counts the task as completed or failed by ``succeeded``,
+/// and keeps ``summary`` (cut to ``TaskRecord/summaryLimit``) in the task's record.
+public protocol TaskResult: Sendable {
+    /// True: the task counts as completed; false: as failed.
+    var succeeded: Bool { get }
+    /// The start of the output when it succeeded, else the error, for `/tasks` and `/task ID`.
+    var summary: String { get }
 }
+
+/// How a task ended, as the state machine sees it: the final states.
+public enum TaskEnd: Sendable, Equatable {
+    case completed, failed, cancelled, timedOut
+}
+
+/// How a task ended, with its body's value. Every submitted task ends exactly once with one of these.
+public enum TaskOutcome<Value: TaskResult>: Sendable {
+    /// The body returned a value that succeeded.
+    case completed(Value)
+    /// The body returned a value that did not succeed (a tool's non-zero exit, an HTTP error, ...).
+    case failed(Value)
+    /// Cancelled before its body returned (the body's later value, if any, is dropped).
+    case cancelled
+    /// Ran for its whole timeout and was stopped.
+    case timedOut
+
+    /// The body's value, when it returned before the task ended.
+    public var value: Value? {
+        switch self {
+        case .completed(let value), .failed(let value): value
+        case .cancelled, .timedOut: nil
+        }
+    }
+}
+
+extension TaskOutcome: Equatable where Value: Equatable {}
 
 /// Where a task is in its life; the last four are final.
 public enum TaskState: String, Sendable, Codable, CaseIterable {
@@ -91,7 +120,7 @@ public enum TaskState: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    init(_ outcome: TaskOutcome) {
+    init(_ outcome: TaskEnd) {
         switch outcome {
         case .completed: self = .completed
         case .failed: self = .failed

@@ -1,4 +1,6 @@
+import CPosix
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -17,7 +19,7 @@ import JSON
 ///
 /// Invariant: once the child has exited, the group has been sent SIGKILL and no further signal is
 /// sent to the (possibly reused) group id.
-final class ChildProcess: ExecutionControl, @unchecked Sendable {
+final class ChildProcess: ExecutionControl, Sendable {
     struct Outcome: Sendable {
         var exitCode: Int32?
         var signal: Int32?
@@ -31,9 +33,7 @@ final class ChildProcess: ExecutionControl, @unchecked Sendable {
     }
 
     let pid: pid_t
-    private let lock = NSLock()
-    private var exited = false
-    private var terminating = false
+    private let state = Mutex((exited: false, terminating: false))
     private let killGrace: Duration
 
     private init(pid: pid_t, killGrace: Duration) {
@@ -48,9 +48,9 @@ final class ChildProcess: ExecutionControl, @unchecked Sendable {
 
     /// SIGTERM (and SIGCONT, so a stopped group receives it), then SIGKILL after the grace period.
     func terminate() {
-        let first: Bool = lock.withLock {
-            if exited || terminating { return false }
-            terminating = true
+        let first: Bool = state.withLock { state in
+            if state.exited || state.terminating { return false }
+            state.terminating = true
             kill(-pid, SIGTERM)
             kill(-pid, SIGCONT)
             return true
@@ -64,8 +64,8 @@ final class ChildProcess: ExecutionControl, @unchecked Sendable {
     }
 
     private func signalGroup(_ signal: Int32) {
-        lock.withLock {
-            if !exited { _ = kill(-pid, signal) }
+        state.withLock { state in
+            if !state.exited { _ = kill(-pid, signal) }
         }
     }
 
@@ -79,12 +79,19 @@ final class ChildProcess: ExecutionControl, @unchecked Sendable {
         completion: @escaping @Sendable (Outcome) -> Void
     ) throws(SpawnError) -> ChildProcess {
         ignoreSIGPIPE
-        let stdinPipe = try makePipe()
-        let stdoutPipe = try makePipe()
-        let stderrPipe = try makePipe()
-        let wakePipe = try makePipe()
-        let allFDs = stdinPipe + stdoutPipe + stderrPipe + wakePipe
+        // Four pipes, or none: a failure (at the open-file limit, say) closes those already made.
+        var allFDs: [Int32] = []
         func closeAll() { for fd in allFDs { close(fd) } }
+        for _ in 0..<4 {
+            do {
+                allFDs += try makePipe()
+            } catch {
+                closeAll()
+                throw error
+            }
+        }
+        let stdinPipe = Array(allFDs[0..<2]), stdoutPipe = Array(allFDs[2..<4])
+        let stderrPipe = Array(allFDs[4..<6]), wakePipe = Array(allFDs[6..<8])
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -93,18 +100,14 @@ final class ChildProcess: ExecutionControl, @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
         if let workingDirectory {
-            guard let addchdir = SpawnExtras.addchdir else {
-                closeAll()
-                throw SpawnError(description: "this C library cannot set a working folder for a child process")
-            }
-            guard addchdir(&actions, workingDirectory) == 0 else {
+            guard cposix_spawn_file_actions_addchdir(&actions, workingDirectory) == 0 else {
                 closeAll()
                 throw SpawnError(description: "cannot use working folder \(workingDirectory)")
             }
         }
         // Every other descriptor is close-on-exec already; closefrom also covers ones opened
         // without O_CLOEXEC by other code in this process.
-        if let closefrom = SpawnExtras.addclosefrom { _ = closefrom(&actions, 3) }
+        _ = cposix_spawn_file_actions_addclosefrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -165,8 +168,8 @@ final class ChildProcess: ExecutionControl, @unchecked Sendable {
     private func waitForExit() -> (Int32?, Int32?) {
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
-        lock.withLock {
-            exited = true
+        state.withLock { state in
+            state.exited = true
             _ = kill(-pid, SIGKILL)  // grandchildren die with the tool
         }
         var status: Int32 = 0
@@ -178,14 +181,7 @@ final class ChildProcess: ExecutionControl, @unchecked Sendable {
 
     private static func makePipe() throws(SpawnError) -> [Int32] {
         var fds: [Int32] = [-1, -1]
-        let rc: Int32
-        if let pipe2 = SpawnExtras.pipe2 {
-            rc = pipe2(&fds, O_CLOEXEC)
-        } else {
-            rc = pipe(&fds)
-            for fd in fds where rc == 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        }
-        guard rc == 0 else { throw SpawnError(description: "cannot create a pipe: \(String(cString: strerror(errno)))") }
+        guard cposix_pipe_cloexec(&fds) == 0 else { throw SpawnError(description: "cannot create a pipe: \(String(cString: strerror(errno)))") }
         return fds
     }
 
@@ -194,15 +190,14 @@ final class ChildProcess: ExecutionControl, @unchecked Sendable {
 }
 
 /// The exit status, handed from the waiting thread to the I/O thread.
-private final class StatusBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: (Int32?, Int32?)?
-    func set(_ v: (Int32?, Int32?)) { lock.withLock { value = v } }
-    func get() -> (Int32?, Int32?)? { lock.withLock { value } }
+private final class StatusBox: Sendable {
+    private let value = Mutex<(Int32?, Int32?)?>(nil)
+    func set(_ v: (Int32?, Int32?)) { value.withLock { $0 = v } }
+    func get() -> (Int32?, Int32?)? { value.withLock { $0 } }
 }
 
 /// Writes stdin and reads stdout and stderr until the child is gone and the pipes are drained.
-private final class PipePump: @unchecked Sendable {
+private struct PipePump: Sendable {
     let stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32, wakeFD: Int32
     let input: [UInt8]
     let outputLimit: Int, stderrLimit: Int
@@ -274,21 +269,5 @@ private final class PipePump: @unchecked Sendable {
         if stdoutOpen { close(stdoutFD) }
         if stderrOpen { close(stderrFD) }
         return (stdout, stdoutTotal, stderr)
-    }
-}
-
-/// glibc functions that Swift's Glibc module hides behind `_GNU_SOURCE`, looked up at run time.
-private enum SpawnExtras {
-    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-    typealias AddClosefrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
-
-    static let addchdir: AddChdir? = symbol("posix_spawn_file_actions_addchdir_np")
-    static let addclosefrom: AddClosefrom? = symbol("posix_spawn_file_actions_addclosefrom_np")
-    static let pipe2: Pipe2? = symbol("pipe2")
-
-    private static func symbol<T>(_ name: String) -> T? {
-        guard let handle = dlopen(nil, RTLD_NOW), let p = dlsym(handle, name) else { return nil }
-        return unsafeBitCast(p, to: T.self)
     }
 }

@@ -23,7 +23,6 @@ public final class ToolExecution: Sendable {
         var finalResult: ToolResult?
         var waiters: [CheckedContinuation<ToolResult, Never>] = []
         var terminated = false
-        var paused = false
     }
 
     private let state = Mutex(State())
@@ -35,26 +34,19 @@ public final class ToolExecution: Sendable {
 
     // MARK: Control, from any thread
 
-    /// Stops the tool's process group (SIGSTOP). Does nothing for tools that cannot pause.
+    /// Stops the tool's process group (SIGSTOP). Does nothing for tools that cannot pause. Whether a
+    /// task should be paused is the scheduler's to know (its `TaskContext`); this only passes it on.
     public func pause() {
-        guard canPause else { return }
-        let control: (any ExecutionControl)? = state.withLock { state in
-            guard !state.paused, state.finalResult == nil else { return nil }
-            state.paused = true
-            return state.control
-        }
-        control?.pause()
+        if canPause { liveControl()?.pause() }
     }
 
     /// Continues a paused tool (SIGCONT).
     public func resume() {
-        guard canPause else { return }
-        let control: (any ExecutionControl)? = state.withLock { state in
-            guard state.paused, state.finalResult == nil else { return nil }
-            state.paused = false
-            return state.control
-        }
-        control?.resume()
+        if canPause { liveControl()?.resume() }
+    }
+
+    private func liveControl() -> (any ExecutionControl)? {
+        state.withLock { $0.finalResult == nil ? $0.control : nil }
     }
 
     /// Stops the tool: SIGTERM, then SIGKILL after a grace period, to its whole group (a builtin's or
@@ -88,17 +80,14 @@ public final class ToolExecution: Sendable {
 
     // MARK: From the executors
 
-    /// Connects the running executor. A pause or terminate that came earlier is applied now.
+    /// Connects the running executor (before the execution is handed out). A terminate that came
+    /// earlier is applied now.
     func attach(_ control: any ExecutionControl) {
-        let (pausedEarly, ended) = state.withLock { state in
+        let ended = state.withLock { state in
             state.control = control
-            return (state.paused, state.terminated || state.finalResult != nil)
+            return state.terminated || state.finalResult != nil
         }
-        if ended {
-            control.terminate()
-        } else if pausedEarly {
-            control.pause()
-        }
+        if ended { control.terminate() }
     }
 
     /// Delivers the result; only the first call counts. After `terminate()` the outcome is `.cancelled`.

@@ -19,19 +19,22 @@ public struct ToolResult: Sendable, Equatable {
     /// A sentence for the model when the call did not succeed.
     public var error: String?
     public var exitCode: Int32?
+    /// The signal that ended the tool's process, when one did (exec tools).
+    public var signal: Int32?
     /// The last few KiB of standard error (exec tools).
     public var stderrTail: String?
     /// The response status (http tools).
     public var httpStatus: Int?
 
     public init(
-        outcome: Outcome, output: String = "", error: String? = nil, exitCode: Int32? = nil,
+        outcome: Outcome, output: String = "", error: String? = nil, exitCode: Int32? = nil, signal: Int32? = nil,
         stderrTail: String? = nil, httpStatus: Int? = nil
     ) {
         self.outcome = outcome
         self.output = output
         self.error = error
         self.exitCode = exitCode
+        self.signal = signal
         self.stderrTail = stderrTail
         self.httpStatus = httpStatus
     }

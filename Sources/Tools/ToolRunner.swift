@@ -108,7 +108,7 @@ enum ExecExecutor {
             output += "\n[output cut: showing the first \(o.stdout.count) of \(o.stdoutTotal) bytes]"
         }
         let stderr = String(decoding: o.stderrTail, as: UTF8.self)
-        var result = ToolResult(outcome: .success, output: output, exitCode: o.exitCode, stderrTail: stderr.isEmpty ? nil : stderr)
+        var result = ToolResult(outcome: .success, output: output, exitCode: o.exitCode, signal: o.signal, stderrTail: stderr.isEmpty ? nil : stderr)
         if let signal = o.signal {
             result.outcome = .failed
             result.error = "the tool was killed by signal \(signal)"

@@ -47,7 +47,7 @@ struct FanOutBenchmark: Benchmark {
         defer { server.stop() }
 
         let client = OpenAIClient(configuration: OpenAIConfiguration(baseURL: server.baseURL, apiKey: nil, model: "fake-model"))
-        let scheduler = Scheduler(configuration: SchedulerConfiguration(strategy: .mlfq, workers: workers))
+        let scheduler = ToolScheduler(configuration: SchedulerConfiguration(strategy: .mlfq, workers: workers))
         let runner = ToolRunner()
         let executor = ScheduledToolExecutor(scheduler: scheduler, catalog: catalog, runner: runner)
 

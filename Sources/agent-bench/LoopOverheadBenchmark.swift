@@ -38,7 +38,7 @@ struct LoopOverheadBenchmark: Benchmark {
         defer { server.stop() }
 
         let model = TimedChatModel(OpenAIClient(configuration: OpenAIConfiguration(baseURL: server.baseURL, apiKey: nil, model: "fake-model")))
-        let scheduler = Scheduler(configuration: SchedulerConfiguration(strategy: .mlfq, workers: workers))
+        let scheduler = ToolScheduler(configuration: SchedulerConfiguration(strategy: .mlfq, workers: workers))
         let runner = ToolRunner()
         let executor = ScheduledToolExecutor(scheduler: scheduler, catalog: catalog, runner: runner)
         let definitions = executor.definitions

@@ -108,7 +108,7 @@ struct MixedLoadBenchmark: Benchmark {
 
     /// Every arrival becomes a one-call turn of `ScheduledToolExecutor` on a fresh scheduler.
     private func runOnce(strategy: Strategy, catalog: ToolCatalog, arrivals: [Arrival], shortCPU: Double, longCPU: Double) async -> [Outcome] {
-        let scheduler = Scheduler(configuration: SchedulerConfiguration(strategy: strategy, workers: workers))
+        let scheduler = ToolScheduler(configuration: SchedulerConfiguration(strategy: strategy, workers: workers))
         let executor = ScheduledToolExecutor(scheduler: scheduler, catalog: catalog, runner: ToolRunner())
         let start = ContinuousClock.now
         let outcomes = await withTaskGroup(of: Outcome.self) { group in
@@ -117,10 +117,9 @@ struct MixedLoadBenchmark: Benchmark {
                 let arrived = ContinuousClock.now
                 let call = ToolCall(id: "call_\(index)", name: "cpu_burn", arguments: #"{"seconds":\#(arrival.isLong ? longCPU : shortCPU)}"#)
                 group.addTask {
-                    let clock = TurnClock()
-                    _ = await executor.execute([call], turn: TurnID(conversation: 0, turn: index), events: clock.events)
+                    let results = await executor.execute([call], turn: TurnID(conversation: 0, turn: index), events: { _ in })
                     return Outcome(isLong: arrival.isLong, turnaround: (ContinuousClock.now - arrived).seconds,
-                                   completed: clock.finished == 1 && clock.failed == 0)
+                                   completed: results.count == 1 && results[0].ok)
                 }
             }
             var outcomes: [Outcome] = []

@@ -46,17 +46,17 @@ struct OverheadBenchmark: Benchmark {
     /// its futures); returns wall time / n in µs. `recordLimit` is `n` so that the outcome of a task that
     /// ended before its turn to be awaited is still remembered.
     private func measure(_ n: Int) async -> Double {
-        let scheduler = Scheduler(configuration: SchedulerConfiguration(strategy: .mlfq, workers: workers, recordLimit: n))
+        let scheduler = Scheduler<NoOpResult>(configuration: SchedulerConfiguration(strategy: .mlfq, workers: workers, recordLimit: n))
         let spec = TaskSpec(name: "noop", priority: 0)
         var ids: [TaskID] = []
         ids.reserveCapacity(n)
-        var outcomes: [TaskOutcome] = []
+        var outcomes: [TaskOutcome<NoOpResult>?] = []
         outcomes.reserveCapacity(n)
         let start = ContinuousClock.now
-        for _ in 0..<n { ids.append(scheduler.submit(spec) { _ in "ok" }) }
+        for _ in 0..<n { ids.append(scheduler.submit(spec) { _ in NoOpResult() }) }
         for id in ids { outcomes.append(await scheduler.outcome(of: id)) }
         let elapsed = ContinuousClock.now - start
-        precondition(outcomes.count == n && outcomes.allSatisfy { $0 == .completed("ok") })
+        precondition(outcomes.count == n && outcomes.allSatisfy { $0 == .completed(NoOpResult()) })
         precondition(scheduler.stats.completed == n)
         return elapsed.seconds / Double(n) * 1e6
     }
@@ -72,4 +72,10 @@ struct OverheadBenchmark: Benchmark {
         }
         return (queue, semaphore)
     }
+}
+
+/// What a no-op task returns: nothing but success.
+struct NoOpResult: TaskResult, Equatable {
+    var succeeded: Bool { true }
+    var summary: String { "" }
 }

@@ -25,7 +25,7 @@ struct PreemptionLatencyBenchmark: Benchmark {
 
     private func latencies(samples: Int, busy: Bool) async -> [Double] {
         let clock = ContinuousSchedulerClock()
-        let scheduler = Scheduler(configuration: SchedulerConfiguration(strategy: .mlfq, workers: workers), clock: clock)
+        let scheduler = Scheduler<NoOpResult>(configuration: SchedulerConfiguration(strategy: .mlfq, workers: workers), clock: clock)
         let stop = Atomic<Bool>(false)
         if busy {
             for _ in 0..<workers {
@@ -34,7 +34,7 @@ struct PreemptionLatencyBenchmark: Benchmark {
                         await context.checkpoint()
                         try? await Task.sleep(for: .milliseconds(1))
                     }
-                    return "done"
+                    return NoOpResult()
                 }
             }
             try? await Task.sleep(for: .milliseconds(20))
@@ -45,7 +45,7 @@ struct PreemptionLatencyBenchmark: Benchmark {
             let submittedAt = clock.now
             let id = scheduler.submit(TaskSpec(name: "urgent", priority: 0, preemptibility: .cooperative)) { _ in
                 startedAt.withLock { $0 = clock.now }
-                return "ok"
+                return NoOpResult()
             }
             _ = await scheduler.outcome(of: id)
             result.append((startedAt.withLock { $0 } - submittedAt).seconds * 1000)

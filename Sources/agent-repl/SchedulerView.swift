@@ -47,7 +47,9 @@ enum SchedulerView {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func taskDetail(_ r: TaskRecord) -> String {
+    /// One task in full; with the tool's typed result once it has ended (exit status or signal, HTTP
+    /// status, stderr tail, why it was refused), else the record's summary.
+    static func taskDetail(_ r: TaskRecord, result: ToolResult? = nil) -> String {
         var lines = [
             "task \(r.id): \(r.name) — \(r.state.rawValue)",
             "  turn         \(r.group ?? "-")",
@@ -59,9 +61,34 @@ enum SchedulerView {
             "  levels       " + r.levelHistory.map { "L\($0.level)@\(ms($0.at.milliseconds - r.submittedAt.milliseconds))" }.joined(separator: " → "),
             "  states       " + r.transitions.map { "\($0.state.rawValue)@\(ms($0.at.milliseconds - r.submittedAt.milliseconds))" }.joined(separator: " → "),
         ]
-        if let result = r.result { lines.append("  result       " + result.replacingOccurrences(of: "\n", with: "\n               ")) }
-        if let error = r.error { lines.append("  error        " + error) }
+        if let result {
+            lines += toolResultLines(result)
+        } else {
+            if let output = r.result { lines.append("  result       " + indented(output)) }
+            if let error = r.error { lines.append("  error        " + error) }
+        }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func toolResultLines(_ result: ToolResult) -> [String] {
+        var lines = ["  outcome      \(result.outcome.rawValue)"]
+        if let signal = result.signal {
+            lines.append("  exit         killed by signal \(signal)")
+        } else if let code = result.exitCode {
+            lines.append("  exit         status \(code)")
+        }
+        if let status = result.httpStatus { lines.append("  http status  \(status)") }
+        if let error = result.error { lines.append("  error        " + indented(error)) }
+        if let stderr = result.stderrTail, !stderr.isEmpty { lines.append("  stderr       " + indented(stderr.trimmingCharacters(in: .newlines))) }
+        if !result.output.isEmpty {
+            let cut = result.output.count > TaskRecord.summaryLimit
+            lines.append("  output       " + indented(String(result.output.prefix(TaskRecord.summaryLimit))) + (cut ? " [...]" : ""))
+        }
+        return lines
+    }
+
+    private static func indented(_ text: String) -> String {
+        text.replacingOccurrences(of: "\n", with: "\n               ")
     }
 
     /// One line: what runs, what is paused, what waits at each level.

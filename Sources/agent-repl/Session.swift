@@ -20,7 +20,7 @@ struct SessionOptions: Sendable {
 /// background jobs, and the loop over prompts.
 final class Session: Sendable {
     let agent: Agent
-    let scheduler: Scheduler
+    let scheduler: ToolScheduler
     let catalog: ToolCatalog
     private let model: any ChatModel
     private let executor: ScheduledToolExecutor
@@ -40,7 +40,7 @@ final class Session: Sendable {
         var onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)?
         if let timing { onBodyChunk = { timing.record($0) } }
         model = ModelFactory.make(settings: settings, onBodyChunk: onBodyChunk)
-        scheduler = Scheduler(configuration: options.scheduler)
+        scheduler = ToolScheduler(configuration: options.scheduler)
         catalog = ToolLoader.load(extraFolders: options.toolFolders, environment: environment)
         confirmation = ConfirmationGate(Confirmations.standard(autoApprove: options.autoApprove))
         let runner = ToolRunner(environment: environment)
@@ -240,7 +240,7 @@ final class Session: Sendable {
                 break
             }
             if let record = scheduler.record(TaskID(number)) {
-                Output.out(SchedulerView.taskDetail(record))
+                Output.out(SchedulerView.taskDetail(record, result: scheduler.endedOutcome(of: TaskID(number))?.value))
             } else {
                 Output.err("No task \(number). /tasks lists the recent ones.\n")
             }

@@ -44,8 +44,8 @@ private final class ScriptedModel: ChatModel, Sendable {
 
 /// Returns "result of ID" for each call, in order.
 private struct EchoExecutor: ToolCallExecutor {
-    func execute(_ calls: [ToolCall], turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) async -> [String] {
-        calls.map { "result of \($0.id)" }
+    func execute(_ calls: [ToolCall], turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) async -> [ToolResult] {
+        calls.map { .success("result of \($0.id)") }
     }
 }
 

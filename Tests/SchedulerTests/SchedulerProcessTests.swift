@@ -13,7 +13,7 @@ import Glibc
     /// Runs `script` under /bin/sh in a new process group, wiring pause/resume to the group.
     /// The scripts loop on shell builtins only: a shell stopped while it waits for a vforked child
     /// shows state D, not T, though the group is stopped all the same.
-    static func shell(_ script: String, context: TaskContext, pid: Box<Int32>) async throws -> String {
+    static func shell(_ script: String, context: TaskContext, pid: Box<Int32>) async throws -> Reply {
         var options = PlatformOptions()
         options.processGroupID = 0
         let result = try await Subprocess.run(
@@ -25,7 +25,7 @@ import Glibc
                             resume: { try? execution.send(signal: .resume, toProcessGroup: true) })
         }
         context.clearPauseHandlers()
-        return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        return .ok(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
     }
 
     /// The state letter of /proc/PID/stat (R, S, T, Z...), or nil once the process is gone.
@@ -41,12 +41,12 @@ import Glibc
 
     @Test func lowPriorityProcessIsStoppedWhileHighPriorityRunsThenResumes() async throws {
         // No boost during the test: a boost would lift the low task to the high one's level.
-        let scheduler = Scheduler(configuration: SchedulerConfiguration(strategy: .mlfq, workers: 1, boostPeriod: .seconds(3600)))
+        let scheduler = TestScheduler(configuration: SchedulerConfiguration(strategy: .mlfq, workers: 1, boostPeriod: .seconds(3600)))
         let release = Self.tempFile()
         defer { try? FileManager.default.removeItem(atPath: release) }
         let lowPID = Box<Int32>(0)
         let low = scheduler.submit(TaskSpec(name: "long", priority: 2, preemptibility: .signals)) { context in
-            try await Self.shell("while [ ! -e '\(release)' ]; do :; done; echo low-done", context: context, pid: lowPID)
+            return (try? await Self.shell("while [ ! -e '\(release)' ]; do :; done; echo low-done", context: context, pid: lowPID)) ?? .failed("the shell failed")
         }
         #expect(await eventually { lowPID.value != 0 })
         let pid = lowPID.value
@@ -56,7 +56,7 @@ import Glibc
         let highPID = Box<Int32>(0)
         let high = scheduler.submit(TaskSpec(name: "short", priority: 0, preemptibility: .signals)) { context in
             await highGate.wait()
-            return try await Self.shell("echo high-done", context: context, pid: highPID)
+            return (try? await Self.shell("echo high-done", context: context, pid: highPID)) ?? .failed("the shell failed")
         }
         #expect(scheduler.record(low)?.state == .paused)
         #expect(await eventually { Self.processState(pid) == "T" }, "the low task's shell is stopped")
@@ -72,10 +72,10 @@ import Glibc
     }
 
     @Test func cancellingAStoppedProcessContinuesItSoItCanDie() async throws {
-        let scheduler = Scheduler(configuration: SchedulerConfiguration(strategy: .preemptive, workers: 1))
+        let scheduler = TestScheduler(configuration: SchedulerConfiguration(strategy: .preemptive, workers: 1))
         let lowPID = Box<Int32>(0)
         let low = scheduler.submit(TaskSpec(name: "long", priority: 2, preemptibility: .signals)) { context in
-            try await Self.shell("while :; do :; done", context: context, pid: lowPID)
+            return (try? await Self.shell("while :; do :; done", context: context, pid: lowPID)) ?? .failed("the shell failed")
         }
         #expect(await eventually { lowPID.value != 0 })
         let pid = lowPID.value
@@ -93,10 +93,10 @@ import Glibc
     }
 
     @Test func timeoutKillsARunningProcess() async throws {
-        let scheduler = Scheduler(configuration: SchedulerConfiguration(strategy: .mlfq, workers: 1))
+        let scheduler = TestScheduler(configuration: SchedulerConfiguration(strategy: .mlfq, workers: 1))
         let pid = Box<Int32>(0)
         let id = scheduler.submit(TaskSpec(name: "hang", timeout: .milliseconds(300), preemptibility: .signals)) { context in
-            try await Self.shell("sleep 600", context: context, pid: pid)
+            return (try? await Self.shell("sleep 600", context: context, pid: pid)) ?? .failed("the shell failed")
         }
         #expect(await scheduler.outcome(of: id) == .timedOut)
         #expect(await eventually { pid.value != 0 && Self.processState(pid.value) == nil })

@@ -19,8 +19,7 @@ import TestSupport
         SchedulerStateMachine(configuration: SchedulerConfiguration(strategy: strategy, workers: workers))
     }
 
-    static func done(_ id: TaskID) -> Result<String, TaskFailure> { .success("ok \(id)") }
-
+    
     // MARK: mlfq
 
     @Test func mlfqNewTaskEntersLevelOfItsPriorityAndArmsItsQuantum() {
@@ -41,7 +40,7 @@ import TestSupport
         #expect(m.state(of: a) == .paused)
         #expect(m.stats().preemptions == 1)
         // When the high task ends, the paused one resumes.
-        #expect(m.finished(b, result: Self.done(b), now: Self.ms(50)) == [.finish(b, .completed("ok \(b)")), .resume(a)])
+        #expect(m.finished(b, succeeded: true, summary: "ok \(b)", now: Self.ms(50)) == [.finish(b, .completed), .resume(a)])
     }
 
     @Test func mlfqSameLevelArrivalDoesNotPreempt() {
@@ -83,7 +82,7 @@ import TestSupport
         let (a, _) = m.submit(Self.spec(priority: 1), now: .zero)  // level 1: quantum 400, allotment 800
         let (b, _) = m.submit(Self.spec(priority: 0), now: Self.ms(300))  // pauses a after 300 ms of run
         #expect(m.state(of: a) == .paused)
-        _ = m.finished(b, result: Self.done(b), now: Self.ms(350))  // a resumes: slice to 750
+        _ = m.finished(b, succeeded: true, summary: "ok \(b)", now: Self.ms(350))  // a resumes: slice to 750
         #expect(m.advance(to: Self.ms(750)).isEmpty == false)
         #expect(m.level(of: a) == 1)  // 700 ms used
         _ = m.advance(to: Self.ms(850))  // 800 ms used: down to level 2
@@ -131,7 +130,7 @@ import TestSupport
         let (_, none) = m.submit(Self.spec(priority: 2), now: .zero)
         #expect(none == [])
         let (c, _) = m.submit(Self.spec(priority: 0), now: .zero)
-        #expect(m.finished(a, result: Self.done(a), now: Self.ms(1)) == [.finish(a, .completed("ok \(a)")), .start(c)])
+        #expect(m.finished(a, succeeded: true, summary: "ok \(a)", now: Self.ms(1)) == [.finish(a, .completed), .start(c)])
     }
 
     // MARK: round_robin
@@ -160,22 +159,22 @@ import TestSupport
         let (a, _) = m.submit(Self.spec("blocker"), now: .zero)
         _ = m.submit(Self.spec("long", estimate: .seconds(5)), now: .zero)
         let (c, _) = m.submit(Self.spec("short", estimate: .seconds(1)), now: .zero)
-        #expect(m.finished(a, result: Self.done(a), now: Self.ms(1)) == [.finish(a, .completed("ok \(a)")), .start(c)])
+        #expect(m.finished(a, succeeded: true, summary: "ok \(a)", now: Self.ms(1)) == [.finish(a, .completed), .start(c)])
     }
 
     @Test func sjfReplacesDeclaredEstimateWithMeasuredAverage() {
         var m = Self.machine(.sjf)
         let (a, _) = m.submit(Self.spec("grep", estimate: .seconds(10)), now: .zero)
-        _ = m.finished(a, result: Self.done(a), now: Self.ms(100))
+        _ = m.finished(a, succeeded: true, summary: "ok \(a)", now: Self.ms(100))
         #expect(m.estimate(forTool: "grep", declared: .seconds(10)) == Self.ms(100))
         let (b, _) = m.submit(Self.spec("grep", estimate: .seconds(10)), now: Self.ms(100))
-        _ = m.finished(b, result: Self.done(b), now: Self.ms(400))  // 300 ms: average 0.5 * 300 + 0.5 * 100
+        _ = m.finished(b, succeeded: true, summary: "ok \(b)", now: Self.ms(400))  // 300 ms: average 0.5 * 300 + 0.5 * 100
         #expect(m.estimate(forTool: "grep", declared: nil) == Self.ms(200))
         // A learned 200 ms beats a declared 1 s.
         let (blocker, _) = m.submit(Self.spec("blocker"), now: Self.ms(400))
         _ = m.submit(Self.spec("curl", estimate: .seconds(1)), now: Self.ms(400))
         let (g, _) = m.submit(Self.spec("grep", estimate: .seconds(10)), now: Self.ms(400))
-        #expect(m.finished(blocker, result: Self.done(blocker), now: Self.ms(500)).last == .start(g))
+        #expect(m.finished(blocker, succeeded: true, summary: "ok \(blocker)", now: Self.ms(500)).last == .start(g))
     }
 
     // MARK: fifo
@@ -185,7 +184,7 @@ import TestSupport
         let (a, _) = m.submit(Self.spec(priority: 3), now: .zero)
         let (b, _) = m.submit(Self.spec(priority: 2), now: .zero)
         _ = m.submit(Self.spec(priority: 0), now: .zero)
-        #expect(m.finished(a, result: .failure(TaskFailure("boom")), now: Self.ms(1)) == [.finish(a, .failed("boom")), .start(b)])
+        #expect(m.finished(a, succeeded: false, summary: "boom", now: Self.ms(1)) == [.finish(a, .failed), .start(b)])
     }
 
     // MARK: cancel, timeout, exactly once
@@ -199,7 +198,7 @@ import TestSupport
         #expect(m.cancel(a, now: Self.ms(2)) == [.cancel(a), .finish(a, .cancelled)])
         #expect(m.cancel(b, now: Self.ms(3)) == [.cancel(b), .finish(b, .cancelled)])
         #expect(m.cancel(b, now: Self.ms(4)) == [])
-        #expect(m.finished(b, result: Self.done(b), now: Self.ms(5)) == [])
+        #expect(m.finished(b, succeeded: true, summary: "ok \(b)", now: Self.ms(5)) == [])
         #expect(m.stats().cancelled == 3)
         #expect(m.checkInvariants() == nil)
     }
@@ -217,11 +216,11 @@ import TestSupport
         let (a, first) = m.submit(Self.spec(priority: 2, timeout: .seconds(1)), now: .zero)
         #expect(first == [.start(a), .armTimer(at: Self.ms(1000))])
         let (b, _) = m.submit(Self.spec(priority: 0), now: Self.ms(400))  // a paused after 400 ms
-        _ = m.finished(b, result: Self.done(b), now: Self.ms(900))  // a resumes with 600 ms left
+        _ = m.finished(b, succeeded: true, summary: "ok \(b)", now: Self.ms(900))  // a resumes with 600 ms left
         #expect(m.nextDeadline == Self.ms(1500))
         #expect(m.advance(to: Self.ms(1000)) == [.armTimer(at: Self.ms(1500))])
         #expect(m.advance(to: Self.ms(1500)) == [.cancel(a), .finish(a, .timedOut)])
-        #expect(m.finished(a, result: Self.done(a), now: Self.ms(1600)) == [])
+        #expect(m.finished(a, succeeded: true, summary: "ok \(a)", now: Self.ms(1600)) == [])
         #expect(m.stats().timedOut == 1)
     }
 
@@ -233,7 +232,7 @@ import TestSupport
         _ = m.submit(Self.spec(priority: 2), now: .zero)
         let (c, _) = m.submit(Self.spec(priority: 0), now: .zero)
         #expect(m.setStrategy(.priority, now: Self.ms(1)) == [])
-        #expect(m.finished(a, result: Self.done(a), now: Self.ms(2)).last == .start(c))
+        #expect(m.finished(a, succeeded: true, summary: "ok \(a)", now: Self.ms(2)).last == .start(c))
         // Switching to preemptive lets a better waiting task pause the running one at once.
         var p = Self.machine(.priority)
         let (x, _) = p.submit(Self.spec(priority: 3), now: .zero)
@@ -257,7 +256,7 @@ import TestSupport
         // Shrinking to 1 pauses the preemptible ones; the non-preemptible keeps its worker.
         #expect(m.setWorkers(1, now: Self.ms(2)) == [.pause(c), .pause(a)])
         #expect(m.runningTasks == [b])
-        #expect(m.finished(b, result: Self.done(b), now: Self.ms(3)) == [.finish(b, .completed("ok \(b)")), .resume(a)])
+        #expect(m.finished(b, succeeded: true, summary: "ok \(b)", now: Self.ms(3)) == [.finish(b, .completed), .resume(a)])
         #expect(m.checkInvariants() == nil)
     }
 
@@ -265,7 +264,7 @@ import TestSupport
         var m = Self.machine(.mlfq)
         let (a, _) = m.submit(Self.spec("ls", priority: 0), now: .zero)
         _ = m.submit(Self.spec("ls", priority: 2), now: .zero)
-        _ = m.finished(a, result: Self.done(a), now: Self.ms(10))
+        _ = m.finished(a, succeeded: true, summary: "ok \(a)", now: Self.ms(10))
         // The level-2 task starts, then a level-1 arrival pauses it.
         _ = m.submit(Self.spec("cat", priority: 1), now: Self.ms(10))
         let stats = m.stats()
@@ -282,7 +281,7 @@ import TestSupport
         var m = SchedulerStateMachine(configuration: SchedulerConfiguration(strategy: .fifo, workers: 1, recordLimit: 5))
         for i in 0..<20 {
             let (id, _) = m.submit(Self.spec(), now: Self.ms(i))
-            _ = m.finished(id, result: Self.done(id), now: Self.ms(i))
+            _ = m.finished(id, succeeded: true, summary: "ok \(id)", now: Self.ms(i))
         }
         let records = m.records(limit: 100, now: Self.ms(20))
         #expect(records.map(\.id.rawValue) == [20, 19, 18, 17, 16])
@@ -345,7 +344,7 @@ import TestSupport
                 // The body of a running task (or of a paused cooperative one, before its checkpoint) ends.
                 let candidates = Array(running.union(paused)).sorted()
                 if let id = candidates.randomElement(using: &rng) {
-                    apply(m.finished(id, result: rng.next(below: 4) == 0 ? .failure(TaskFailure("x")) : .success("y"), now: now))
+                    apply(m.finished(id, succeeded: rng.next(below: 4) != 0, summary: "y", now: now))
                 }
             case 5:
                 if let id = (submitted.randomElement(using: &rng)) { apply(m.cancel(id, now: now)) }

@@ -46,3 +46,20 @@ func eventually(_ condition: () -> Bool) async -> Bool {
     }
     return condition()
 }
+
+/// A task's value in the scheduler's tests: text that succeeded, or an error.
+enum Reply: TaskResult, Equatable, ExpressibleByStringInterpolation {
+    case ok(String)
+    case failed(String)
+
+    init(stringLiteral value: String) { self = .ok(value) }
+
+    var succeeded: Bool { if case .ok = self { true } else { false } }
+    var summary: String {
+        switch self {
+        case .ok(let text), .failed(let text): text
+        }
+    }
+}
+
+typealias TestScheduler = Scheduler<Reply>
