@@ -31,7 +31,13 @@ let package = Package(
         .target(name: "JSON"),
         .target(name: "HTTP", dependencies: ["CCurl"]),
         .target(name: "LLM", dependencies: ["JSON", "HTTP"]),
-        .target(name: "Scheduler", dependencies: [.product(name: "Collections", package: "swift-collections")]),
+        // Cross-module optimization: the driver is generic (`Scheduler<Value>`) and used from other
+        // modules (`ToolScheduler` in Agent); without it every event runs unspecialized code that looks
+        // up generic metadata at run time (3-4x the per-task overhead, docs/SCHEDULER.md).
+        .target(
+            name: "Scheduler", dependencies: [.product(name: "Collections", package: "swift-collections")],
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
+        ),
         .target(name: "Tools", dependencies: ["JSON", "HTTP", "CPosix"]),
         .target(name: "Agent", dependencies: ["JSON", "LLM", "Scheduler", "Tools"]),
         .executableTarget(
