@@ -50,9 +50,10 @@ let package = Package(
         .executableTarget(name: "agent-bench", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
         .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "JSON", "TestSupport"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "HTTP", "JSON", "TestSupport"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]),
-        .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "HTTP"], exclude: ["Fixtures"]),
+        .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "HTTP", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",

@@ -110,7 +110,6 @@ public final class Agent: Sendable {
             for try await event in stream {
                 switch event {
                 case .textDelta(let text): events(.text(text))
-                case .toolCallStarted: break
                 case .completed(let c): completion = c
                 }
             }

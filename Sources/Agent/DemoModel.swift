@@ -30,9 +30,6 @@ public struct DemoModel: ChatModel {
                         if delay > .zero { try? await Task.sleep(for: delay) }
                     }
                 }
-                for (index, call) in completion.toolCalls.enumerated() {
-                    continuation.yield(.toolCallStarted(index: index, name: call.name))
-                }
                 if Task.isCancelled {
                     continuation.finish(throwing: CancellationError())
                 } else {

@@ -19,7 +19,6 @@ public struct CommandLineSettings: Sendable {
 
 /// Which model endpoint the session talks to, resolved as flag > environment > `.env` > default.
 public struct Settings: Sendable, Equatable {
-    public static let defaultBaseURL = "https://api.openai.com/v1"
     public static let defaultModel = "gpt-5-mini"
 
     public enum Backend: Sendable, Equatable {
@@ -43,20 +42,12 @@ public struct Settings: Sendable, Equatable {
         if key == nil && baseURL == nil {
             return Settings(backend: .demo(reason: "no OPENAI_API_KEY and no --base-url"), model: model)
         }
-        let url = (baseURL ?? defaultBaseURL).trimmingTrailingSlashes
+        let url = OpenAIConfiguration.trimmingTrailingSlashes(baseURL ?? OpenAIConfiguration.defaultBaseURL)
         return Settings(backend: .endpoint(baseURL: url, apiKey: key), model: model)
     }
 
     private static func nonEmpty(_ s: String?) -> String? {
         guard let s, !s.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-        return s
-    }
-}
-
-extension String {
-    var trimmingTrailingSlashes: String {
-        var s = self
-        while s.hasSuffix("/") { s.removeLast() }
         return s
     }
 }

@@ -1,30 +1,33 @@
 import Foundation
 
-/// One HTTP request as the chat client needs it: a POST with headers and a body, and its time limits.
+/// One HTTP request: any method, headers, an optional body, how to connect, and an optional cap on the body.
 public struct HTTPRequest: Sendable {
     public var url: String
+    /// Any method, as sent. "HEAD" asks for the head only.
     public var method: String
     /// Header names and values, in order.
     public var headers: [(name: String, value: String)]
-    public var body: Data
-    /// How long connecting (DNS, TCP, TLS) may take.
-    public var connectTimeout: Duration
-    /// How long the server may send nothing at all before the transfer is abandoned.
-    public var idleTimeout: Duration
+    /// Sent as is, with its Content-Length; nil sends no body.
+    public var body: Data?
+    public var settings: HTTPSettings
+    /// The most body bytes the transport delivers. When the server sends more, the transport delivers
+    /// exactly this many, stops the transfer (the rest is never downloaded) and ends the answer with
+    /// `TransportError(.bodyTooLarge)`. nil: no cap. `fetch(_:limit:)` sets it.
+    public var maxBodyBytes: Int?
     /// Called on the transport's thread with the arrival time of each body chunk (a latency probe).
     public var onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)?
 
     public init(
-        url: String, method: String = "POST", headers: [(name: String, value: String)] = [], body: Data = Data(),
-        connectTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(180),
+        url: String, method: String = "GET", headers: [(name: String, value: String)] = [], body: Data? = nil,
+        settings: HTTPSettings = HTTPSettings(), maxBodyBytes: Int? = nil,
         onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)? = nil
     ) {
         self.url = url
         self.method = method
         self.headers = headers
         self.body = body
-        self.connectTimeout = connectTimeout
-        self.idleTimeout = idleTimeout
+        self.settings = settings
+        self.maxBodyBytes = maxBodyBytes
         self.onBodyChunk = onBodyChunk
     }
 }
@@ -46,6 +49,21 @@ public enum HTTPResponsePart: Sendable, Hashable {
     case body(Data)
 }
 
+/// A whole answer, read by `fetch(_:limit:)` up to a byte limit.
+public struct HTTPResponse: Sendable, Hashable {
+    public var head: HTTPResponseHead
+    /// The body, at most the limit's worth of bytes.
+    public var body: Data
+    /// True when the server had more to send than the limit: `body` is its beginning.
+    public var isTruncated: Bool
+
+    public init(head: HTTPResponseHead, body: Data, isTruncated: Bool = false) {
+        self.head = head
+        self.body = body
+        self.isTruncated = isTruncated
+    }
+}
+
 /// A failure to exchange bytes with the server (as opposed to an HTTP error status).
 public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Code: Sendable, Hashable {
@@ -56,7 +74,9 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
         case tlsFailure
         /// The connection broke or closed early.
         case connectionLost
-        /// The request could not be set up (bad URL, library failure).
+        /// The body was longer than the request's `maxBodyBytes`; the transfer was stopped there.
+        case bodyTooLarge
+        /// The request could not be set up (bad URL, unsupported scheme, library failure).
         case setupFailed
     }
 
@@ -72,11 +92,25 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
     public var description: String { detail }
 }
 
-/// Sends HTTP requests and streams their answers; the chat client's only way to the network.
+/// Sends HTTP requests; the one way to the network for the model client and the `http` tools.
 ///
-/// Terminating the returned stream (the consumer's task is cancelled, or it stops iterating) must
-/// cancel the transfer at once. A transport throws `TransportError` for network failures; HTTP error
-/// statuses are ordinary answers.
+/// `send` streams an answer; ending it early (see ``HTTPResponseStream``) must cancel the transfer at
+/// once. A transport throws `TransportError` for network failures; HTTP error statuses are ordinary
+/// answers.
 public protocol HTTPTransport: Sendable {
-    func send(_ request: HTTPRequest) -> AsyncThrowingStream<HTTPResponsePart, any Error>
+    func send(_ request: HTTPRequest) -> HTTPResponseStream
+}
+
+extension HTTPTransport {
+    /// Sends `request` and reads the whole answer, keeping at most `limit` body bytes. The transfer stops
+    /// as soon as the body passes the limit (the rest is not downloaded); the response says it was cut.
+    /// Cancelling the calling task cancels the transfer and throws `CancellationError`.
+    public func fetch(_ request: HTTPRequest, limit: Int) async throws -> HTTPResponse {
+        var limited = request
+        limited.maxBodyBytes = limit
+        var parts = send(limited).makeAsyncIterator()
+        let head = try await parts.head()
+        let (body, isTruncated) = try await parts.collectBody(limit: limit)
+        return HTTPResponse(head: head, body: body, isTruncated: isTruncated)
+    }
 }

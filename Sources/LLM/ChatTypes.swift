@@ -86,10 +86,9 @@ public struct ChatCompletion: Sendable, Hashable {
     public var message: ChatMessage { .assistant(content: content, toolCalls: toolCalls) }
 }
 
-/// What a streaming call yields: text as it arrives, tool calls as they begin, then the whole answer once.
+/// What a streaming call yields: text as it arrives, then the whole answer once.
 public enum ChatEvent: Sendable, Hashable {
     case textDelta(String)
-    case toolCallStarted(index: Int, name: String)
     case completed(ChatCompletion)
 }
 

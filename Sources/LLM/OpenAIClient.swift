@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import JSON
+import Synchronization
 
 /// A `ChatModel` for an OpenAI-compatible Chat Completions endpoint.
 ///
@@ -20,7 +21,7 @@ public struct OpenAIClient: ChatModel {
         Redaction.redact("\(configuration.model) at \(configuration.displayBaseURL)", secrets: secrets)
     }
 
-    /// Streams one answer: `.textDelta` as text arrives, `.toolCallStarted` when a call is first named,
+    /// Streams one answer: `.textDelta` as text arrives,
     /// then exactly one `.completed`. Terminating the stream (or cancelling its consumer) cancels the
     /// HTTP transfer at once.
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
@@ -36,22 +37,6 @@ public struct OpenAIClient: ChatModel {
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream
-    }
-
-    /// One answer without streaming (`"stream": false`).
-    public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
-        do {
-            let body = ChatRequestBody.data(for: resolved(request), stream: false)
-            return try await send(body, model: model(of: request), delivered: DeliveryFlag()) { parts in
-                let data = try await Self.collect(&parts, limit: 64 << 20)
-                try Task.checkCancellation()
-                var accumulator = StreamAccumulator()
-                _ = try accumulator.consume(String(decoding: data, as: UTF8.self))
-                return accumulator.completion
-            }
-        } catch {
-            throw publicError(error)
-        }
     }
 
     // MARK: - Streaming
@@ -76,7 +61,7 @@ public struct OpenAIClient: ChatModel {
                         throw ChatError(.streamError, "The server reported an error during the answer: \(message ?? event.data).")
                     }
                     for output in try accumulator.consume(event.data) {
-                        delivered.value = true
+                        delivered.set()
                         emit(output)
                     }
                 }
@@ -84,7 +69,6 @@ public struct OpenAIClient: ChatModel {
             while !sawDone, let part = try await parts.next() {
                 if case .body(let bytes) = part { try handle(parser.feed(bytes)) }
             }
-            try Task.checkCancellation()
             if !sawDone { try handle(parser.finish()) }
             guard sawDone || accumulator.finishReason != nil else {
                 throw ChatError(
@@ -101,7 +85,7 @@ public struct OpenAIClient: ChatModel {
     /// and transport failures are retried, but only while nothing has been delivered to the caller.
     private func send<T>(
         _ body: Data, model: String, delivered: DeliveryFlag,
-        consume: (inout AsyncThrowingStream<HTTPResponsePart, any Error>.AsyncIterator) async throws -> T
+        consume: (inout HTTPResponseStream.Iterator) async throws -> T
     ) async throws -> T {
         if (configuration.apiKey ?? "").isEmpty && !configuration.isLocalEndpoint {
             throw ChatError(
@@ -115,14 +99,11 @@ public struct OpenAIClient: ChatModel {
             try Task.checkCancellation()
             var parts = transport.send(request).makeAsyncIterator()
             do {
-                guard case .head(let head)? = try await parts.next() else {
-                    try Task.checkCancellation()
-                    throw TransportError(.connectionLost, "the connection closed without an answer")
-                }
+                let head = try await parts.head()
                 if (200..<300).contains(head.status) {
                     return try await consume(&parts)
                 }
-                let errorBody = try await Self.collect(&parts, limit: 1 << 20)
+                let (errorBody, _) = try await parts.collectBody(limit: Self.errorBodyLimit)
                 if retries < policy.maxRetries, policy.shouldRetry(status: head.status, headers: head.headers) {
                     try await policy.sleep(policy.delay(afterRetries: retries, headers: head.headers))
                     retries += 1
@@ -148,19 +129,12 @@ public struct OpenAIClient: ChatModel {
         if let key = configuration.apiKey, !key.isEmpty { headers.append(("Authorization", "Bearer \(key)")) }
         return HTTPRequest(
             url: configuration.chatCompletionsURL, method: "POST", headers: headers, body: body,
-            connectTimeout: configuration.connectTimeout, idleTimeout: configuration.idleTimeout,
+            settings: HTTPSettings(connectTimeout: configuration.connectTimeout, idleTimeout: configuration.idleTimeout),
             onBodyChunk: configuration.onBodyChunk)
     }
 
-    private static func collect(
-        _ parts: inout AsyncThrowingStream<HTTPResponsePart, any Error>.AsyncIterator, limit: Int
-    ) async throws -> Data {
-        var data = Data()
-        while let part = try await parts.next() {
-            if case .body(let bytes) = part, data.count < limit { data.append(bytes) }
-        }
-        return data
-    }
+    /// How much of an error answer's body is read for its message; the transfer stops there.
+    private static let errorBodyLimit = 1 << 20
 
     // MARK: - Errors a user reads
 
@@ -202,7 +176,7 @@ public struct OpenAIClient: ChatModel {
             return ChatError(.tlsFailure, "A secure connection to \(base) failed: \(error.detail).")
         case .connectionLost where delivered:
             return ChatError(.connectionFailed, "The connection to \(base) broke off during the answer (\(error.detail)); the turn was not saved.")
-        case .connectionLost, .setupFailed:
+        case .connectionLost, .bodyTooLarge, .setupFailed:
             return ChatError(.connectionFailed, "The request to \(base) failed: \(error.detail).")
         }
     }
@@ -241,12 +215,14 @@ public struct OpenAIClient: ChatModel {
     }
 
     private static func seconds(_ duration: Duration) -> String {
-        let value = duration.seconds
+        let value = duration / .seconds(1)
         return value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
     }
 }
 
 /// Whether any event has reached the caller: from then on a failure is final, never retried.
-private final class DeliveryFlag: @unchecked Sendable {
-    var value = false
+private final class DeliveryFlag: Sendable {
+    private let delivered = Atomic(false)
+    var value: Bool { delivered.load(ordering: .relaxed) }
+    func set() { delivered.store(true, ordering: .relaxed) }
 }

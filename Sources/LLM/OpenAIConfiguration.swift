@@ -6,8 +6,9 @@ import JSON
 public struct OpenAIConfiguration: Sendable {
     public static let defaultBaseURL = "https://api.openai.com/v1"
 
-    /// The API root, e.g. "https://api.openai.com/v1"; requests go to `<baseURL>/chat/completions`.
-    public var baseURL: String
+    /// The API root without a trailing slash, e.g. "https://api.openai.com/v1"; requests go to
+    /// `<baseURL>/chat/completions`.
+    public let baseURL: String
     /// Sent as `Authorization: Bearer <key>`; may be nil for a local server. Never printed.
     public var apiKey: String?
     /// The model used when a request names none.
@@ -29,7 +30,7 @@ public struct OpenAIConfiguration: Sendable {
         retryPolicy: RetryPolicy = RetryPolicy(),
         onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)? = nil
     ) {
-        self.baseURL = baseURL
+        self.baseURL = Self.trimmingTrailingSlashes(baseURL)
         self.apiKey = apiKey
         self.model = model
         self.connectTimeout = connectTimeout
@@ -38,10 +39,16 @@ public struct OpenAIConfiguration: Sendable {
         self.onBodyChunk = onBodyChunk
     }
 
-    /// The base URL without a trailing slash, as shown to users.
+    /// `url` without trailing slashes: the form every base URL is kept in.
+    public static func trimmingTrailingSlashes(_ url: String) -> String {
+        var url = url
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
+
+    /// The base URL as shown to users.
     public var displayBaseURL: String {
         var url = baseURL
-        while url.hasSuffix("/") { url.removeLast() }
         // Credentials in the URL itself (https://user:secret@host) are never shown.
         if var components = URLComponents(string: url), components.user != nil || components.password != nil {
             components.user = nil
@@ -51,11 +58,7 @@ public struct OpenAIConfiguration: Sendable {
         return url
     }
 
-    public var chatCompletionsURL: String {
-        var url = baseURL
-        while url.hasSuffix("/") { url.removeLast() }
-        return url + "/chat/completions"
-    }
+    public var chatCompletionsURL: String { baseURL + "/chat/completions" }
 
     /// A server on this machine or the local network, which usually needs no key.
     public var isLocalEndpoint: Bool {

@@ -60,7 +60,7 @@ public struct RetryPolicy: Sendable {
             return requested
         }
         let exponent = Double(min(max(retriesDone, 0), 60))
-        let backoff = min(initialDelay.seconds * pow(2, exponent), maxDelay.seconds)
+        let backoff = min(initialDelay / .seconds(1) * pow(2, exponent), maxDelay / .seconds(1))
         let jitter = 1 - 0.25 * random()
         return .seconds(max(0, backoff * jitter))
     }
@@ -86,13 +86,5 @@ public struct RetryPolicy: Sendable {
             if let date = formatter.date(from: text) { return date }
         }
         return nil
-    }
-}
-
-extension Duration {
-    /// The duration in seconds as a Double.
-    var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) / 1e18
     }
 }

@@ -48,7 +48,7 @@ public struct StreamAccumulator: Sendable {
                 }
             }
             for (position, fragment) in (delta["tool_calls"]?.arrayValue ?? []).enumerated() {
-                if let started = mergeToolCall(fragment, position: position) { events.append(started) }
+                mergeToolCall(fragment, position: position)
             }
         }
         if let reason = choice["finish_reason"]?.stringValue { finishReason = reason }
@@ -64,8 +64,8 @@ public struct StreamAccumulator: Sendable {
         return ChatCompletion(content: sawText ? text : nil, toolCalls: toolCalls, finishReason: finishReason, usage: usage)
     }
 
-    /// Merges one tool-call fragment; returns `.toolCallStarted` when this fragment first names the call.
-    private mutating func mergeToolCall(_ fragment: JSONValue, position: Int) -> ChatEvent? {
+    /// Merges one tool-call fragment into the call it belongs to.
+    private mutating func mergeToolCall(_ fragment: JSONValue, position: Int) {
         let id = fragment["id"]?.stringValue ?? ""
         let index: Int
         if let explicit = fragment["index"]?.numberValue {
@@ -79,16 +79,11 @@ public struct StreamAccumulator: Sendable {
         }
         var call = calls[index] ?? PartialCall()
         if call.id.isEmpty, !id.isEmpty { call.id = id }
-        var started: ChatEvent?
         if let function = fragment["function"] {
-            if call.name.isEmpty, let name = function["name"]?.stringValue, !name.isEmpty {
-                call.name = name
-                started = .toolCallStarted(index: index, name: name)
-            }
+            if call.name.isEmpty, let name = function["name"]?.stringValue, !name.isEmpty { call.name = name }
             if let piece = function["arguments"]?.stringValue { call.arguments += piece }
         }
         calls[index] = call
-        return started
     }
 
     static func usage(from value: JSONValue) -> Usage? {

@@ -31,9 +31,6 @@ struct ReadyQueue: Sendable {
     /// True when ``compact(liveCount:isLive:)`` would rebuild.
     func needsCompaction(liveCount: Int) -> Bool { heap.count > 2 * liveCount + 64 }
 
-    /// Keys in the heap, stale ones included.
-    var storedCount: Int { heap.count }
-
     /// Adds a key.
     /// - Complexity: O(log n).
     mutating func insert(_ key: Key) {

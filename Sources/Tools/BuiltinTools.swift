@@ -160,11 +160,3 @@ public enum BuiltinTools {
         }
     }
 }
-
-/// Stops a builtin by cancelling its task.
-private struct TaskControl: ExecutionControl {
-    let task: Task<Void, Never>
-    func pause() {}
-    func resume() {}
-    func terminate() { task.cancel() }
-}

@@ -58,7 +58,7 @@ final class ChildProcess: ExecutionControl, Sendable {
         guard first else { return }
         let grace = killGrace
         Thread.detachNewThread { [self] in
-            Thread.sleep(forTimeInterval: Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18)
+            Thread.sleep(forTimeInterval: grace / .seconds(1))
             signalGroup(SIGKILL)
         }
     }
@@ -230,7 +230,7 @@ private struct PipePump: Sendable {
             if let drainDeadline {
                 let left = drainDeadline - .now
                 if left <= .zero { break }  // something outside the group holds the pipes open
-                timeout = Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+                timeout = Int32(max(1, (left / .milliseconds(1)).rounded(.up)))
             }
             let n = poll(&fds, nfds_t(fds.count), timeout)
             if n < 0 && errno == EINTR { continue }

@@ -65,15 +65,6 @@ public struct ToolDeclaration: Sendable {
         self.passEnv = passEnv
         self.source = source
     }
-
-    /// The tool in the Chat Completions `tools` array form:
-    /// `{"type": "function", "function": {"name", "description", "parameters"}}`.
-    public var openAIFunction: JSONValue {
-        [
-            "type": "function",
-            "function": ["name": .string(name), "description": .string(description), "parameters": parameters],
-        ]
-    }
 }
 
 /// An `http` runner: `{param}` placeholders in the URL (URL-encoded) and body, `${ENV}` in headers.

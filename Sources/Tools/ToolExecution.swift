@@ -8,6 +8,14 @@ protocol ExecutionControl: Sendable {
     func terminate()
 }
 
+/// Stops a tool that runs as a Swift task (builtins, http requests) by cancelling the task.
+struct TaskControl: ExecutionControl {
+    let task: Task<Void, Never>
+    func pause() {}
+    func resume() {}
+    func terminate() { task.cancel() }
+}
+
 /// One running tool call, as a handle: pause, resume or terminate it from any thread, await its result.
 ///
 /// The result is delivered only once the tool is really over: for `exec` tools, after the child is

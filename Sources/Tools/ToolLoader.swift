@@ -17,7 +17,6 @@ public struct ToolCatalog: Sendable {
     }
 
     /// The Chat Completions `tools` array for these tools.
-    public var openAITools: [JSONValue] { tools.map(\.openAIFunction) }
 
     public var errors: [ToolDiagnostic] { diagnostics.filter { $0.severity == .error } }
     public var warnings: [ToolDiagnostic] { diagnostics.filter { $0.severity == .warning } }

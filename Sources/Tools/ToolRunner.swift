@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import JSON
 
 /// Starts tool calls with the executor of their runner (`exec`, `http`, `builtin`).
@@ -15,17 +16,21 @@ public struct ToolRunner: Sendable {
     public var outputLimit: Int
     /// Time between SIGTERM and SIGKILL when a tool is stopped.
     public var killGrace: Duration
+    /// How `http` tools reach the network.
+    public var transport: any HTTPTransport
 
     public init(
         environment: [String: String] = ProcessInfo.processInfo.environment,
         fileRoot: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
         outputLimit: Int = 1 << 20,
-        killGrace: Duration = .milliseconds(500)
+        killGrace: Duration = .milliseconds(500),
+        transport: any HTTPTransport = CurlTransport()
     ) {
         self.environment = environment
         self.fileRoot = fileRoot
         self.outputLimit = outputLimit
         self.killGrace = killGrace
+        self.transport = transport
     }
 
     /// Parses and checks a call's arguments (text from the model) against the tool's schema.

@@ -25,7 +25,7 @@ import Tools
 
     @Test func keyAloneUsesOpenAI() {
         let s = Settings.resolve(flags: CommandLineSettings(), environment: ["OPENAI_API_KEY": "sk-x"])
-        #expect(s.backend == .endpoint(baseURL: Settings.defaultBaseURL, apiKey: "sk-x"))
+        #expect(s.backend == .endpoint(baseURL: OpenAIConfiguration.defaultBaseURL, apiKey: "sk-x"))
     }
 
     @Test func baseURLWithoutKeyIsALocalServer() {

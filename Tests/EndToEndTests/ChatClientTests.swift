@@ -40,16 +40,21 @@ import Tools
         #expect(server.requests.count == 1, "401 is not retried")
     }
 
+    /// The server asks for longer waits than the client's own backoff (at most 0.5 s, then 1 s): the
+    /// gaps between the requests show the client waited as asked.
     @Test func rateLimitIsRetriedHonouringRetryAfter() async throws {
         let server = try FakeOpenAIServer(script: [
-            ["status": 429, "headers": ["Retry-After": "0"], "body": ["error": ["message": "slow down"]]],
-            ["status": 503, "headers": ["retry-after-ms": "10"]],
+            ["status": 429, "headers": ["Retry-After": "2"], "body": ["error": ["message": "slow down"]]],
+            ["status": 503, "headers": ["retry-after-ms": "1500"]],
             ["text": "third time lucky"],
         ])
         let result = try await agent(server).run(["-p", "hi"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout == "third time lucky\n")
-        #expect(server.requests.count == 3)
+        let times = server.requests.compactMap { $0["time"]?.numberValue }
+        try #require(times.count == 3)
+        #expect(times[1] - times[0] >= 1.95, "Retry-After: 2 was honoured")
+        #expect(times[2] - times[1] >= 1.45, "retry-after-ms: 1500 was honoured")
     }
 
     @Test func refusedConnectionIsASentence() async throws {

@@ -11,13 +11,14 @@ the last one repeats when the list runs out. Each response is one of:
       arguments split across chunks; "repeat_id_and_name": true repeats them in every fragment
   {"sse": ["raw event text", ...], "chunk_delay_ms": 0}  raw SSE bytes, written as given
   {"status": 429, "headers": {"Retry-After": "1"}, "body": {...}}  an error answer
-  {"hang": true}                                        headers sent, then silence; when the
-      client hangs up, the log gets {"event": "disconnect", "path": ..., "time": ...}
+  {"hang": true, "hang_seconds": 60}                    headers sent, then silence; when the
+      client hangs up, the log gets {"event": "disconnect", "path": ..., "time": ...}; after
+      hang_seconds (default: never) the answer ends with [DONE] and the log gets "hang_ended"
   {"close": true}                                       the connection closed at once
 A non-streaming request ("stream": false) gets the same content as one JSON body.
 Every request is appended to the log as one JSON line: method, path, headers, body.
 """
-import argparse, json, signal, sys, threading, time
+import argparse, json, select, signal, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
@@ -126,15 +127,18 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if resp.get("hang"):
             self.write_chunk(b": waiting\n\n")
-            try:
-                # Silence until the client hangs up: recv returns b"" when it closes the connection.
-                while self.connection.recv(1024):
-                    pass
-            except OSError:
-                pass
+            hung_up = self.wait_for_hang_up(resp.get("hang_seconds"))
             if state["log"]:
                 with lock, open(state["log"], "a") as f:
-                    f.write(json.dumps({"event": "disconnect", "path": self.path, "time": time.time()}) + "\n")
+                    event = "disconnect" if hung_up else "hang_ended"
+                    f.write(json.dumps({"event": event, "path": self.path, "time": time.time()}) + "\n")
+            if not hung_up:
+                try:
+                    self.write_chunk(b"data: [DONE]\n\n")
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                except OSError:
+                    pass
             self.close_connection = True
             return
         delay = resp.get("chunk_delay_ms", 0) / 1000.0
@@ -152,6 +156,20 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def wait_for_hang_up(self, seconds):
+        """Silence until the client hangs up (True) or `seconds` pass (False; None waits forever)."""
+        deadline = None if seconds is None else time.time() + seconds
+        while deadline is None or time.time() < deadline:
+            left = None if deadline is None else max(0, deadline - time.time())
+            readable, _, _ = select.select([self.connection], [], [], left)
+            if readable:
+                try:
+                    if not self.connection.recv(1024):  # b"": the client closed the connection
+                        return True
+                except OSError:
+                    return True
+        return False
 
     def write_chunk(self, data):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))

@@ -14,8 +14,8 @@ private func policy(random: Double = 0, now: Date = Date(timeIntervalSince1970: 
 }
 
 @Test func jitterTakesUpToAQuarterOff() {
-    #expect(policy(random: 0.999_999).delay(afterRetries: 0).seconds.isApproximately(0.375))
-    #expect(policy(random: 0.5).delay(afterRetries: 1).seconds.isApproximately(0.875))
+    #expect((policy(random: 0.999_999).delay(afterRetries: 0) / .seconds(1)).isApproximately(0.375))
+    #expect((policy(random: 0.5).delay(afterRetries: 1) / .seconds(1)).isApproximately(0.875))
 }
 
 @Test func configuredDelaysAreUsed() {
@@ -37,7 +37,7 @@ private func policy(random: Double = 0, now: Date = Date(timeIntervalSince1970: 
 @Test func retryAfterAsHTTPDate() {
     let now = Date(timeIntervalSince1970: 1_445_412_470)  // 10 s before Wed, 21 Oct 2015 07:28:00 GMT
     let delay = policy(now: now).delay(afterRetries: 0, headers: ["retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"])
-    #expect(delay.seconds.isApproximately(10))
+    #expect((delay / .seconds(1)).isApproximately(10))
     let past = policy(now: now.addingTimeInterval(100)).delay(afterRetries: 0, headers: ["retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"])
     #expect(past == .seconds(0.5))
 }

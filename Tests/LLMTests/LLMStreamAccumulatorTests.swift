@@ -81,7 +81,7 @@ func textStreamAssembledAtEveryByteBoundary(lineEnd: String) throws {
 @Test(arguments: ["\n", "\r\n"])
 func parallelToolCallsWithRepeatedIdAndNameAtEveryByteBoundary(lineEnd: String) throws {
     try assembleAtEveryCut(sse(toolStream, lineEnd: lineEnd)) { events, completion, cut in
-        #expect(events == [.toolCallStarted(index: 0, name: "get_weather"), .toolCallStarted(index: 1, name: "read_file")])
+        #expect(events.isEmpty, "tool calls yield no text")
         #expect(completion.content == nil)
         #expect(completion.finishReason == "tool_calls")
         #expect(completion.toolCalls == [

@@ -1,63 +1,21 @@
 import Foundation
 import Testing
 import JSON
+import TestSupport
 @testable import Tools
 
-/// The python3 loopback server in Fixtures/http_server.py, stopped when the test ends.
-final class LoopbackServer: @unchecked Sendable {
-    let process = Process()
-    let input = Pipe()
-    private(set) var port = 0
-
-    /// Starts the server; waits for its port on a thread of its own, not on the test's.
-    static func start() async throws -> LoopbackServer {
-        let server = LoopbackServer()
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            Thread.detachNewThread {
-                do {
-                    try server.launch()
-                    continuation.resume()
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
-        return server
-    }
-
-    private func launch() throws {
-        let output = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Fixtures.path("http_server.py")]
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-        }
-        port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-    }
-
-    /// Closing stdin makes the server shut down; SIGTERM in case it does not. (No waitUntilExit:
-    /// it can hang on Linux when run from a test's task.)
-    func stop() {
-        try? input.fileHandleForWriting.close()
-        process.terminate()
-    }
-
-    func tool(_ method: String = "GET", _ path: String, headers: [String: String] = [:], body: JSONValue? = nil, timeout: Double? = nil, passEnv: [String] = []) -> ToolDeclaration {
+extension FixtureServer {
+    /// An `http` tool that calls `path` on this server.
+    func tool(_ method: String = "GET", _ path: String, headers: [String: String] = [:], body: JSONValue? = nil, passEnv: [String] = []) -> ToolDeclaration {
         ToolDeclaration(
-            name: "web", description: "d", runner: .http(HTTPRequestTemplate(method: method, url: "http://127.0.0.1:\(port)\(path)", headers: headers, body: body)),
-            timeout: timeout, passEnv: passEnv)
+            name: "web", description: "d", runner: .http(HTTPRequestTemplate(method: method, url: url(path), headers: headers, body: body)),
+            passEnv: passEnv)
     }
 }
 
 @Suite struct HTTPExecutorTests {
     @Test func getWithURLEncodedPlaceholdersAndEnvironmentHeaders() async throws {
-        let server = try await LoopbackServer.start()
+        let server = try await FixtureServer.http()
         defer { server.stop() }
         let runner = ToolRunner(environment: ["API_USER": "ann", "SERVICE_TOKEN": "t0k"])
         let tool = server.tool("GET", "/echo?q={query}&n={n}", headers: ["X-User": "${API_USER}", "Authorization": "Bearer ${SERVICE_TOKEN}"], passEnv: ["SERVICE_TOKEN"])
@@ -72,15 +30,25 @@ final class LoopbackServer: @unchecked Sendable {
     }
 
     @Test func secretsInHeadersNeedPassEnv() async throws {
-        let server = try await LoopbackServer.start()
+        let server = try await FixtureServer.http()
         defer { server.stop() }
         let runner = ToolRunner(environment: ["OPENAI_API_KEY": "sk-secret"])
-        let result = await runner.run(server.tool("GET", "/echo", headers: ["X-Key": "${OPENAI_API_KEY}"]), arguments: "{}")
-        #expect(!result.output.contains("sk-secret"))
+        let headers = ["X-Key": "${OPENAI_API_KEY}"]
+
+        let withheld = await runner.run(server.tool("GET", "/echo", headers: headers), arguments: "{}")
+        #expect(withheld.outcome == .success, "\(withheld)")
+        let received = try #require(try JSONValue.parse(withheld.output)["headers"]?.objectValue)
+        // The secret expands to "", and libcurl leaves a header with an empty value out.
+        #expect(received["x-key"] == nil, "the server received \(received)")
+        #expect(!withheld.output.contains("sk-secret"))
+
+        let passed = await runner.run(server.tool("GET", "/echo", headers: headers, passEnv: ["OPENAI_API_KEY"]), arguments: "{}")
+        #expect(passed.outcome == .success, "\(passed)")
+        #expect(try JSONValue.parse(passed.output)["headers"]?["x-key"] == "sk-secret")
     }
 
     @Test func postFillsTheJSONBodyTemplate() async throws {
-        let server = try await LoopbackServer.start()
+        let server = try await FixtureServer.http()
         defer { server.stop() }
         let body: JSONValue = ["city": "{city}", "days": "{days}", "note": "weather for {city}", "fixed": true]
         let result = await ToolRunner().run(server.tool("POST", "/echo", body: body), arguments: #"{"city": "Pa\"ris", "days": 3}"#)
@@ -93,7 +61,7 @@ final class LoopbackServer: @unchecked Sendable {
     }
 
     @Test func errorStatusIsAFailedResult() async throws {
-        let server = try await LoopbackServer.start()
+        let server = try await FixtureServer.http()
         defer { server.stop() }
         let result = await ToolRunner().run(server.tool("GET", "/status/404"), arguments: "{}")
         #expect(result.outcome == .failed)
@@ -103,21 +71,33 @@ final class LoopbackServer: @unchecked Sendable {
     }
 
     @Test func bodyOverTheCapIsCut() async throws {
-        let server = try await LoopbackServer.start()
+        let server = try await FixtureServer.http()
         defer { server.stop() }
         let result = await ToolRunner().run(server.tool("GET", "/big"), arguments: "{}")
         #expect(result.outcome == .success)
         #expect(result.output.hasSuffix("\n[response cut: showing the first 1048576 bytes]"))
     }
 
-    @Test func cancelStopsASilentRequest() async throws {
-        let server = try await LoopbackServer.start()
+    @Test(.timeLimit(.minutes(1))) func cancelStopsASilentRequest() async throws {
+        let server = try await FixtureServer.http()
         defer { server.stop() }
-        let execution = ToolRunner().start(server.tool("GET", "/slow"), arguments: "{}")
-        try await Task.sleep(for: .milliseconds(200))
+        let path = "/slow?seconds=30"  // silent for 30 s, then it would answer
+        let execution = ToolRunner().start(server.tool("GET", path), arguments: "{}")
+        #expect(await server.waitForEvent("request", path: path) != nil)
+
+        let terminated = ContinuousClock.now
+        let terminatedAt = Date().timeIntervalSince1970
         execution.terminate()
         let result = await execution.result()
+        let resultAfter = ContinuousClock.now - terminated
         #expect(result.outcome == .cancelled)
+        #expect(resultAfter < .seconds(2), "the result came \(resultAfter) after terminate; the server's answer is due after 30 s")
+
+        // The transfer itself stopped: the server saw the connection closed, and answered nothing.
+        let hangUp = try #require(await server.waitForEvent("disconnect", path: path, timeout: .seconds(20)))
+        #expect(server.events("served", path: path).isEmpty)
+        let hangUpAfter = (hangUp["time"]?.numberValue ?? .nan) - terminatedAt
+        print("http tool cancel: result after \(resultAfter), the server saw the hang-up \(String(format: "%.1f", hangUpAfter * 1000)) ms after terminate")
     }
 
     @Test func refusedConnectionIsAFailedResult() async {

@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+import HTTP
+import JSON
+import TestSupport
+
+/// The libcurl transport against the loopback fixture server (`Tests/Fixtures/http_server.py`).
+@Suite struct CurlTransportTests {
+    let transport = CurlTransport()
+
+    @Test(.timeLimit(.minutes(1))) func fetchStopsTheTransferOnceTheBodyPassesTheLimit() async throws {
+        let server = try await FixtureServer.http()
+        defer { server.stop() }
+        let total = 64 << 20
+        let limit = 64 << 10
+        let path = "/bytes/\(total)"
+        let response = try await transport.fetch(HTTPRequest(url: server.url(path)), limit: limit)
+        #expect(response.head.status == 200)
+        #expect(response.isTruncated)
+        #expect(response.body == Data(repeating: UInt8(ascii: "b"), count: limit))
+
+        // The server saw the connection closed long before it had sent the whole body.
+        let end = try #require(await firstEnd(of: path, on: server))
+        #expect(end["event"] == "disconnect", "the server sent all \(total) bytes: \(end)")
+        let sent = try #require(end["sent"]?.numberValue)
+        #expect(sent < Double(total))
+        print("fetch with a \(limit)-byte limit: the server sent \(Int(sent)) of \(total) bytes before the hang-up")
+    }
+
+    @Test func fetchOfABodyExactlyAtTheLimitIsWhole() async throws {
+        let server = try await FixtureServer.http()
+        defer { server.stop() }
+        let whole = try await transport.fetch(HTTPRequest(url: server.url("/bytes/1000")), limit: 1000)
+        #expect(!whole.isTruncated)
+        #expect(whole.body.count == 1000)
+        let cut = try await transport.fetch(HTTPRequest(url: server.url("/bytes/1000")), limit: 999)
+        #expect(cut.isTruncated)
+        #expect(cut.body.count == 999)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func cancelledStreamEndsBeforeTheServersNextChunk() async throws {
+        let server = try await FixtureServer.http()
+        defer { server.stop() }
+        let path = "/drip?interval_ms=500&count=60"
+        let (chunks, arrived) = AsyncStream<Void>.makeStream()
+        let transport = transport
+        let consumer = Task {
+            var parts = transport.send(HTTPRequest(url: server.url(path))).makeAsyncIterator()
+            while let part = try await parts.next() {
+                if case .body = part { arrived.yield() }
+            }
+        }
+        // Cancel after the second chunk: by then libcurl's own early timers (200 ms happy eyeballs)
+        // have fired, so only the cancel's wake-up can make the loop act before the third chunk.
+        var received = chunks.makeAsyncIterator()
+        await received.next()
+        await received.next()
+
+        let cancelledAt = Date().timeIntervalSince1970
+        consumer.cancel()
+        let outcome = await consumer.result
+        #expect(throws: CancellationError.self) { try outcome.get() }
+
+        // Ordering: the server saw the hang-up before it sent another chunk. A cancel that waited for
+        // the loop's next event (the next chunk, 500 ms later, or its 1 s poll timeout) would let one
+        // more chunk through. (Other transfers of the process also wake the loop: run alone, this
+        // test tells a missing wake-up apart.)
+        let hangUp = try #require(await server.waitForEvent("disconnect", path: path, timeout: .seconds(20)))
+        let hangUpAt = try #require(hangUp["time"]?.numberValue)
+        let chunksAfterCancel = server.events("chunk", path: path).filter { ($0["time"]?.numberValue ?? 0) > cancelledAt }
+        #expect(chunksAfterCancel.isEmpty, "chunks sent after the cancel: \(chunksAfterCancel)")
+        print("streaming cancel: the server saw the hang-up \(String(format: "%.1f", (hangUpAt - cancelledAt) * 1000)) ms after the cancel")
+    }
+
+    @Test(.timeLimit(.minutes(1))) func iteratorCancelStopsTheTransfer() async throws {
+        let server = try await FixtureServer.http()
+        defer { server.stop() }
+        let path = "/drip?interval_ms=500&count=60"
+        var parts = transport.send(HTTPRequest(url: server.url(path))).makeAsyncIterator()
+        #expect(try await parts.head().status == 200)
+        parts.cancel()
+        await #expect(throws: CancellationError.self) { while try await parts.next() != nil {} }
+        #expect(await server.waitForEvent("disconnect", path: path, timeout: .seconds(20)) != nil)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func headAsksForNoBody() async throws {
+        let server = try await FixtureServer.http()
+        defer { server.stop() }
+        let response = try await transport.fetch(HTTPRequest(url: server.url("/echo"), method: "HEAD"), limit: 1 << 20)
+        #expect(response.head.status == 200)
+        #expect(Int(response.head.headers["content-length"] ?? "") ?? 0 > 0)
+        #expect(response.body.isEmpty)
+        #expect(server.events("request", path: "/echo").first?["method"] == "HEAD")
+    }
+
+    @Test func anyMethodWithOrWithoutABodyAndTheUserAgent() async throws {
+        let server = try await FixtureServer.http()
+        defer { server.stop() }
+        let put = try await transport.fetch(
+            HTTPRequest(url: server.url("/echo"), method: "PUT", headers: [("X-A", "1")], body: Data("payload".utf8)), limit: 1 << 20)
+        let echo = try JSONValue.parse(put.body)
+        #expect(echo["method"] == "PUT")
+        #expect(echo["body"] == "payload")
+        #expect(echo["headers"]?["x-a"] == "1")
+        #expect(echo["headers"]?["user-agent"] == .string("agent-repl/\(AgentReplVersion.string)"))
+
+        let delete = try JSONValue.parse(try await transport.fetch(HTTPRequest(url: server.url("/echo"), method: "DELETE"), limit: 1 << 20).body)
+        #expect(delete["method"] == "DELETE")
+        #expect(delete["headers"]?["content-length"] == nil)
+
+        let post = try JSONValue.parse(try await transport.fetch(HTTPRequest(url: server.url("/echo"), method: "POST"), limit: 1 << 20).body)
+        #expect(post["method"] == "POST")
+        #expect(post["headers"]?["content-length"] == "0")
+    }
+
+    @Test func otherSchemesAreRefused() async throws {
+        await #expect {
+            _ = try await transport.fetch(HTTPRequest(url: "file:///etc/passwd"), limit: 1 << 20)
+        } throws: { error in
+            (error as? TransportError)?.code == .setupFailed
+        }
+    }
+
+    @Test func refusedConnectionIsTyped() async throws {
+        await #expect {
+            _ = try await transport.fetch(HTTPRequest(url: "http://127.0.0.1:1/"), limit: 1 << 20)
+        } throws: { error in
+            (error as? TransportError)?.code == .connectionRefused
+        }
+    }
+
+    /// The server's last word on `path`: its hang-up or its complete answer.
+    private func firstEnd(of path: String, on server: FixtureServer) async -> JSONValue? {
+        _ = await server.waitForLog { log in
+            log.contains { ($0["event"] == "disconnect" || $0["event"] == "served") && $0["path"] == .string(path) }
+        }
+        return server.log().first { ($0["event"] == "disconnect" || $0["event"] == "served") && $0["path"] == .string(path) }
+    }
+}
