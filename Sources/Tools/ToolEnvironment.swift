@@ -1,18 +1,29 @@
+import Foundation
 import JSON
+
 /// The environment a tool sees: the REPL's own minus secrets, plus the declaration's `env`.
 public enum ToolEnvironment {
-    static let secretSuffixes = ["_KEY", "_TOKEN", "_SECRET", "_PASSWORD"]
+    /// Name parts (split on `_`, any case) that mark a variable as a secret.
+    static let secretParts: Set<String> = ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "CREDENTIALS"]
 
-    /// `OPENAI_API_KEY`, and any name ending in `_KEY`, `_TOKEN`, `_SECRET` or `_PASSWORD`.
+    /// `OPENAI_API_KEY`, `PGPASSWORD`, and any name with a part KEY, TOKEN, SECRET, PASSWORD, PASSWD,
+    /// CREDENTIAL or CREDENTIALS (`GITHUB_TOKEN`, `MY_KEY_ID`; not `KEYBOARD_LAYOUT`).
     public static func isSecret(_ name: String) -> Bool {
         let upper = name.uppercased()
-        return upper == "OPENAI_API_KEY" || secretSuffixes.contains { upper.hasSuffix($0) }
+        if upper == "OPENAI_API_KEY" || upper == "PGPASSWORD" { return true }
+        return upper.split(separator: "_").contains { secretParts.contains(String($0)) }
     }
 
-    /// `base` without secrets (unless named in `passEnv`), then `extra` on top.
+    /// A value that is a URL with a password (`postgres://user:secret@host/db`).
+    public static func carriesPassword(_ value: String) -> Bool {
+        guard value.contains("://"), value.contains("@"), let url = URLComponents(string: value) else { return false }
+        return !(url.password ?? "").isEmpty
+    }
+
+    /// `base` without secrets (by name or by value, unless named in `passEnv`), then `extra` on top.
     public static func make(base: [String: String], passEnv: [String], extra: [String: String]) -> [String: String] {
         let allowed = Set(passEnv)
-        var result = base.filter { !isSecret($0.key) || allowed.contains($0.key) }
+        var result = base.filter { allowed.contains($0.key) || !(isSecret($0.key) || carriesPassword($0.value)) }
         result.merge(extra) { _, new in new }
         return result
     }

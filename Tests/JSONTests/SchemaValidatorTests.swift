@@ -76,6 +76,30 @@ import Testing
         #expect(SchemaValidator.validate(["n": 6], against: schema) == ["property 'n' matches 2 of the forms where exactly one is allowed"])
     }
 
+    @Test func allOfAndNot() {
+        let schema: JSONValue = [
+            "type": "object",
+            "properties": [
+                "user": ["allOf": [["type": "string", "minLength": 2], ["pattern": "^[a-z]+$"]], "not": ["enum": ["root", "admin"]]],
+                "port": ["allOf": [["type": "integer"], ["minimum": 1024]], "not": ["const": 8080]],
+            ],
+        ]
+        #expect(SchemaValidator.validate(["user": "ann", "port": 8081], against: schema) == [])
+        // allOf: every subschema applies.
+        #expect(SchemaValidator.validate(["user": "a"], against: schema) == ["property 'user' must be at least 2 characters long, got 1"])
+        #expect(SchemaValidator.validate(["user": "Ann"], against: schema) == ["property 'user' must match the pattern ^[a-z]+$"])
+        #expect(SchemaValidator.validate(["user": "A"], against: schema) == [
+            "property 'user' must be at least 2 characters long, got 1", "property 'user' must match the pattern ^[a-z]+$",
+        ])
+        #expect(SchemaValidator.validate(["port": 80], against: schema) == ["property 'port' must be at least 1024, got 80"])
+        #expect(SchemaValidator.validate(["port": "80"], against: schema) == ["property 'port' must be an integer, got string"])
+        // not: a value matching the subschema is refused.
+        #expect(SchemaValidator.validate(["user": "root"], against: schema) == [#"property 'user' must not match {"enum":["root","admin"]}"#])
+        #expect(SchemaValidator.validate(["port": 8080], against: schema) == [#"property 'port' must not match {"const":8080}"#])
+        // Both keywords are checked as schemas when a tool is loaded.
+        #expect(SchemaValidator.schemaProblems(["type": "object", "allOf": [], "not": ["type": "text"]]).map(\.pointer) == ["/allOf", "/not/type"])
+    }
+
     @Test func argumentStrings() {
         #expect(SchemaValidator.parseArguments("", schema: ["type": "object"]) == .success([:]))
         #expect(SchemaValidator.parseArguments("  ", schema: nil) == .success([:]))

@@ -4,7 +4,7 @@ import JSON
 @testable import Tools
 
 /// The example tools shipped in the repository's `tools.d/` load cleanly and work offline.
-@Suite struct ExampleToolsTests {
+@Suite(.timeLimit(.minutes(1))) struct ExampleToolsTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let catalog = ToolLoader.load(folders: [ToolFolder(ExampleToolsTests.repository.appendingPathComponent("tools.d").path)])
     let runner = ToolRunner(
@@ -39,14 +39,28 @@ import JSON
         #expect(escape.stderrTail?.contains("outside the working folder, refused") == true)
     }
 
+    /// Four fetches of 1 s at once overlap in time: a wrapper around the real tool notes on stderr when
+    /// each run started and ended.
     @Test func slowFetchesRunInParallel() async throws {
-        let tool = try #require(catalog.tool(named: "slow_fetch"))
-        let runner = self.runner
+        var tool = try #require(catalog.tool(named: "slow_fetch"))
+        guard case .exec(let argv) = tool.runner else { Issue.record("slow_fetch is not an exec tool"); return }
+        tool.runner = .exec(["/bin/sh", "-c", #"date +%s.%N >&2; "$@"; status=$?; date +%s.%N >&2; exit $status"#, "sh"] + argv)
+        let runner = ToolRunner(
+            environment: ProcessInfo.processInfo.environment.merging(["SLOW_FETCH_SECONDS": "1"]) { $1 },
+            fileRoot: ExampleToolsTests.repository)
         let executions = (0..<4).map { runner.start(tool, arguments: #"{"url": "https://example.org/\#($0)"}"#) }
-        var outputs: [String] = []
-        for e in executions { outputs.append(await e.result().output) }
+        var results: [ToolResult] = []
+        for e in executions { results.append(await e.result()) }
+        let outputs = results.map(\.output)
         #expect(Set(outputs).count == 4)
         #expect(outputs.allSatisfy { $0.contains("Offline stand-in content for https://example.org/") })
+        let intervals = try results.map { result in
+            let times = (result.stderrTail ?? "").split(separator: "\n").compactMap { Double($0) }
+            return try #require(times.count == 2 ? (start: times[0], end: times[1]) : nil, "no times in \(result)")
+        }
+        // Every fetch started before any ended: the four ran at the same time.
+        let lastStart = try #require(intervals.map(\.start).max()), firstEnd = try #require(intervals.map(\.end).min())
+        #expect(lastStart < firstEnd, "the last fetch started \(lastStart - firstEnd) s after the first one ended")
         let bad = try await run("slow_fetch", #"{"url": "ftp://x"}"#)
         #expect(bad.error == "invalid arguments: property 'url' must match the pattern ^https?://")
     }

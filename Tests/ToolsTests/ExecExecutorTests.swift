@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 import JSON
+import TestSupport
 @testable import Tools
 
 /// Real processes: the fixture scripts in Fixtures/.
-@Suite struct ExecExecutorTests {
+@Suite(.timeLimit(.minutes(1))) struct ExecExecutorTests {
     let runner = ToolRunner(environment: ProcessInfo.processInfo.environment, killGrace: .milliseconds(300))
 
     @Test func argumentsArriveOnStdinAndStdoutIsTheResult() async {
@@ -50,6 +51,7 @@ import JSON
         let result = await runner.run(Fixtures.execTool("grandchild.sh"), arguments: "{}")
         #expect(result.outcome == .success)
         let pid = try #require(Int32(result.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { Proc.killLeftovers([pid]) }
         #expect(await Proc.eventually { Proc.isDead(pid) }, "grandchild \(pid) still runs: \(String(describing: Proc.state(pid)))")
     }
 
@@ -86,31 +88,84 @@ import JSON
         #expect(await execution.result().outcome == .success)
     }
 
+    /// Starts tree.sh (a shell waiting for a `sleep` grandchild; natural end in 300 s); returns the
+    /// execution and the pids of the tool and of its grandchild.
+    func startTree(in tmp: TempFolder) async throws -> (ToolExecution, [Int32]) {
+        let pidFile = tmp.path + "/pids"
+        let execution = runner.start(Fixtures.execTool("tree.sh", env: ["PIDFILE": pidFile]), arguments: "{}")
+        let pids = try #require(await Proc.readPIDs(pidFile, count: 2), "tree.sh never wrote its pids")
+        return (execution, pids)
+    }
+
     @Test func cancelTerminatesEvenAPausedTool() async throws {
         let tmp = TempFolder()
         defer { tmp.remove() }
-        let pidFile = tmp.path + "/pid"
-        let execution = runner.start(Fixtures.execTool("sleeper.sh", env: ["PIDFILE": pidFile]), arguments: "{}")
-        let pid = try #require(await Proc.readPID(pidFile))
+        let (execution, pids) = try await startTree(in: tmp)
+        defer { Proc.killLeftovers(pids) }
         execution.pause()
-        #expect(await Proc.eventually { Proc.state(pid) == "T" })
+        #expect(await Proc.eventually { pids.allSatisfy(Proc.isStopped) }, "states \(pids.map(Proc.state))")
         execution.terminate()
-        let result = await execution.result()
-        #expect(result.outcome == .cancelled)
-        #expect(Proc.isDead(pid))
+        // Long before the tool's natural end (300 s): the result, and no process of the group.
+        let result = await value { await execution.result() }
+        #expect(result?.outcome == .cancelled, "no result within \(Proc.patience) of terminate()")
+        #expect(await Proc.eventually { pids.allSatisfy(Proc.isDead) }, "still running: \(pids.filter { !Proc.isDead($0) })")
     }
 
     @Test func cancellingTheAwaitingTaskKillsTheTool() async throws {
         let tmp = TempFolder()
         defer { tmp.remove() }
-        let pidFile = tmp.path + "/pid"
-        let runner = self.runner
-        let waiter = Task { await runner.run(Fixtures.execTool("sleeper.sh", env: ["PIDFILE": pidFile]), arguments: "{}") }
-        let pid = try #require(await Proc.readPID(pidFile))
+        let (execution, pids) = try await startTree(in: tmp)
+        defer { Proc.killLeftovers(pids) }
+        let waiter = Task { await execution.result() }
         waiter.cancel()
-        let result = await waiter.value
-        #expect(result.outcome == .cancelled)
+        let result = await value { await waiter.value }
+        #expect(result?.outcome == .cancelled, "no result within \(Proc.patience) of the cancel")
+        #expect(await Proc.eventually { pids.allSatisfy(Proc.isDead) }, "still running: \(pids.filter { !Proc.isDead($0) })")
+    }
+
+    /// A tool that survives SIGTERM gets SIGKILL once the grace period has passed.
+    @Test func terminateSendsSIGKILLAfterTheGracePeriod() async throws {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        let pidFile = tmp.path + "/pid", termLog = tmp.path + "/term.log"
+        let grace = Duration.seconds(1)
+        let runner = ToolRunner(environment: ProcessInfo.processInfo.environment, killGrace: grace)
+        let execution = runner.start(Fixtures.execTool("ignores_term.sh", env: ["PIDFILE": pidFile, "TERMLOG": termLog]), arguments: "{}")
+        let pid = try #require(await Proc.readPID(pidFile))
+        defer { Proc.killLeftovers([pid]) }
+        let terminated = ContinuousClock.now
+        execution.terminate()
+        // SIGTERM came first, and the tool lived on after it...
+        #expect(await Proc.eventually { FileManager.default.fileExists(atPath: termLog) }, "the tool never saw SIGTERM")
+        #expect(!Proc.isDead(pid) || ContinuousClock.now - terminated >= grace, "the tool died before the grace period")
+        // ...then SIGKILL ended it, not before the grace period, and long before its natural end (300 s).
+        let result = await value { await execution.result() }
+        let waited = ContinuousClock.now - terminated
+        #expect(result?.outcome == .cancelled, "no result within \(Proc.patience) of terminate()")
         #expect(Proc.isDead(pid))
+        #expect(waited >= grace, "the result came \(waited) after terminate(), within the grace period")
+    }
+
+    /// family.py: the tool, a child and a grandchild, each looping. Pausing stops all three.
+    @Test func pauseAndResumeStopTheWholeGroup() async throws {
+        let tmp = TempFolder()
+        defer { tmp.remove() }
+        let pidFile = tmp.path + "/pids", release = tmp.path + "/release"
+        let execution = runner.start(Fixtures.execTool("family.py", env: ["PIDFILE": pidFile, "RELEASE": release]), arguments: "{}")
+        let pids = try #require(await Proc.readPIDs(pidFile, count: 3), "family.py never wrote its pids")
+        defer { Proc.killLeftovers(pids) }
+        execution.pause()
+        #expect(await Proc.eventually { pids.allSatisfy(Proc.isStopped) }, "states \(pids.map(Proc.state))")
+        // Released while stopped: none of them can notice, so all stay stopped and the tool unfinished.
+        tmp.write("release", "")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(pids.allSatisfy(Proc.isStopped), "states \(pids.map(Proc.state))")
+        #expect(!execution.isFinished)
+        execution.resume()
+        #expect(await Proc.eventually { !pids.contains(where: Proc.isStopped) }, "states \(pids.map(Proc.state))")
+        let result = await value { await execution.result() }
+        #expect(result?.outcome == .success, "\(String(describing: result))")
+        #expect(result?.output == "released\n")
     }
 
     @Test func secretsAreHiddenUnlessPassed() async {
@@ -130,6 +185,36 @@ import JSON
         #expect(lines.contains("EXTRA=1"))
     }
 
+    /// What SPEC.md promises, with the declaration read from a JSON file: no variable whose name has a
+    /// part (split on `_`) KEY, TOKEN, SECRET, PASSWORD, PASSWD or CREDENTIAL(S), nor PGPASSWORD,
+    /// OPENAI_API_KEY or a URL with a password, unless `pass_env` names it.
+    @Test func secretLookingVariablesAreWithheldUnlessInPassEnv() async throws {
+        let folder = TempFolder()
+        defer { folder.remove() }
+        folder.write("printenv.sh", "#!/bin/sh\nenv\n", executable: true)
+        folder.write("env.json", #"{"name": "show_env", "description": "d", "exec": ["printenv.sh"], "pass_env": ["PASSED_SECRET", "PASSED_URL"]}"#)
+        let catalog = ToolLoader.load(folders: [ToolFolder(folder.path)])
+        let tool = try #require(catalog.tool(named: "show_env"), "\(catalog.diagnostics)")
+        let withheld = [
+            "OPENAI_API_KEY", "APP_SECRET", "SECRET", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "TOKEN_FILE",
+            "KEY", "MY_KEY_ID", "DB_PASSWORD", "MYSQL_PASSWD", "GOOGLE_APPLICATION_CREDENTIALS", "SERVICE_CREDENTIAL",
+            "PGPASSWORD", "app_secret", "DATABASE_URL",
+        ]
+        let visible = ["PASSED_SECRET", "PASSED_URL", "KEYBOARD_LAYOUT", "MONKEY", "TOKENIZER_PATH", "SECRETARY", "HOMEPAGE_URL", "PROXY_URL"]
+        var environment = ["PATH": "/usr/bin:/bin"]
+        for name in withheld + visible { environment[name] = "value-of-\(name)" }
+        environment["DATABASE_URL"] = "postgres://ann:hunter2@db.example/app"
+        environment["PASSED_URL"] = "https://bob:pw@example.org/"
+        environment["HOMEPAGE_URL"] = "https://example.org/"
+        environment["PROXY_URL"] = "http://ann@proxy.example:3128"
+        let result = await ToolRunner(environment: environment).run(tool, arguments: "{}")
+        #expect(result.ok, "\(result)")
+        let seen = Set(result.output.split(separator: "\n").compactMap { $0.split(separator: "=", maxSplits: 1).first.map(String.init) })
+        for name in withheld { #expect(!seen.contains(name), "\(name) reached the tool") }
+        for name in visible { #expect(seen.contains(name), "\(name) was withheld") }
+        #expect(!result.output.contains("hunter2"))
+    }
+
     @Test func workingFolderComesFromTheDeclaration() async {
         let tmp = TempFolder()
         defer { tmp.remove() }
@@ -144,15 +229,23 @@ import JSON
         #expect(result.error == "cannot start /nonexistent/program: No such file or directory")
     }
 
-    @Test func manyToolsInParallel() async {
+    /// 16 calls of nap.sh (3 s each) at once: they all ran at the same time, by their own clocks.
+    @Test func manyToolsInParallel() async throws {
         let runner = self.runner
         let results = await withTaskGroup(of: ToolResult.self) { group in
             for i in 0..<16 {
-                group.addTask { await runner.run(Fixtures.execTool("echo_stdin.sh"), arguments: #"{"i": \#(i)}"#) }
+                group.addTask { await runner.run(Fixtures.execTool("nap.sh"), arguments: #"{"i": \#(i)}"#) }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
         #expect(results.allSatisfy { $0.ok })
         #expect(Set(results.map(\.output)).count == 16)
+        let intervals = try results.map { result in
+            let times = (result.stderrTail ?? "").split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            return try #require(times.count == 2 ? (start: times[0], end: times[1]) : nil, "no times in \(result)")
+        }
+        // Every run started before any run ended: all 16 intervals overlap.
+        let lastStart = try #require(intervals.map(\.start).max()), firstEnd = try #require(intervals.map(\.end).min())
+        #expect(lastStart < firstEnd, "the last run started \(lastStart - firstEnd) s after the first one ended")
     }
 }

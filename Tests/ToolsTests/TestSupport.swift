@@ -40,41 +40,6 @@ struct TempFolder {
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-enum Proc {
-    /// The state letter from /proc/PID/stat (R, S, T, Z, ...), or nil when there is no such process.
-    static func state(_ pid: Int32) -> Character? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = text.lastIndex(of: ")")
-        else { return nil }
-        return text[text.index(close, offsetBy: 2)]
-    }
-
-    /// Gone, or a zombie waiting for init to reap it: either way it no longer runs.
-    static func isDead(_ pid: Int32) -> Bool {
-        guard let s = state(pid) else { return true }
-        return s == "Z" || s == "X"
-    }
-
-    /// Polls `condition` for up to `seconds`; generous, tests check behaviour, not speed.
-    static func eventually(_ seconds: Double = 60, _ condition: () -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
-    }
-
-    static func readPID(_ file: String) async -> Int32? {
-        var pid: Int32?
-        _ = await eventually {
-            pid = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            return pid != nil
-        }
-        return pid
-    }
-}
-
 extension ToolRunner {
     /// Starts a call whose arguments the test knows to be valid.
     func start(_ tool: ToolDeclaration, arguments: String) -> ToolExecution {

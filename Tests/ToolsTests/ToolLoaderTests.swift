@@ -167,6 +167,82 @@ private let validTool = #"{"name": "ok_tool", "description": "d", "parameters": 
             """)
     }
 
+    @Test func toolNameRules() throws {
+        let accepted = ["a", "get_weather", "Tool-2", "_x", "9", String(repeating: "n", count: 64)]
+        let rejected = ["", "has space", "dot.name", "slash/name", "café", "emoji😀", "tab\tname", String(repeating: "n", count: 65)]
+        var files: [String: String] = [:]
+        for (i, name) in (accepted + rejected).enumerated() {
+            files["\(i).json"] = JSONValue.object(["name": .string(name), "description": "d", "exec": ["bin/run.sh"]]).jsonString
+        }
+        let (catalog, folder) = load(files, scripts: ["bin/run.sh"])
+        defer { folder.remove() }
+        #expect(catalog.tools.map(\.name).sorted() == accepted.sorted())
+        let messages = catalog.errors.map(\.message)
+        for name in rejected {
+            #expect(messages.contains("tool name '\(name)' must be 1 to 64 letters, digits, '_' or '-'"), "\(name.debugDescription) was not refused")
+        }
+        #expect(messages.count == rejected.count, "\(messages)")
+    }
+
+    @Test func estimatedTimeTimeoutAndPassEnvAreRead() throws {
+        let (catalog, folder) = load([
+            "a.json": #"{"name": "a", "description": "d", "exec": ["bin/run.sh"], "estimated_time": 1.5, "timeout": 2, "pass_env": ["MY_TOKEN", "DB_PASSWORD"]}"#,
+            "b.json": #"{"name": "b", "description": "d", "exec": ["bin/run.sh"], "estimated_time": 0}"#,
+            "c.json": #"{"name": "c", "description": "d", "exec": ["bin/run.sh"], "estimated_time": "soon"}"#,
+            "d.json": #"{"name": "d", "description": "d", "exec": ["bin/run.sh"], "pass_env": "MY_TOKEN"}"#,
+            "e.json": #"{"name": "e", "description": "d", "exec": ["bin/run.sh"], "pass_env": ["MY_TOKEN", 3]}"#,
+        ], scripts: ["bin/run.sh"])
+        defer { folder.remove() }
+        let a = try #require(catalog.tool(named: "a"))
+        #expect(a.estimatedTime == 1.5)
+        #expect(a.timeout == 2)
+        #expect(a.passEnv == ["MY_TOKEN", "DB_PASSWORD"])
+        #expect(catalog.tools.map(\.name) == ["a"])
+        let lines = catalog.diagnostics.map(\.description)
+        #expect(lines.contains("\(folder.path)/b.json:1:77: tool 'b': 'estimated_time' must be a positive number of seconds, got 0"))
+        #expect(lines.contains("\(folder.path)/c.json:1:77: tool 'c': 'estimated_time' must be a positive number of seconds, got \"soon\""))
+        #expect(lines.contains("\(folder.path)/d.json:1:71: tool 'd': 'pass_env' must be an array of variable names"))
+        #expect(lines.contains("\(folder.path)/e.json:1:71: tool 'e': 'pass_env' must be an array of variable names"))
+    }
+
+    /// A relative `cwd` is the declaring file's folder joined with it, whatever the loader's own folder.
+    @Test func relativeWorkingFolderResolvesAgainstTheFilesFolder() async throws {
+        let folder = TempFolder()
+        defer { folder.remove() }
+        folder.write("tools/pwd.sh", "#!/bin/sh\npwd\n", executable: true)
+        try FileManager.default.createDirectory(atPath: folder.path + "/tools/work/inner", withIntermediateDirectories: true)
+        folder.write("tools/a.json", #"{"name": "a", "description": "d", "exec": ["pwd.sh"], "cwd": "work/inner"}"#)
+        folder.write("tools/b.json", #"{"name": "b", "description": "d", "exec": ["pwd.sh"], "cwd": ".."}"#)
+        folder.write("tools/c.json", #"{"name": "c", "description": "d", "exec": ["pwd.sh"], "cwd": "missing"}"#)
+        #expect(FileManager.default.currentDirectoryPath != folder.path + "/tools")
+        let catalog = ToolLoader.load(folders: [ToolFolder(folder.path + "/tools")])
+        let a = try #require(catalog.tool(named: "a")), b = try #require(catalog.tool(named: "b"))
+        #expect(a.cwd == folder.path + "/tools/work/inner")
+        #expect(b.cwd == folder.path)
+        #expect(await ToolRunner().run(a, arguments: "{}").output == folder.path + "/tools/work/inner\n")
+        #expect(catalog.tool(named: "c") == nil)
+        #expect(catalog.diagnostics.map(\.description) == [
+            "\(folder.path)/tools/c.json:1:62: tool 'c': working folder 'missing' does not exist (resolved to \(folder.path)/tools/missing)"
+        ])
+    }
+
+    /// A bare program name is looked up in the declaring file's folder first, then in PATH.
+    @Test func bareProgramNamesAreLookedUpInTheFilesFolderThenPath() throws {
+        let folder = TempFolder()
+        defer { folder.remove() }
+        folder.write("bin/on_path", "#!/bin/sh\n", executable: true)
+        folder.write("bin/both", "#!/bin/sh\n", executable: true)
+        folder.write("tools/both", "#!/bin/sh\n", executable: true)
+        folder.write("tools/local", "#!/bin/sh\n", executable: true)
+        folder.write("tools/a.json", #"{"tools": [{"name": "local", "description": "d", "exec": ["local", "--x"]}, {"name": "on_path", "description": "d", "exec": ["on_path"]}, {"name": "both", "description": "d", "exec": ["both"]}, {"name": "nowhere", "description": "d", "exec": ["nowhere"]}]}"#)
+        let catalog = ToolLoader.load(folders: [ToolFolder(folder.path + "/tools")], environment: ["PATH": "/nonexistent:" + folder.path + "/bin"])
+        #expect(catalog.tool(named: "local")?.runner == .exec([folder.path + "/tools/local", "--x"]))
+        #expect(catalog.tool(named: "on_path")?.runner == .exec([folder.path + "/bin/on_path"]))
+        #expect(catalog.tool(named: "both")?.runner == .exec([folder.path + "/tools/both"]), "the file's folder comes before PATH")
+        #expect(catalog.tool(named: "nowhere") == nil)
+        #expect(catalog.errors.map(\.message) == ["tool 'nowhere': program 'nowhere' does not exist (looked in \(folder.path)/tools and PATH)"])
+    }
+
     @Test func editDistanceSuggestions() {
         #expect(editDistance("timout", "timeout") == 1)
         #expect(didYouMean("descripton", ["description", "name"]) == "description")

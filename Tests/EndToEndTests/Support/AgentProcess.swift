@@ -28,15 +28,17 @@ struct AgentProcess {
 
     /// Runs to the end with `stdin` piped in. The waiting happens on a thread of its own, so the
     /// test does not hold one of Swift concurrency's few cooperative threads (the tests share them).
-    func run(_ arguments: [String], stdin: String = "") async throws -> Result {
+    /// agent-repl is killed (SIGKILL, a non-zero status) if it runs longer than `limit`, so a run that
+    /// hangs fails the test instead of hanging it.
+    func run(_ arguments: [String], stdin: String = "", limit: Duration = .seconds(50)) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
-                continuation.resume(with: Swift.Result { try runBlocking(arguments, stdin: stdin) })
+                continuation.resume(with: Swift.Result { try runBlocking(arguments, stdin: stdin, limit: limit) })
             }.start()
         }
     }
 
-    private func runBlocking(_ arguments: [String], stdin: String) throws -> Result {
+    private func runBlocking(_ arguments: [String], stdin: String, limit: Duration) throws -> Result {
         let process = Process()
         process.executableURL = Paths.binary
         process.arguments = arguments
@@ -47,6 +49,14 @@ struct AgentProcess {
         process.standardOutput = output
         process.standardError = error
         try process.run()
+        let exited = DispatchSemaphore(value: 0)
+        let pid = process.processIdentifier
+        Thread {
+            if exited.wait(timeout: .now() + .milliseconds(Int(limit.components.seconds * 1000))) == .timedOut {
+                kill(pid, SIGKILL)
+            }
+        }.start()
+        defer { exited.signal() }
         input.fileHandleForWriting.write(Data(stdin.utf8))
         try input.fileHandleForWriting.close()
         // Read both pipes concurrently so neither fills up and blocks the child.
