@@ -47,10 +47,6 @@ struct ReadyQueue: Sendable {
         return nil
     }
 
-    /// The key on top of the heap, live or stale (``best(isLive:)`` without a closure: callers that
-    /// check liveness inline drop a stale top with ``removeBest()``).
-    var top: Key? { heap.min }
-
     /// Removes the best key (call after ``best(isLive:)`` returned it).
     /// - Complexity: O(log n).
     mutating func removeBest() {

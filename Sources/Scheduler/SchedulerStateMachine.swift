@@ -52,8 +52,6 @@ public struct SchedulerStateMachine: Sendable {
         var timeout: Duration?
         var submittedAt: Duration
         var arrival: UInt64
-        /// The interned tool name (index into the per-tool tables).
-        var tool: Int
         /// The spec's declared estimate (`sjf`).
         var declaredEstimate: Duration?
         var place: Place = .waiting
@@ -103,12 +101,8 @@ public struct SchedulerStateMachine: Sendable {
     private var now: Duration = .zero
     private var armedAt: Duration?
     private var nextBoostAt: Duration
-    /// Tool names, interned at submit so that the per-tool work at a task's end (estimate, stats)
-    /// indexes arrays instead of hashing the name: `toolIndex[toolNames[i]] == i`; `estimates[i]` is
-    /// the learned `sjf` estimate of tool `i`, `totals.tools[i]` its counters.
-    private var toolIndex: [String: Int] = [:]
-    private var toolNames: [String] = []
-    private var estimates: [Duration?] = []
+    /// The learned `sjf` estimate per tool name.
+    private var estimates: [String: Duration] = [:]
     private var totals: StatsAccumulator
     private var ended: Deque<TaskRecord> = []
 
@@ -130,7 +124,6 @@ public struct SchedulerStateMachine: Sendable {
         nextID += 1
         let level = min(max(spec.priority, 0), configuration.levels - 1)
         let arrival = takeToken()
-        let tool = internTool(spec.name)
         var record = TaskRecord(
             id: id, name: spec.name, group: spec.group, priority: spec.priority,
             preemptibility: spec.preemptibility, detail: spec.detail, state: .waiting, level: level,
@@ -139,7 +132,7 @@ public struct SchedulerStateMachine: Sendable {
         record.transitions.append(.init(state: .waiting, at: self.now))
         let entry = Entry(
             id: id, priority: spec.priority, preemptible: spec.preemptibility != .none, timeout: spec.timeout,
-            submittedAt: self.now, arrival: arrival, tool: tool, declaredEstimate: spec.estimate, level: level,
+            submittedAt: self.now, arrival: arrival, declaredEstimate: spec.estimate, level: level,
             readyOrder: arrival, readySince: self.now)
         let slot = tasks.insert(entry, Details(spec: spec, record: record))
         if level > 0 { noteBelowTop(+1) }
@@ -306,8 +299,8 @@ public struct SchedulerStateMachine: Sendable {
             if entry.place == .waiting { queued += 1 }
         }
         var tools: [String: SchedulerStats.Tool] = [:]
-        for (i, t) in totals.tools.enumerated() where t.count > 0 {
-            tools[toolNames[i]] = .init(count: t.count, avgMs: StatsAccumulator.mean(t.runSum, t.runCount), p95Ms: StatsAccumulator.p95(t.window))
+        for (name, t) in totals.tools where t.count > 0 {
+            tools[name] = .init(count: t.count, avgMs: StatsAccumulator.mean(t.runSum, t.runCount), p95Ms: StatsAccumulator.p95(t.window))
         }
         return SchedulerStats(
             strategy: configuration.strategy, workers: configuration.workers,
@@ -337,7 +330,7 @@ public struct SchedulerStateMachine: Sendable {
 
     /// The `sjf` estimate for a task named `name` declaring `declared`.
     public func estimate(forTool name: String, declared: Duration?) -> Duration {
-        toolIndex[name].flatMap { estimates[$0] } ?? declared ?? configuration.defaultEstimate
+        estimates[name] ?? declared ?? configuration.defaultEstimate
     }
 
     /// Ids of the tasks holding a worker, in start order.
@@ -420,7 +413,7 @@ public struct SchedulerStateMachine: Sendable {
         switch configuration.strategy {
         case .mlfq: Int64(tasks[slot].level)
         case .preemptive, .priority: Int64(clamping: tasks[slot].priority)
-        case .sjf: (estimates[tasks[slot].tool] ?? tasks[slot].declaredEstimate ?? configuration.defaultEstimate).nanoseconds
+        case .sjf: (estimates[tasks[details: slot].spec.name] ?? tasks[slot].declaredEstimate ?? configuration.defaultEstimate).nanoseconds
         case .roundRobin, .fifo: 0
         }
     }
@@ -438,14 +431,9 @@ public struct SchedulerStateMachine: Sendable {
     }
 
     /// The best ready task's key (dropping stale keys).
-    /// Checks liveness inline rather than through ``ReadyQueue/best(isLive:)``, whose closure would
-    /// capture a copy of `tasks` (reference counting on every event).
     private mutating func bestReady() -> ReadyQueue.Key? {
-        while let top = ready.top {
-            if Self.isLive(top, in: tasks) { return top }
-            ready.removeBest()
-        }
-        return nil
+        let tasks = self.tasks
+        return ready.best { Self.isLive($0, in: tasks) }
     }
 
     private func key(for slot: TaskTable.Slot) -> ReadyQueue.Key {
@@ -646,33 +634,22 @@ public struct SchedulerStateMachine: Sendable {
         case .cancelled: record.error = "cancelled"
         case .timedOut: record.error = "timed out after \(entry.timeout.map { "\($0.milliseconds) ms" } ?? "its timeout") of run time"
         }
-        if record.startedAt != nil, case .completed = outcome { learn(entry.tool, measured: record.runTime) }
-        if record.startedAt != nil, case .failed = outcome { learn(entry.tool, measured: record.runTime) }
-        totals.recordEnd(record, outcome: outcome, tool: entry.tool)
+        if record.startedAt != nil, case .completed = outcome { learn(record.name, measured: record.runTime) }
+        if record.startedAt != nil, case .failed = outcome { learn(record.name, measured: record.runTime) }
+        totals.recordEnd(record, outcome: outcome)
         if ended.count >= configuration.recordLimit { ended.removeFirst() }
         ended.append(record)
         actions.append(.finish(id, outcome))
     }
 
     /// `sjf`: exponentially weighted moving average of measured run times per tool name.
-    private mutating func learn(_ tool: Int, measured: Duration) {
+    private mutating func learn(_ tool: String, measured: Duration) {
         if let previous = estimates[tool] {
             let a = configuration.estimateSmoothing
             estimates[tool] = measured * a + previous * (1 - a)
         } else {
             estimates[tool] = measured
         }
-    }
-
-    /// The number of the tool `name`, adding it to the per-tool tables on first use.
-    private mutating func internTool(_ name: String) -> Int {
-        if let tool = toolIndex[name] { return tool }
-        let tool = toolNames.count
-        toolIndex[name] = tool
-        toolNames.append(name)
-        estimates.append(nil)
-        totals.tools.append(StatsAccumulator.ToolTotals())
-        return tool
     }
 
     private func liveRecord(_ slot: TaskTable.Slot, now: Duration) -> TaskRecord {

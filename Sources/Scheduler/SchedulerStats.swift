@@ -86,8 +86,8 @@ struct StatsAccumulator: Sendable {
     var turnaroundCount = 0
     var waitWindow = Deque<Duration>()
     var turnaroundWindow = Deque<Duration>()
-    /// Indexed by the machine's interned tool number (see `SchedulerStateMachine.internTool`).
-    var tools: [ToolTotals] = []
+    /// Per tool name.
+    var tools: [String: ToolTotals] = [:]
     let windowLimit: Int
 
     init(windowLimit: Int) { self.windowLimit = windowLimit }
@@ -98,7 +98,7 @@ struct StatsAccumulator: Sendable {
         Self.push(wait, into: &waitWindow, limit: windowLimit)
     }
 
-    mutating func recordEnd(_ record: TaskRecord, outcome: TaskEnd, tool: Int) {
+    mutating func recordEnd(_ record: TaskRecord, outcome: TaskEnd) {
         switch outcome {
         case .completed: completed += 1
         case .failed: failed += 1
@@ -111,7 +111,7 @@ struct StatsAccumulator: Sendable {
             Self.push(turnaround, into: &turnaroundWindow, limit: windowLimit)
         }
         // In place: copying the totals out and back would copy the window on every push.
-        Self.add(record, to: &tools[tool])
+        Self.add(record, to: &tools[record.name, default: ToolTotals()])
     }
 
     private static func add(_ record: TaskRecord, to tool: inout ToolTotals) {

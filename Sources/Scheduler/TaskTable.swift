@@ -23,7 +23,7 @@ extension SchedulerStateMachine {
         private var index = TaskIDMap<Slot>()
 
         private static let vacantEntry = Entry(
-            id: TaskID(0), priority: 0, preemptible: false, timeout: nil, submittedAt: .zero, arrival: 0, tool: 0,
+            id: TaskID(0), priority: 0, preemptible: false, timeout: nil, submittedAt: .zero, arrival: 0,
             declaredEstimate: nil, level: 0,
             readyOrder: 0, readySince: .zero)
         /// Empty strings and arrays: copying this costs no allocation and no reference counting.

@@ -8,16 +8,10 @@ struct StartupBenchmark: Benchmark {
     func run(quick: Bool) async throws -> ReportSection {
         let runs = quick ? 3 : 10
         let (binary, note) = try releaseBinary()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", BenchPaths.file("Benchmarks/startup.py").path, binary.path, String(runs)]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw BenchFailure("startup.py failed (status \(process.terminationStatus)): \(String(decoding: data, as: UTF8.self))")
+        // Run by the environment's interpreter, so that its `import openai` finds the pinned package.
+        let data = try BenchPython.output([BenchPaths.file("Benchmarks/startup.py").path, binary.path, String(runs)])
+        guard let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw BenchFailure("startup.py printed \(String(decoding: data, as: UTF8.self))")
         }
         func value(_ key: String) -> String { (json[key] as? Double).map { fmt($0, 1) } ?? "n/a" }
         let python = value("python_import_openai_ms")
@@ -26,7 +20,7 @@ struct StartupBenchmark: Benchmark {
         table.add("launch → first request byte (`-p`, one-shot, loopback socket)", value("launch_to_request_byte_ms"), python)
         return ReportSection(
             title: title,
-            text: "`Benchmarks/startup.py \(binary.lastPathComponent) \(runs)`: the release binary (\(note)) started \(runs) times per measure with an empty HOME; launch → the first `> ` on a pseudo-terminal with `--demo`; launch → the first byte of the request on a loopback socket with `--base-url … -p hi`. Baseline: the time for `python3 -c \"import openai\"` (the Python prototype's client import alone, before any of its own code), run \(runs) times in the same run; n/a when the package is not installed.",
+            text: "`Benchmarks/startup.py \(binary.lastPathComponent) \(runs)`: the release binary (\(note)) started \(runs) times per measure with an empty HOME; launch → the first `> ` on a pseudo-terminal with `--demo`; launch → the first byte of the request on a loopback socket with `--base-url … -p hi`. Baseline: the time for `python3 -c \"import openai\"` (the Python prototype's client import alone, before any of its own code; \(BenchPython.pinned.map { "`\($0)`" }.joined(separator: ", ")) installed from PyPI by pip into `.build/bench-venv` when the benchmark runs), run \(runs) times in the same run; n/a if the import fails.",
             table: table)
     }
 

@@ -5,6 +5,17 @@ import Foundation
 // To add a section, write a type conforming to `Benchmark` and add it to `benchmarks`.
 
 let arguments = CommandLine.arguments.dropFirst()
+if arguments.contains("--help") || arguments.contains("-h") {
+    print("""
+    Usage: agent-bench [--quick] [--only WORD] [--output PATH]   (or: scripts/bench with the same flags)
+      --quick         smaller sizes and shorter runs (the full run takes about 4 minutes on 2 cores)
+      --only WORD     only the sections whose title contains WORD (case-insensitive), e.g. overhead, mixed
+      --output PATH   where to write the report (default docs/BENCHMARKS.md)
+    The Python baselines run in .build/bench-venv, made on the first run (python3 -m venv, then pip
+    install -r Benchmarks/requirements.txt).
+    """)
+    exit(0)
+}
 let quick = arguments.contains("--quick")
 let output = arguments.firstIndex(of: "--output").flatMap { arguments.index(after: $0) < arguments.endIndex ? arguments[arguments.index(after: $0)] : nil }
     ?? "docs/BENCHMARKS.md"

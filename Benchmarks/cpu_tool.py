@@ -1,0 +1,12 @@
+#!/usr/bin/env python3
+"""Benchmark tool for agent-bench's mixed-load section: burns {"seconds": S} of CPU time, counted by
+time.process_time() (so time spent stopped by SIGSTOP does not count), then prints one line.
+Its JSON arguments arrive on stdin, as for every exec tool."""
+import json
+import sys
+import time
+
+seconds = float(json.load(sys.stdin)["seconds"])
+while time.process_time() < seconds:
+    pass
+print(f"burned {seconds:g} s of CPU")
