@@ -50,16 +50,9 @@ public final class Scheduler<Value: TaskResult>: Sendable {
 
     private let state: Mutex<State>
     private let clock: any SchedulerClock
-    /// Observes every batch of actions (tests use it to see the machine's decisions).
-    private let actionObserver: (@Sendable ([Action]) -> Void)?
 
-    public init(
-        configuration: SchedulerConfiguration = SchedulerConfiguration(),
-        clock: some SchedulerClock = .continuous,
-        actionObserver: (@Sendable ([Action]) -> Void)? = nil
-    ) {
+    public init(configuration: SchedulerConfiguration = SchedulerConfiguration(), clock: some SchedulerClock = .continuous) {
         self.clock = clock
-        self.actionObserver = actionObserver
         state = Mutex(State(machine: SchedulerStateMachine(configuration: configuration, now: clock.now)))
     }
 
@@ -203,12 +196,11 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         // Read outside the lock to keep it short; the machine treats a time older than one it has
         // seen as that time.
         let now = clock.now
-        let (result, actions): (R, [Action]) = state.withLock { state in
+        let result = state.withLock { state in
             let (result, actions) = event(&state, now)
             prepare(actions, returned: returned, in: &state, effects: &effects)
-            return (result, actions)
+            return result
         }
-        if let actionObserver, !actions.isEmpty { actionObserver(actions) }
         return (result, effects)
     }
 

@@ -38,7 +38,7 @@ struct BenchFailure: Error, CustomStringConvertible {
 
 /// Forwards to a `ChatModel` and adds up the time each stream takes as its consumer sees it: from the
 /// `stream` call to the stream's end (request encoding, HTTP, the server, SSE parsing - the model's part).
-final class TimedChatModel: ChatModel, @unchecked Sendable {
+final class TimedChatModel: ChatModel, Sendable {
     let base: any ChatModel
     private let total = Mutex<Duration>(.zero)
 
