@@ -41,35 +41,46 @@ import TestSupport
     @Test(.timeLimit(.minutes(1))) func cancelledStreamEndsBeforeTheServersNextChunk() async throws {
         let server = try await FixtureServer.http()
         defer { server.stop() }
-        let path = "/drip?interval_ms=500&count=60"
-        let (chunks, arrived) = AsyncStream<Void>.makeStream()
-        let transport = transport
-        let consumer = Task {
-            var parts = transport.send(HTTPRequest(url: server.url(path))).makeAsyncIterator()
-            while let part = try await parts.next() {
-                if case .body = part { arrived.yield() }
+        // A try counts only when the cancel came soon (< 250 ms) after the server sent the second
+        // chunk, leaving most of the 500 ms to the third: on a loaded machine the test task may see the
+        // second chunk late, and a cancel just before the third chunk proves nothing either way.
+        for attempt in 1...5 {
+            let path = "/drip?interval_ms=500&count=60&attempt=\(attempt)"
+            let (chunks, arrived) = AsyncStream<Void>.makeStream()
+            let transport = transport
+            let consumer = Task {
+                var parts = transport.send(HTTPRequest(url: server.url(path))).makeAsyncIterator()
+                while let part = try await parts.next() {
+                    if case .body = part { arrived.yield() }
+                }
             }
+            // Cancel after the second chunk: by then libcurl's own early timers (200 ms happy
+            // eyeballs) have fired, so only the cancel's wake-up can make the loop act before the third.
+            var received = chunks.makeAsyncIterator()
+            await received.next()
+            await received.next()
+
+            let cancelledAt = Date().timeIntervalSince1970
+            consumer.cancel()
+            let outcome = await consumer.result
+            #expect(throws: CancellationError.self) { try outcome.get() }
+
+            let hangUp = try #require(await server.waitForEvent("disconnect", path: path, timeout: .seconds(20)))
+            let chunkTimes = server.events("chunk", path: path).compactMap { $0["time"]?.numberValue }
+            try #require(chunkTimes.count >= 2)
+            let secondChunkAt = chunkTimes[1]
+            guard cancelledAt - secondChunkAt < 0.25 else { continue }
+            // Ordering: the server saw the hang-up before it sent another chunk. A cancel that waited
+            // for the loop's next event (the next chunk, 500 ms later, or its 1 s poll timeout) would let
+            // one more chunk through. (Other transfers of the process also wake the loop: run alone,
+            // this test tells a missing wake-up apart.)
+            let hangUpAt = try #require(hangUp["time"]?.numberValue)
+            let chunksAfterCancel = server.events("chunk", path: path).filter { ($0["time"]?.numberValue ?? 0) > cancelledAt }
+            #expect(chunksAfterCancel.isEmpty, "chunks sent after the cancel: \(chunksAfterCancel)")
+            print("streaming cancel: the server saw the hang-up \(String(format: "%.1f", (hangUpAt - cancelledAt) * 1000)) ms after the cancel")
+            return
         }
-        // Cancel after the second chunk: by then libcurl's own early timers (200 ms happy eyeballs)
-        // have fired, so only the cancel's wake-up can make the loop act before the third chunk.
-        var received = chunks.makeAsyncIterator()
-        await received.next()
-        await received.next()
-
-        let cancelledAt = Date().timeIntervalSince1970
-        consumer.cancel()
-        let outcome = await consumer.result
-        #expect(throws: CancellationError.self) { try outcome.get() }
-
-        // Ordering: the server saw the hang-up before it sent another chunk. A cancel that waited for
-        // the loop's next event (the next chunk, 500 ms later, or its 1 s poll timeout) would let one
-        // more chunk through. (Other transfers of the process also wake the loop: run alone, this
-        // test tells a missing wake-up apart.)
-        let hangUp = try #require(await server.waitForEvent("disconnect", path: path, timeout: .seconds(20)))
-        let hangUpAt = try #require(hangUp["time"]?.numberValue)
-        let chunksAfterCancel = server.events("chunk", path: path).filter { ($0["time"]?.numberValue ?? 0) > cancelledAt }
-        #expect(chunksAfterCancel.isEmpty, "chunks sent after the cancel: \(chunksAfterCancel)")
-        print("streaming cancel: the server saw the hang-up \(String(format: "%.1f", (hangUpAt - cancelledAt) * 1000)) ms after the cancel")
+        Issue.record("in 5 tries the test never cancelled within 250 ms of a chunk: the machine is too busy to tell")
     }
 
     @Test(.timeLimit(.minutes(1))) func iteratorCancelStopsTheTransfer() async throws {
