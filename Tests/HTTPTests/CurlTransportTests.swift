@@ -43,7 +43,10 @@ import TestSupport
         defer { server.stop() }
         // A try counts only when the cancel came soon (< 250 ms) after the server sent the second
         // chunk, leaving most of the 500 ms to the third: on a loaded machine the test task may see the
-        // second chunk late, and a cancel just before the third chunk proves nothing either way.
+        // second chunk late, and a cancel just before the third chunk proves nothing either way. One
+        // try with no chunk after the cancel shows the wake-up works; without it every try lets the
+        // third chunk through (the loop acts only on its next event, 500 ms later), so all five fail.
+        var late: [String] = []
         for attempt in 1...5 {
             let path = "/drip?interval_ms=500&count=60&attempt=\(attempt)"
             let (chunks, arrived) = AsyncStream<Void>.makeStream()
@@ -75,12 +78,17 @@ import TestSupport
             // one more chunk through. (Other transfers of the process also wake the loop: run alone,
             // this test tells a missing wake-up apart.)
             let hangUpAt = try #require(hangUp["time"]?.numberValue)
+            let hangUpMs = String(format: "%.1f", (hangUpAt - cancelledAt) * 1000)
             let chunksAfterCancel = server.events("chunk", path: path).filter { ($0["time"]?.numberValue ?? 0) > cancelledAt }
-            #expect(chunksAfterCancel.isEmpty, "chunks sent after the cancel: \(chunksAfterCancel)")
-            print("streaming cancel: the server saw the hang-up \(String(format: "%.1f", (hangUpAt - cancelledAt) * 1000)) ms after the cancel")
-            return
+            if chunksAfterCancel.isEmpty {
+                print("streaming cancel: the server saw the hang-up \(hangUpMs) ms after the cancel")
+                return
+            }
+            late.append("try \(attempt): \(chunksAfterCancel.count) chunk(s) after the cancel, hang-up after \(hangUpMs) ms")
         }
-        Issue.record("in 5 tries the test never cancelled within 250 ms of a chunk: the machine is too busy to tell")
+        Issue.record(late.isEmpty
+            ? "in 5 tries the test never cancelled within 250 ms of a chunk: the machine is too busy to tell"
+            : "the server sent another chunk after every cancel: \(late.joined(separator: "; "))")
     }
 
     @Test(.timeLimit(.minutes(1))) func iteratorCancelStopsTheTransfer() async throws {
