@@ -15,4 +15,21 @@ int cposix_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, 
 /// pipe2(fds, O_CLOEXEC): a pipe whose ends are closed on exec, atomically.
 int cposix_pipe_cloexec(int fds[2]);
 
+// MARK: - File sandbox (issue 9): opening paths beneath a directory descriptor
+
+/// Resolution flags for cposix_openat2 (the values of linux/openat2.h's RESOLVE_*).
+#define CPOSIX_RESOLVE_NO_XDEV 0x01
+#define CPOSIX_RESOLVE_NO_MAGICLINKS 0x02
+#define CPOSIX_RESOLVE_NO_SYMLINKS 0x04
+#define CPOSIX_RESOLVE_BENEATH 0x08
+
+/// openat2(dirfd, path, {flags, mode, resolve}) through syscall(SYS_openat2): glibc 2.36 has no wrapper.
+/// Returns the descriptor, or -1 with errno set (ENOSYS where the kernel has no openat2).
+int cposix_openat2(int dirfd, const char *path, int flags, unsigned int mode, unsigned long long resolve);
+
+/// O_PATH, which Swift's Glibc hides behind _GNU_SOURCE.
+int cposix_o_path(void);
+
+// MARK: - End of the file sandbox block
+
 #endif
