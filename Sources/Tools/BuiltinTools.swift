@@ -9,7 +9,8 @@ public struct BuiltinDefinition: Sendable {
 }
 
 /// Tools that run inside the REPL: file access confined to a root folder, the time, and a
-/// cooperative sleep. They run as Swift tasks; cancelling the execution cancels the task.
+/// cooperative sleep. They run as Swift tasks; cancelling the execution cancels the task. File work
+/// runs on a thread of its own (``OwnThread``), never on the cooperative pool.
 public enum BuiltinTools {
     public static let definitions: [BuiltinDefinition] = [
         BuiltinDefinition(
@@ -69,11 +70,14 @@ public enum BuiltinTools {
         }
     }
 
-    static func start(name: String, arguments: JSONValue, root: URL, outputLimit: Int, execution: ToolExecution) {
+    static func start(
+        name: String, arguments: JSONValue, root: URL, resolution: FileSandbox.Resolution, outputLimit: Int, execution: ToolExecution
+    ) {
         let task = Task {
             let result: ToolResult
             do {
-                result = .success(try await run(name: name, arguments, sandbox: FileSandbox(root: root), outputLimit: outputLimit))
+                let sandbox = FileSandbox(root: root, resolution: resolution)
+                result = .success(try await run(name: name, arguments, sandbox: sandbox, outputLimit: outputLimit))
             } catch is CancellationError {
                 result = .failure("the tool was cancelled", outcome: .cancelled)
             } catch {
@@ -90,51 +94,41 @@ public enum BuiltinTools {
 
     static func run(name: String, _ args: JSONValue, sandbox: FileSandbox, outputLimit: Int) async throws -> String {
         switch name {
+        // File work blocks (a slow disk, a network file system): it runs on a thread of its own,
+        // and every open goes through the sandbox (FileSandbox: beneath the root, regular files only).
         case "read_file":
-            let path = try sandbox.existing(args["path"]?.stringValue ?? "")
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-                throw Failure(description: "'\(args["path"]?.stringValue ?? "")' is a folder; use list_dir")
+            let shown = args["path"]?.stringValue ?? ""
+            let requested = args["max_bytes"]?.numberValue ?? Double(outputLimit)
+            let limit = requested >= 1 && requested < Double(outputLimit) ? Int(requested) : outputLimit
+            return try await OwnThread.run(name: "read_file") { cancellation in
+                let file = try sandbox.openForReading(shown)
+                let bytes = try file.read(upTo: limit + 1, cancellation: cancellation)
+                var text = String(decoding: bytes.prefix(limit), as: UTF8.self)
+                if bytes.count > limit { text += "\n[file cut: showing the first \(limit) bytes]" }
+                return text
             }
-            guard let handle = FileHandle(forReadingAtPath: path) else {
-                throw Failure(description: "cannot read '\(sandbox.display(path))'")
-            }
-            defer { try? handle.close() }
-            let limit = min(outputLimit, Int(args["max_bytes"]?.numberValue ?? Double(outputLimit)))
-            let data = try handle.read(upToCount: limit + 1) ?? Data()
-            var text = String(decoding: data.prefix(limit), as: UTF8.self)
-            if data.count > limit { text += "\n[file cut: showing the first \(limit) bytes]" }
-            return text
 
         case "write_file":
             let shown = args["path"]?.stringValue ?? ""
-            let path = try sandbox.writable(shown)
-            let content = Data((args["content"]?.stringValue ?? "").utf8)
-            if args["append"]?.boolValue == true, let handle = FileHandle(forWritingAtPath: path) {
-                defer { try? handle.close() }
-                try handle.seekToEnd()
-                try handle.write(contentsOf: content)
-                return "appended \(content.count) bytes to \(shown)"
+            let content = Array((args["content"]?.stringValue ?? "").utf8)
+            let append = args["append"]?.boolValue == true
+            return try await OwnThread.run(name: "write_file") { cancellation in
+                let file = try sandbox.openForWriting(shown, append: append)
+                do {
+                    try file.write(content, cancellation: cancellation)
+                } catch let refusal as FileSandbox.Refusal {
+                    throw Failure(description: "cannot write '\(shown)': \(refusal)")
+                }
+                return append ? "appended \(content.count) bytes to \(shown)" : "wrote \(content.count) bytes to \(shown)"
             }
-            do {
-                try content.write(to: URL(fileURLWithPath: path))
-            } catch {
-                throw Failure(description: "cannot write '\(shown)': \(error.localizedDescription)")
-            }
-            return "wrote \(content.count) bytes to \(shown)"
 
         case "list_dir":
-            let path = try sandbox.existing(args["path"]?.stringValue ?? ".")
-            let fm = FileManager.default
-            guard let names = try? fm.contentsOfDirectory(atPath: path) else {
-                throw Failure(description: "'\(args["path"]?.stringValue ?? ".")' is not a folder")
+            let shown = args["path"]?.stringValue ?? "."
+            return try await OwnThread.run(name: "list_dir") { cancellation in
+                let folder = try sandbox.openFolder(shown)
+                let names = try folder.entries(cancellation: cancellation)
+                return names.isEmpty ? "(empty folder)" : names.joined(separator: "\n")
             }
-            let lines = names.sorted().map { entry -> String in
-                var isDirectory: ObjCBool = false
-                _ = fm.fileExists(atPath: (path as NSString).appendingPathComponent(entry), isDirectory: &isDirectory)
-                return isDirectory.boolValue ? entry + "/" : entry
-            }
-            return lines.isEmpty ? "(empty folder)" : lines.joined(separator: "\n")
 
         case "now":
             var zone = TimeZone.current

@@ -18,6 +18,8 @@ public struct ToolRunner: Sendable {
     public var killGrace: Duration
     /// How `http` tools reach the network.
     public var transport: any HTTPTransport
+    /// How builtins resolve paths beneath `fileRoot`; tests choose `.walk` to exercise the fallback.
+    var fileResolution: FileSandbox.Resolution = .openat2
 
     public init(
         environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -52,7 +54,9 @@ public struct ToolRunner: Sendable {
         case .http(let template):
             HTTPExecutor.start(tool: tool, template: template, arguments: invocation.arguments, runner: self, execution: execution)
         case .builtin(let name):
-            BuiltinTools.start(name: name, arguments: invocation.arguments, root: fileRoot, outputLimit: outputLimit, execution: execution)
+            BuiltinTools.start(
+                name: name, arguments: invocation.arguments, root: fileRoot, resolution: fileResolution,
+                outputLimit: outputLimit, execution: execution)
         }
         return execution
     }
