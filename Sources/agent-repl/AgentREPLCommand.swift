@@ -57,7 +57,8 @@ struct AgentREPLCommand: ParsableCommand {
 
     mutating func validate() throws {
         if let baseURL, URL(string: baseURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
-            throw ValidationError("--base-url must be an http or https URL, got '\(baseURL)'.")
+            // Not echoed: a mistyped URL may still hold a user and password.
+            throw ValidationError("--base-url must be an http or https URL, such as http://127.0.0.1:8080/v1.")
         }
         if maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
         if workers < 1 || workers > 256 { throw ValidationError("--workers must be between 1 and 256.") }
