@@ -66,6 +66,11 @@ struct AgentREPLCommand: ParsableCommand {
     }
 
     func run() throws {
+        do {
+            try ProcessHardening.apply()
+        } catch {
+            Output.err("Warning: \(error)\n")
+        }
         SignalRelay.setUpMainThread()
         signal(SIGPIPE, SIG_IGN)
         if setlocale(LC_ALL, "") == nil || !String(cString: nl_langinfo(nl_item(CODESET))).uppercased().contains("UTF") {
