@@ -60,6 +60,23 @@ import JSON
         #expect(!result.stderr.contains("pw") && !result.stderr.contains("alice"), "\(result.stderr)")
     }
 
+    /// The endpoint must be http or https from every source, not only the flag; the URL is not echoed.
+    @Test func anEnvironmentEndpointMustBeHTTPToo() async throws {
+        for (name, file) in [("environment", false), (".env", true)] {
+            var process = try AgentProcess(environment: ["OPENAI_API_KEY": Self.key])
+            let url = "ftp://alice:pw@127.0.0.1:1/v1"
+            if file {
+                try "OPENAI_BASE_URL=\(url)\n".write(to: process.workingFolder.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+            } else {
+                process.environment["OPENAI_BASE_URL"] = url
+            }
+            let result = try await process.run(["-p", "hi"])
+            #expect(result.status == 2, "\(name): \(result.stderr)")
+            #expect(result.stderr.contains("OPENAI_BASE_URL must be an http or https URL"), "\(name): \(result.stderr)")
+            #expect(!result.stderr.contains("pw"), "\(name): \(result.stderr)")
+        }
+    }
+
     /// Filtering is for terminals only: piped, the answer is byte for byte what the model sent.
     @Test func pipedStdoutIsExactlyWhatTheModelSent() async throws {
         let text = "clip\u{1b}]52;c;ZWNobw==\u{07} clear\u{1b}[2J hidden\u{1b}[8m x\u{9b}1m\r\u{08}é🌍"
