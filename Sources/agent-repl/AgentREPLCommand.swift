@@ -88,7 +88,9 @@ struct AgentREPLCommand: ParsableCommand {
             flags: CommandLineSettings(baseURL: baseURL, model: model, demo: demo), environment: environment)
         if checkTools {
             let (report, code) = Tools.checkTools(extraFolders: toolsDirs, environment: environment)
-            Output.out(report.hasSuffix("\n") ? report : report + "\n")
+            let text = report.hasSuffix("\n") ? report : report + "\n"
+            // The report quotes the files: on a terminal, without their control characters.
+            Output.out(isatty(1) == 1 ? TerminalTextFilter.clean(text) : text)
             throw ExitCode(code)
         }
         if case .endpoint(let url, _) = settings.backend, !Self.isHTTP(url) {

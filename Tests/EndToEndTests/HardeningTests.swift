@@ -77,6 +77,19 @@ import JSON
         }
     }
 
+    /// A tools.d file's text in `--check-tools`' report reaches a terminal without its escapes.
+    @Test func checkToolsOnATerminalFiltersWhatTheFilesSay() async throws {
+        let process = try AgentProcess()
+        let folder = process.workingFolder.appendingPathComponent("bad-tools")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let declaration: JSONValue = ["name": "bad\u{1b}]0;owned\u{07}\u{1b}[2Jname", "description": "d", "exec": ["/bin/true"]]
+        try declaration.jsonString.write(to: folder.appendingPathComponent("bad.json"), atomically: true, encoding: .utf8)
+        let terminal = try PseudoTerminal(process, arguments: ["--check-tools", "--tools-dir", folder.path])
+        #expect(try await terminal.waitForExit() == 2)
+        #expect(terminal.output.contains("badname"), "\(terminal.output.debugDescription)")
+        #expect(!terminal.output.contains("\u{1b}"), "\(terminal.output.debugDescription)")
+    }
+
     /// Filtering is for terminals only: piped, the answer is byte for byte what the model sent.
     @Test func pipedStdoutIsExactlyWhatTheModelSent() async throws {
         let text = "clip\u{1b}]52;c;ZWNobw==\u{07} clear\u{1b}[2J hidden\u{1b}[8m x\u{9b}1m\r\u{08}é🌍"
