@@ -19,9 +19,6 @@ int cposix_pipe_cloexec(int fds[2]);
 /// /proc/PID/environ or /proc/PID/mem; inherited by no exec'd child (exec resets it).
 int cposix_set_not_dumpable(void);
 
-/// prctl(PR_GET_DUMPABLE): 1 when dumpable, 0 when not, -1 with errno set on failure.
-int cposix_is_dumpable(void);
-
 /// setrlimit(RLIMIT_CORE, {0, 0}): a crash writes no core file holding the key.
 int cposix_disable_core_dumps(void);
 
