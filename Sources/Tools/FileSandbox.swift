@@ -102,7 +102,7 @@ public struct FileSandbox: Sendable {
             if error == ENXIO {
                 // O_NONBLOCK write to a FIFO without a reader (or a socket): name the kind.
                 var info = stat()
-                let kind = fstatat(folder.fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 ? info.st_mode & S_IFMT : S_IFSOCK
+                let kind = fstatat(folder.fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 ? info.st_mode & S_IFMT : 0
                 try Self.requireRegular(kind, path)
             }
             throw refusal(OpenError(code: error), shown: path, followLinks: false)

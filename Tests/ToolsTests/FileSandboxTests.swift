@@ -55,6 +55,28 @@ import Glibc
         #expect(flipper.flips > 0)
     }
 
+    /// The same race against write_file: the file outside is never changed.
+    @Test(.timeLimit(.minutes(1)), .serialized, arguments: [FileSandbox.Resolution.openat2, .walk])
+    func symlinkSwapNeverWritesOutside(resolution: FileSandbox.Resolution) async {
+        let root = TempFolder()
+        let outside = TempFolder()
+        defer { root.remove(); outside.remove() }
+        root.write("inside.txt", "inside")
+        let secret = outside.write("secret.txt", "top secret")
+        let flipper = Flipper(root: root.path, linkTarget: secret, fileByLink: false)
+        flipper.start()
+        defer { flipper.stop() }
+        var runner = ToolRunner(fileRoot: URL(fileURLWithPath: root.path))
+        runner.fileResolution = resolution
+        var written = 0
+        for _ in 0..<2000 {
+            if await call(runner, "write_file", #"{"path": "flip", "content": "planted"}"#).ok { written += 1 }
+        }
+        flipper.stop()
+        #expect((try? String(contentsOfFile: secret, encoding: .utf8)) == "top secret")
+        #expect(written > 0, "no write reached the file inside the root")
+    }
+
     /// Both resolutions follow links that stay inside (absolute or relative) and refuse those that lead out.
     @Test(.timeLimit(.minutes(1)), arguments: [FileSandbox.Resolution.openat2, .walk])
     func linksInsideAreFollowedAndLinksOutRefused(resolution: FileSandbox.Resolution) async {
@@ -264,18 +286,21 @@ final class Counter: Sendable {
     @discardableResult func add() -> Int { count.add(1, ordering: .relaxed).newValue }
 }
 
-/// Flips `root/flip` between a hard link to `root/inside.txt` and a symbolic link to `linkTarget`,
-/// each put in place by rename(2), on a thread of its own until stopped.
+/// Flips `root/flip` between a regular file (a hard link to `root/inside.txt`, or a new file when
+/// not `fileByLink`) and a symbolic link to `linkTarget`, each put in place by rename(2), on a
+/// thread of its own until stopped.
 final class Flipper: Sendable {
     let root: String
     let linkTarget: String
+    let fileByLink: Bool
     private let running = Atomic<Bool>(false)
     private let count = Atomic<Int>(0)
     private let done = DispatchSemaphore(value: 0)
 
-    init(root: String, linkTarget: String) {
+    init(root: String, linkTarget: String, fileByLink: Bool = true) {
         self.root = root
         self.linkTarget = linkTarget
+        self.fileByLink = fileByLink
     }
 
     var flips: Int { count.load(ordering: .relaxed) }
@@ -289,7 +314,12 @@ final class Flipper: Sendable {
                 symlink(linkTarget, tmpLink)
                 rename(tmpLink, flip)
                 unlink(tmpFile)
-                link(root + "/inside.txt", tmpFile)
+                if fileByLink {
+                    link(root + "/inside.txt", tmpFile)
+                } else {
+                    let fd = open(tmpFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+                    if fd >= 0 { _ = write(fd, "inside", 6); close(fd) }
+                }
                 rename(tmpFile, flip)
                 count.add(2, ordering: .relaxed)
             }
