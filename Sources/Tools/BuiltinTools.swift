@@ -76,8 +76,7 @@ public enum BuiltinTools {
         let task = Task {
             let result: ToolResult
             do {
-                let sandbox = FileSandbox(root: root, resolution: resolution)
-                result = .success(try await run(name: name, arguments, sandbox: sandbox, outputLimit: outputLimit))
+                result = .success(try await run(name: name, arguments, root: root, resolution: resolution, outputLimit: outputLimit))
             } catch is CancellationError {
                 result = .failure("the tool was cancelled", outcome: .cancelled)
             } catch {
@@ -92,7 +91,11 @@ public enum BuiltinTools {
         var description: String
     }
 
-    static func run(name: String, _ args: JSONValue, sandbox: FileSandbox, outputLimit: Int) async throws -> String {
+    static func run(
+        name: String, _ args: JSONValue, root: URL, resolution: FileSandbox.Resolution, outputLimit: Int
+    ) async throws -> String {
+        // Made on the file work's thread: even the root's real path is a blocking look-up.
+        let sandbox = { @Sendable in FileSandbox(root: root, resolution: resolution) }
         switch name {
         // File work blocks (a slow disk, a network file system): it runs on a thread of its own,
         // and every open goes through the sandbox (FileSandbox: beneath the root, regular files only).
@@ -101,7 +104,7 @@ public enum BuiltinTools {
             let requested = args["max_bytes"]?.numberValue ?? Double(outputLimit)
             let limit = requested >= 1 && requested < Double(outputLimit) ? Int(requested) : outputLimit
             return try await OwnThread.run(name: "read_file") { cancellation in
-                let file = try sandbox.openForReading(shown)
+                let file = try sandbox().openForReading(shown)
                 let bytes = try file.read(upTo: limit + 1, cancellation: cancellation)
                 var text = String(decoding: bytes.prefix(limit), as: UTF8.self)
                 if bytes.count > limit { text += "\n[file cut: showing the first \(limit) bytes]" }
@@ -113,7 +116,7 @@ public enum BuiltinTools {
             let content = Array((args["content"]?.stringValue ?? "").utf8)
             let append = args["append"]?.boolValue == true
             return try await OwnThread.run(name: "write_file") { cancellation in
-                let file = try sandbox.openForWriting(shown, append: append)
+                let file = try sandbox().openForWriting(shown, append: append)
                 do {
                     try file.write(content, cancellation: cancellation)
                 } catch let refusal as FileSandbox.Refusal {
@@ -125,7 +128,7 @@ public enum BuiltinTools {
         case "list_dir":
             let shown = args["path"]?.stringValue ?? "."
             return try await OwnThread.run(name: "list_dir") { cancellation in
-                let folder = try sandbox.openFolder(shown)
+                let folder = try sandbox().openFolder(shown)
                 let names = try folder.entries(cancellation: cancellation)
                 return names.isEmpty ? "(empty folder)" : names.joined(separator: "\n")
             }
