@@ -55,6 +55,30 @@ import Glibc
         #expect(flipper.flips > 0)
     }
 
+    /// The same race on a folder on the way: `flip` leads to a folder inside, then to one outside.
+    @Test(.timeLimit(.minutes(1)), .serialized, arguments: [FileSandbox.Resolution.openat2, .walk])
+    func folderSwapNeverReadsOutside(resolution: FileSandbox.Resolution) async {
+        let root = TempFolder()
+        let outside = TempFolder()
+        defer { root.remove(); outside.remove() }
+        root.write("inner/secret.txt", "inside")
+        outside.write("secret.txt", "top secret")
+        let flipper = Flipper(root: root.path, linkTarget: outside.path, insideLink: "inner")
+        flipper.start()
+        defer { flipper.stop() }
+        var runner = ToolRunner(fileRoot: URL(fileURLWithPath: root.path))
+        runner.fileResolution = resolution
+        var leaks = 0, insides = 0
+        for _ in 0..<2000 {
+            let result = await call(runner, "read_file", #"{"path": "flip/secret.txt"}"#)
+            if result.output.contains("top secret") { leaks += 1 }
+            if result.output == "inside" { insides += 1 }
+        }
+        flipper.stop()
+        #expect(leaks == 0, "\(leaks) of 2000 calls read the file outside the root (\(flipper.flips) flips)")
+        #expect(insides > 0, "no call read the file inside the root")
+    }
+
     /// The same race against write_file: the file outside is never changed.
     @Test(.timeLimit(.minutes(1)), .serialized, arguments: [FileSandbox.Resolution.openat2, .walk])
     func symlinkSwapNeverWritesOutside(resolution: FileSandbox.Resolution) async {
@@ -286,21 +310,23 @@ final class Counter: Sendable {
     @discardableResult func add() -> Int { count.add(1, ordering: .relaxed).newValue }
 }
 
-/// Flips `root/flip` between a regular file (a hard link to `root/inside.txt`, or a new file when
-/// not `fileByLink`) and a symbolic link to `linkTarget`, each put in place by rename(2), on a
-/// thread of its own until stopped.
+/// Flips `root/flip` between an entry that stays inside (a hard link to `root/inside.txt`, a new
+/// file, or a symbolic link to `insideLink`) and a symbolic link to `linkTarget`, each put in place
+/// by rename(2), on a thread of its own until stopped.
 final class Flipper: Sendable {
     let root: String
     let linkTarget: String
     let fileByLink: Bool
+    let insideLink: String?
     private let running = Atomic<Bool>(false)
     private let count = Atomic<Int>(0)
     private let done = DispatchSemaphore(value: 0)
 
-    init(root: String, linkTarget: String, fileByLink: Bool = true) {
+    init(root: String, linkTarget: String, fileByLink: Bool = true, insideLink: String? = nil) {
         self.root = root
         self.linkTarget = linkTarget
         self.fileByLink = fileByLink
+        self.insideLink = insideLink
     }
 
     var flips: Int { count.load(ordering: .relaxed) }
@@ -314,7 +340,9 @@ final class Flipper: Sendable {
                 symlink(linkTarget, tmpLink)
                 rename(tmpLink, flip)
                 unlink(tmpFile)
-                if fileByLink {
+                if let insideLink {
+                    symlink(insideLink, tmpFile)
+                } else if fileByLink {
                     link(root + "/inside.txt", tmpFile)
                 } else {
                     let fd = open(tmpFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
