@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "agent-repl",
             dependencies: [
-                "REPL", "Agent", "LLM", "Scheduler", "Tools", "HTTP", "CEditLine",
+                "REPL", "Agent", "LLM", "Scheduler", "Tools", "HTTP", "CEditLine", "CPosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -163,7 +163,7 @@ public struct OpenAIClient: ChatModel {
 
     // MARK: - Errors a user reads
 
-    private var secrets: [String] { configuration.apiKey.map { [$0] } ?? [] }
+    private var secrets: [String] { [configuration.apiKey, configuration.urlPassword].compactMap { $0 } }
 
     private func resolved(_ request: ChatRequest) -> ChatRequest {
         var request = request
@@ -227,7 +227,7 @@ public struct OpenAIClient: ChatModel {
         case 404 where serverCode == "model_not_found" || message.lowercased().contains("model") || message.contains(model):
             return ChatError(.modelNotFound, "The model '\(model)' was not found at \(base) (404).", status: status)
         case 404:
-            return ChatError(.endpointNotFound, "Nothing answers at \(configuration.chatCompletionsURL) (404). Check the address.", status: status)
+            return ChatError(.endpointNotFound, "Nothing answers at \(base)/chat/completions (404). Check the address.", status: status)
         case 429 where serverCode == "insufficient_quota":
             return ChatError(.rateLimited, "The account of this API key has no quota left (429)\(detail).", status: status)
         case 429:

@@ -46,16 +46,18 @@ public struct OpenAIConfiguration: Sendable {
         return url
     }
 
-    /// The base URL as shown to users.
-    public var displayBaseURL: String {
-        var url = baseURL
-        // Credentials in the URL itself (https://user:secret@host) are never shown.
-        if var components = URLComponents(string: url), components.user != nil || components.password != nil {
-            components.user = nil
-            components.password = nil
-            url = components.string ?? url
-        }
-        return url
+    /// The base URL as shown to users: without its user and password.
+    public var displayBaseURL: String { Self.withoutCredentials(baseURL) }
+
+    /// `url` without the user and password before its host (`https://user:secret@host/v1` →
+    /// `https://host/v1`), whether or not the rest of it parses: credentials are never shown.
+    public static func withoutCredentials(_ url: String) -> String {
+        url.replacing(#/^(?<scheme>[A-Za-z][A-Za-z0-9+.\-]*:\/\/)[^\/?#]*@/#) { "\($0.scheme)" }
+    }
+
+    /// The password in the base URL, if any (masked wherever a server or library repeats it).
+    var urlPassword: String? {
+        URLComponents(string: baseURL)?.password.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     public var chatCompletionsURL: String { baseURL + "/chat/completions" }

@@ -18,6 +18,7 @@ final class ConfirmationGate: ConfirmationProvider {
         asking.withLock { $0 += 1 }
         defer { asking.withLock { $0 -= 1 } }
         if console.usesStatusLine { console.writeError("\r\u{1b}[2K") }
-        return await console.confirm(tool: tool, arguments: arguments)
+        // The question goes to the terminal: the model chose the arguments.
+        return await console.confirm(tool: TerminalTextFilter.clean(tool), arguments: TerminalTextFilter.clean(arguments))
     }
 }

@@ -8,6 +8,11 @@ public protocol Console: Sendable {
     var isInteractive: Bool { get }
     /// Progress may be a status line redrawn in place (stderr is a terminal); otherwise plain lines.
     var usesStatusLine: Bool { get }
+    /// stdout is a terminal: text from the model, a tool or a file is shown there through
+    /// `TerminalTextFilter`. A pipe or a file gets it exactly as it came.
+    var outputIsTerminal: Bool { get }
+    /// stderr is a terminal: tool names, summaries and errors are filtered there.
+    var errorIsTerminal: Bool { get }
     /// Colours (escape sequences) are allowed in progress output.
     var usesColor: Bool { get }
     /// There is a terminal to ask a y/N question on; without one, tools that want confirmation are refused.
@@ -19,4 +24,17 @@ public protocol Console: Sendable {
     func writeError(_ text: String)
     /// Asks `Run tool NAME with ARGS? [y/N]`; true only for a yes.
     func confirm(tool: String, arguments: String) async -> Bool
+}
+
+extension Console {
+    /// Writes text that came from the model, a tool or a file to stdout: on a terminal without
+    /// control characters or escape sequences (`TerminalTextFilter`), elsewhere exactly as it is.
+    func show(_ text: String) {
+        write(outputIsTerminal ? TerminalTextFilter.clean(text) : text)
+    }
+
+    /// `show` for stderr.
+    func showError(_ text: String) {
+        writeError(errorIsTerminal ? TerminalTextFilter.clean(text) : text)
+    }
 }

@@ -132,7 +132,7 @@ public final class Session: Sendable {
     }
 
     private func reportToolProblems() {
-        for diagnostic in catalog.diagnostics { console.writeError("\(diagnostic)\n") }
+        for diagnostic in catalog.diagnostics { console.showError("\(diagnostic)\n") }
     }
 
     // MARK: Turns
@@ -156,7 +156,7 @@ public final class Session: Sendable {
             console.writeError("Cancelled; the conversation is as it was before this prompt.\n")
             return false
         case .failure(let error):
-            console.writeError("Error: \(ErrorHint.message(for: error))\n")
+            console.showError("Error: \(ErrorHint.message(for: error))\n")
             return false
         }
     }
@@ -181,9 +181,9 @@ public final class Session: Sendable {
         for job in jobs.takeEnded() {
             switch job.status {
             case .done(let answer):
-                console.write("[\(job.number)] done: \(job.prompt)\n\(answer)\n")
+                console.show("[\(job.number)] done: \(job.prompt)\n\(answer)\n")
             case .failed(let message):
-                console.writeError("[\(job.number)] failed: \(job.prompt)\n  \(message)\n")
+                console.showError("[\(job.number)] failed: \(job.prompt)\n  \(message)\n")
             case .cancelled:
                 console.write("[\(job.number)] cancelled: \(job.prompt)\n")
             case .running:
@@ -224,14 +224,14 @@ public final class Session: Sendable {
                 console.writeError("Usage: /stats [json]\n")
             }
         case "/tasks":
-            console.write(SchedulerView.taskList(scheduler.records(limit: Int(arguments.first ?? "") ?? 20)))
+            console.show(SchedulerView.taskList(scheduler.records(limit: Int(arguments.first ?? "") ?? 20)))
         case "/task":
             guard let raw = arguments.first, let number = UInt64(raw) else {
                 console.writeError("Usage: /task ID (the ids are in /tasks)\n")
                 break
             }
             if let record = scheduler.record(TaskID(number)) {
-                console.write(SchedulerView.taskDetail(record, result: scheduler.endedOutcome(of: TaskID(number))?.value))
+                console.show(SchedulerView.taskDetail(record, result: scheduler.endedOutcome(of: TaskID(number))?.value))
             } else {
                 console.writeError("No task \(number). /tasks lists the recent ones.\n")
             }
@@ -249,7 +249,7 @@ public final class Session: Sendable {
                 console.write("Workers: \(scheduler.configuration.workers).\n")
             }
         case "/tools":
-            console.write(catalog.tools.isEmpty
+            console.show(catalog.tools.isEmpty
                 ? "No tools loaded. Put tool declarations in ./tools.d (see README).\n"
                 : catalog.formattedList() + "\n")
         case "/jobs":

@@ -13,6 +13,8 @@ final class TurnRenderer: Sendable {
         var active: [(id: String, name: String)] = []
         var refresher: Task<Void, Never>?
         var chunkLatencies: [Duration] = []
+        /// The answer's filter on a terminal, which keeps a sequence split across chunks.
+        var textFilter = TerminalTextFilter()
     }
 
     private let state = Mutex(State())
@@ -32,19 +34,21 @@ final class TurnRenderer: Sendable {
     func handle(_ event: TurnEvent) {
         switch event {
         case .text(let text):
-            guard !text.isEmpty else { return }
             state.withLock { s in
+                let shown = console.outputIsTerminal ? s.textFilter.filter(text) : text
+                guard !shown.isEmpty else { return }
                 clearStatus(&s)
-                console.write(text)
+                console.write(shown)
                 if let arrival = timing?.lastChunk { s.chunkLatencies.append(ContinuousClock.now - arrival) }
                 s.wroteText = true
-                s.endsWithNewline = text.hasSuffix("\n")
+                // By scalar: "\r\n" is one Character, which hasSuffix("\n") would not match.
+                s.endsWithNewline = shown.unicodeScalars.last == "\n"
             }
         case .toolCallsRequested(let calls):
             state.withLock { s in
                 breakLine(&s)
                 clearStatus(&s)
-                console.writeError(paint("· calling \(calls.map(\.name).joined(separator: ", "))", "2") + "\n")
+                console.writeError(paint("· calling \(shown(calls.map(\.name).joined(separator: ", ")))", "2") + "\n")
                 if console.usesStatusLine && s.refresher == nil {
                     s.refresher = Task { [weak self] in
                         while !Task.isCancelled {
@@ -56,11 +60,11 @@ final class TurnRenderer: Sendable {
             }
         case .toolStarted(let call, let taskID):
             state.withLock { s in
-                s.active.append((call.id, call.name))
+                s.active.append((call.id, shown(call.name)))
                 if console.usesStatusLine {
                     drawStatus(&s)
                 } else {
-                    console.writeError("  ▸ \(call.name) started" + (taskID.map { " (task \($0))" } ?? "") + "\n")
+                    console.writeError("  ▸ \(shown(call.name)) started" + (taskID.map { " (task \($0))" } ?? "") + "\n")
                 }
             }
         case .toolFinished(let call, let ok, let summary):
@@ -68,7 +72,7 @@ final class TurnRenderer: Sendable {
                 s.active.removeAll { $0.id == call.id }
                 clearStatus(&s)
                 let mark = ok ? paint("✓", "32") : paint("✗", "31")
-                console.writeError("  \(mark) \(call.name)" + (summary.isEmpty ? "" : ": \(summary)") + "\n")
+                console.writeError("  \(mark) \(shown(call.name))" + (summary.isEmpty ? "" : ": \(shown(summary))") + "\n")
                 if console.usesStatusLine && !s.active.isEmpty { drawStatus(&s) }
             }
         }
@@ -79,6 +83,7 @@ final class TurnRenderer: Sendable {
         let latencies = state.withLock { s -> [Duration] in
             s.refresher?.cancel()
             s.refresher = nil
+            s.textFilter.finish()
             clearStatus(&s)
             breakLine(&s)
             return s.chunkLatencies
@@ -114,6 +119,11 @@ final class TurnRenderer: Sendable {
     private func breakLine(_ s: inout State) {
         if s.wroteText && !s.endsWithNewline { console.write("\n") }
         s.endsWithNewline = true
+    }
+
+    /// A tool name or summary (chosen by the model or written by a tool) as stderr may show it.
+    private func shown(_ text: String) -> String {
+        console.errorIsTerminal ? TerminalTextFilter.clean(text) : text
     }
 
     private func paint(_ text: String, _ code: String) -> String {

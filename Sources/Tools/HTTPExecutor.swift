@@ -7,8 +7,9 @@ import JSON
 /// Terminating the execution cancels the task, which cancels the transfer at once. The body is read
 /// up to the runner's output limit; the transfer stops there.
 enum HTTPExecutor {
-    /// Tools follow redirects; time is the scheduler's, so there is no idle timeout.
-    static let settings = HTTPSettings(followRedirects: true, maxRedirects: 5, connectTimeout: .seconds(30), idleTimeout: nil)
+    /// Redirects are followed here, not by libcurl (`HTTPRedirect`); time is the scheduler's, so
+    /// there is no idle timeout.
+    static let settings = HTTPSettings(followRedirects: false, connectTimeout: .seconds(30), idleTimeout: nil)
 
     static func start(tool: ToolDeclaration, template: HTTPRequestTemplate, arguments: JSONValue, runner: ToolRunner, execution: ToolExecution) {
         let environment = ToolEnvironment.make(base: runner.environment, passEnv: tool.passEnv, extra: [:])
@@ -18,7 +19,7 @@ enum HTTPExecutor {
         let task = Task {
             let result: ToolResult
             do {
-                result = Self.result(try await transport.fetch(request, limit: limit))
+                result = try await Self.fetch(request, transport: transport, limit: limit)
             } catch is CancellationError {
                 result = .failure("the tool was cancelled", outcome: .cancelled)
             } catch {
@@ -27,6 +28,30 @@ enum HTTPExecutor {
             execution.finish(result)
         }
         execution.attach(TaskControl(task: task))
+    }
+
+    /// Fetches `first`, following redirects as `HTTPRedirect` allows.
+    static func fetch(_ first: HTTPRequest, transport: any HTTPTransport, limit: Int) async throws -> ToolResult {
+        guard let policy = HTTPRedirect(first: first) else {
+            return .failure("the URL \(first.url) is not an http or https URL")
+        }
+        var request = first
+        var redirects = 0
+        while true {
+            let response = try await transport.fetch(request, limit: limit)
+            switch policy.decide(response.head, after: request) {
+            case .done:
+                return result(response)
+            case .refused(let reason):
+                return ToolResult(outcome: .failed, error: reason, httpStatus: response.head.status)
+            case .follow(let next):
+                redirects += 1
+                if redirects > HTTPRedirect.limit {
+                    return ToolResult(outcome: .failed, error: "more than \(HTTPRedirect.limit) redirects; the last went to \(next.url)", httpStatus: response.head.status)
+                }
+                request = next
+            }
+        }
     }
 
     /// The model's view of an answer: the body as text with a note when cut; HTTP >= 400 is a failure.

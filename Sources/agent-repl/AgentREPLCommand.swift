@@ -56,15 +56,26 @@ struct AgentREPLCommand: ParsableCommand {
     var debugTiming = false
 
     mutating func validate() throws {
-        if let baseURL, URL(string: baseURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
-            throw ValidationError("--base-url must be an http or https URL, got '\(baseURL)'.")
+        if let baseURL, !Self.isHTTP(baseURL) {
+            // Not echoed: a mistyped URL may still hold a user and password.
+            throw ValidationError("--base-url must be an http or https URL, such as http://127.0.0.1:8080/v1.")
         }
         if maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
         if workers < 1 || workers > 256 { throw ValidationError("--workers must be between 1 and 256.") }
         if let quantum, !(quantum > 0 && quantum <= 3600) { throw ValidationError("--quantum must be a number of seconds above 0.") }
     }
 
+    /// The endpoint's scheme is http or https, whichever source named it.
+    static func isHTTP(_ url: String) -> Bool {
+        URL(string: url)?.scheme.map { ["http", "https"].contains($0.lowercased()) } == true
+    }
+
     func run() throws {
+        do {
+            try ProcessHardening.apply()
+        } catch {
+            Output.err("Warning: \(error)\n")
+        }
         SignalRelay.setUpMainThread()
         signal(SIGPIPE, SIG_IGN)
         if setlocale(LC_ALL, "") == nil || !String(cString: nl_langinfo(nl_item(CODESET))).uppercased().contains("UTF") {
@@ -77,8 +88,15 @@ struct AgentREPLCommand: ParsableCommand {
             flags: CommandLineSettings(baseURL: baseURL, model: model, demo: demo), environment: environment)
         if checkTools {
             let (report, code) = Tools.checkTools(extraFolders: toolsDirs, environment: environment)
-            Output.out(report.hasSuffix("\n") ? report : report + "\n")
+            let text = report.hasSuffix("\n") ? report : report + "\n"
+            // The report quotes the files: on a terminal, without their control characters.
+            Output.out(isatty(1) == 1 ? TerminalTextFilter.clean(text) : text)
             throw ExitCode(code)
+        }
+        if case .endpoint(let url, _) = settings.backend, !Self.isHTTP(url) {
+            // Only the environment or .env can get here (the flag is checked in validate); not echoed.
+            Output.err("OPENAI_BASE_URL must be an http or https URL, such as http://127.0.0.1:8080/v1.\n")
+            throw ExitCode(2)
         }
         var options = SessionOptions(modelName: settings.model)
         options.maxSteps = maxSteps

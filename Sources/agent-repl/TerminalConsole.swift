@@ -7,6 +7,8 @@ final class TerminalConsole: Console {
     let isInteractive: Bool
     let usesStatusLine: Bool
     let usesColor: Bool
+    let outputIsTerminal = isatty(1) == 1
+    let errorIsTerminal = isatty(2) == 1
     /// nil in one-shot mode, which reads no lines.
     private let reader: (any LineReader)?
     private let confirmation: TerminalConfirmation?

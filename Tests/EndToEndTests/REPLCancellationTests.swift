@@ -11,7 +11,8 @@ import Tools
 @Suite struct REPLCancellationTests {
     @Test func ctrlCDuringASlowStreamCancelsItAndTheNextPromptWorks() async throws {
         let server = try FakeOpenAIServer(script: [
-            ["text": .string(String(repeating: "slow words ", count: 40)), "pieces": 40, "chunk_delay_ms": 200],
+            // 60 s of text: the Ctrl-C lands mid-stream however busy the machine is.
+            ["text": .string(String(repeating: "slow words ", count: 600)), "pieces": 600, "chunk_delay_ms": 100],
             ["text": "second answer"],
         ])
         let agent = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL])

@@ -7,6 +7,9 @@ Prints "PORT <n>" on its first stdout line, then serves until killed.
 /echo...             200, a JSON object with method, path, headers and body of the request
 /status/N            answers status N with body "status N"
 /big                 2 MiB of 'b'
+/redirect?to=URL&status=N
+                     answers N (default 302) with Location: URL
+/loop/N              302 to /loop/N+1, forever
 /bytes/N             N bytes of 'b' in 64 KiB writes; logs how many were sent and whether the client hung up
 /slow?seconds=S      sends nothing for S seconds (default 30), then answers "late"; a client that hangs up
                      earlier is logged as a disconnect
@@ -42,6 +45,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if url.path.startswith("/status/"):
             code = int(url.path.split("/")[2])
             self.reply(code, f"status {code}".encode())
+        elif url.path == "/redirect":
+            self.redirect(int(query.get("status", 302)), query.get("to", "/echo"))
+        elif url.path.startswith("/loop/"):
+            self.redirect(302, "/loop/%d" % (int(url.path.split("/")[2]) + 1))
         elif url.path == "/big":
             self.reply(200, b"b" * (2 * 1024 * 1024))
         elif url.path.startswith("/bytes/"):
@@ -82,6 +89,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             log("served", self.path)
         except (BrokenPipeError, ConnectionResetError):
             log("disconnect", self.path)
+
+    def redirect(self, code, location):
+        self.send_response(code)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        self.wfile.flush()
+        log("served", self.path)
 
     def send_bytes(self, total):
         self.send_response(200)

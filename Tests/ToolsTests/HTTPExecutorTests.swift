@@ -107,6 +107,58 @@ extension FixtureServer {
         #expect(result.error?.hasPrefix("the HTTP request to http://127.0.0.1:1/x failed: ") == true)
     }
 
+    /// A custom header such as X-Api-Key may hold a secret: libcurl would re-send it to whatever
+    /// host a redirect names. A redirect to another origin is not followed.
+    @Test func aRedirectToAnotherOriginIsNotFollowed() async throws {
+        let server = try await FixtureServer.http()
+        let other = try await FixtureServer.http()
+        defer { server.stop(); other.stop() }
+        let target = other.url("/echo").addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let tool = server.tool("GET", "/redirect?to=\(target)", headers: ["X-Api-Key": "k-secret"])
+        let result = await ToolRunner().run(tool, arguments: "{}")
+        #expect(result.outcome == .failed, "\(result)")
+        #expect(result.error?.contains("another origin") == true, "\(result)")
+        #expect(result.error?.contains(other.url("/echo")) == true, "\(result)")
+        #expect(other.events("request", path: "/echo").isEmpty, "the other origin was asked")
+    }
+
+    @Test func aRedirectWithinTheOriginIsFollowedWithTheHeaders() async throws {
+        let server = try await FixtureServer.http()
+        defer { server.stop() }
+        let result = await ToolRunner().run(server.tool("GET", "/redirect?to=%2Fecho%3Fa%3D1&status=307", headers: ["X-Api-Key": "k"]), arguments: "{}")
+        #expect(result.outcome == .success, "\(result)")
+        let echo = try JSONValue.parse(result.output)
+        #expect(echo["path"] == "/echo?a=1")
+        #expect(echo["headers"]?["x-api-key"] == "k")
+    }
+
+    @Test func aPostRedirectedBy303BecomesAGet() async throws {
+        let server = try await FixtureServer.http()
+        defer { server.stop() }
+        let result = await ToolRunner().run(server.tool("POST", "/redirect?to=%2Fecho&status=303", body: ["a": 1]), arguments: "{}")
+        #expect(result.outcome == .success, "\(result)")
+        let echo = try JSONValue.parse(result.output)
+        #expect(echo["method"] == "GET")
+        #expect(echo["body"] == "")
+    }
+
+    @Test func atMostFiveRedirectsAreFollowed() async throws {
+        let server = try await FixtureServer.http()
+        defer { server.stop() }
+        let result = await ToolRunner().run(server.tool("GET", "/loop/0"), arguments: "{}")
+        #expect(result.outcome == .failed, "\(result)")
+        #expect(server.events("request", path: "/loop/5").count == 1)
+        #expect(server.events("request", path: "/loop/6").isEmpty)
+    }
+
+    @Test func aRedirectToAnotherSchemeIsNotFollowed() async throws {
+        let server = try await FixtureServer.http()
+        defer { server.stop() }
+        let result = await ToolRunner().run(server.tool("GET", "/redirect?to=file%3A%2F%2F%2Fetc%2Fpasswd"), arguments: "{}")
+        #expect(result.outcome == .failed, "\(result)")
+        #expect(!result.output.contains("root:"))
+    }
+
     @Test func templateSubstitution() {
         #expect(HTTPRequestBuilder.substitute("a/{x}/{missing}/{not an id}") { $0 == "x" ? "1" : nil } == "a/1//{not an id}")
         #expect(HTTPRequestBuilder.expandEnvironment("k=${A} ${B}x ${", ["A": "1"]) == "k=1 x ${")

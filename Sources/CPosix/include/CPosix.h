@@ -15,4 +15,11 @@ int cposix_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, 
 /// pipe2(fds, O_CLOEXEC): a pipe whose ends are closed on exec, atomically.
 int cposix_pipe_cloexec(int fds[2]);
 
+/// prctl(PR_SET_DUMPABLE, 0): no process of the same user may ptrace this one or read its
+/// /proc/PID/environ or /proc/PID/mem; inherited by no exec'd child (exec resets it).
+int cposix_set_not_dumpable(void);
+
+/// setrlimit(RLIMIT_CORE, {0, 0}): a crash writes no core file holding the key.
+int cposix_disable_core_dumps(void);
+
 #endif

@@ -30,6 +30,11 @@ struct AgentProcess {
     /// be asked on /dev/tty whatever terminal the tests run in.
     var withoutTerminal = false
 
+    /// As root, runs through `setpriv` with every capability dropped (bounding and inheritable
+    /// sets), so the process and its tools have the powers of a normal user: root's CAP_SYS_PTRACE
+    /// would read any process's memory and environment. Other users run as they are.
+    var withoutCapabilities = false
+
     /// Runs to the end with `stdin` piped in. The waiting happens on a thread of its own, so the
     /// test does not hold one of Swift concurrency's few cooperative threads (the tests share them).
     /// agent-repl is killed (SIGKILL, a non-zero status) if it runs longer than `limit`, so a run that
@@ -44,13 +49,11 @@ struct AgentProcess {
 
     private func runBlocking(_ arguments: [String], stdin: String, limit: Duration) throws -> Result {
         let process = Process()
-        if withoutTerminal {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-            process.arguments = ["--wait", Paths.binary.path] + arguments
-        } else {
-            process.executableURL = Paths.binary
-            process.arguments = arguments
-        }
+        var command = [Paths.binary.path] + arguments
+        if withoutTerminal { command = ["/usr/bin/setsid", "--wait"] + command }
+        if withoutCapabilities && getuid() == 0 { command = ["/usr/bin/setpriv", "--bounding-set=-all", "--inh-caps=-all"] + command }
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.environment = environment
         process.currentDirectoryURL = workingFolder
         let input = Pipe(), output = Pipe(), error = Pipe()

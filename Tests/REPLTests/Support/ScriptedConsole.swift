@@ -26,15 +26,19 @@ final class ScriptedConsole: Console {
     let usesStatusLine: Bool
     let usesColor: Bool
     let canConfirm: Bool
+    let outputIsTerminal: Bool
+    let errorIsTerminal: Bool
     private let answer: @Sendable (_ tool: String, _ arguments: String) -> Bool
     private let state = Mutex(State())
 
-    init(interactive: Bool = true, statusLine: Bool = false, color: Bool = false, canConfirm: Bool = true,
+    init(interactive: Bool = true, statusLine: Bool = false, color: Bool = false, canConfirm: Bool = true, terminal: Bool = false,
          answer: @escaping @Sendable (_ tool: String, _ arguments: String) -> Bool = { _, _ in false }) {
         isInteractive = interactive
         usesStatusLine = statusLine
         usesColor = color
         self.canConfirm = canConfirm
+        outputIsTerminal = terminal
+        errorIsTerminal = terminal
         self.answer = answer
     }
 
