@@ -20,7 +20,8 @@ import Tools
         // No boost during the test: a boost would lift the low task to the high one's level.
         let tools = ScheduledTools(
             [Self.counter("long", priority: 2, in: tmp), Self.counter("short", priority: 0, in: tmp)],
-            configuration: SchedulerConfiguration(strategy: .mlfq, workers: 1, boostPeriod: .seconds(3600)))
+            // Long quanta: however slow the machine, the high task is not demoted to the low one's level.
+            configuration: SchedulerConfiguration(strategy: .mlfq, workers: 1, baseQuantum: .seconds(30), boostPeriod: .seconds(3600)))
         let low = tools.start("long", turn: 1)
         let lowPID = try #require(await Proc.readPID(tmp.file("long.pid")))
         defer { Proc.killLeftovers([lowPID]) }
