@@ -95,7 +95,15 @@ public final class Agent: Sendable {
                 return completion.content ?? ""
             }
             events(.toolCallsRequested(completion.toolCalls))
-            let results = await executor.execute(completion.toolCalls, turn: turn, events: events)
+            // Calls beyond the limit are not run; each gets an error result, so the model can ask again.
+            let limit = AgentLimits.maxToolCallsPerMessage
+            let overflow = completion.toolCalls.dropFirst(limit).map { call in
+                events(.toolFinished(call, ok: false, summary: "not run: more than \(limit) tool calls in one message"))
+                return ToolResult.failure(
+                    "not run: the message asked for more than \(limit) tool calls in one message; only the first \(limit) ran. Ask for the rest in a later message.",
+                    outcome: .invalidArguments)
+            }
+            let results = await executor.execute(Array(completion.toolCalls.prefix(limit)), turn: turn, events: events) + overflow
             try checkCancellation()
             for (call, result) in zip(completion.toolCalls, results) {
                 working.append(.tool(callID: call.id, content: result.modelContent))

@@ -159,7 +159,7 @@ public struct JSONParser {
 
     private mutating func enterContainer() throws(JSONSyntaxError) {
         depth += 1
-        if depth > 512 { throw error("nesting deeper than 512 levels") }
+        if depth > JSONLimits.maxNestingDepth { throw error("nesting deeper than \(JSONLimits.maxNestingDepth) levels") }
     }
 
     private mutating func parseString() throws(JSONSyntaxError) -> String {

@@ -24,10 +24,14 @@ public enum SchemaValidator {
             value = .object([:])
         } else {
             do {
-                value = try JSONParser.parse(trimmed).value
+                let parsed = try JSONParser.parse(trimmed).value
+                value = parsed == .null ? .object([:]) : parsed  // `null` arguments are no arguments
             } catch {
                 return .failure(ArgumentError(message: "arguments are not valid JSON: \(error.message) at \(error.position)"))
             }
+        }
+        if let path = nonFinitePath(value, path: "") {
+            return .failure(ArgumentError(message: "invalid arguments: \(subject(path)) must be a finite number, got a number too large to represent"))
         }
         guard let schema else { return .success(value) }
         let errors = validate(value, against: schema)
@@ -40,6 +44,24 @@ public enum SchemaValidator {
     }
 
     // MARK: Validation
+
+    /// The path of the first number in `value` that is not finite (`1e999` parses to infinity), if any.
+    private static func nonFinitePath(_ value: JSONValue, path: String) -> String? {
+        switch value {
+        case .double(let d): return d.isFinite ? nil : path
+        case .array(let items):
+            for (i, item) in items.enumerated() {
+                if let found = nonFinitePath(item, path: "\(path)[\(i)]") { return found }
+            }
+            return nil
+        case .object(let members):
+            for key in members.keys.sorted() {
+                if let found = nonFinitePath(members[key]!, path: path.isEmpty ? key : "\(path).\(key)") { return found }
+            }
+            return nil
+        case .null, .bool, .int, .string: return nil
+        }
+    }
 
     private static func subject(_ path: String) -> String {
         path.isEmpty ? "arguments" : "property '\(path)'"
@@ -70,6 +92,8 @@ public enum SchemaValidator {
         switch value {
         case .string(let string):
             checkString(string, s, path: path, into: &errors)
+        case .double(let d) where !d.isFinite:
+            errors.append("\(subject(path)) must be a finite number, got a number too large to represent")
         case .int, .double:
             checkNumber(value.numberValue!, s, path: path, into: &errors)
         case .array(let items):
@@ -116,10 +140,10 @@ public enum SchemaValidator {
     private static func checkString(_ string: String, _ s: [String: JSONValue], path: String, into errors: inout [String]) {
         let length = string.unicodeScalars.count
         if let min = s["minLength"]?.numberValue, Double(length) < min {
-            errors.append("\(subject(path)) must be at least \(Int(min)) characters long, got \(length)")
+            errors.append("\(subject(path)) must be at least \(format(min)) characters long, got \(length)")
         }
         if let max = s["maxLength"]?.numberValue, Double(length) > max {
-            errors.append("\(subject(path)) must be at most \(Int(max)) characters long, got \(length)")
+            errors.append("\(subject(path)) must be at most \(format(max)) characters long, got \(length)")
         }
         if let pattern = s["pattern"]?.stringValue, let regex = try? NSRegularExpression(pattern: pattern) {
             let range = NSRange(string.startIndex..., in: string)
@@ -158,16 +182,28 @@ public enum SchemaValidator {
 
     private static func checkArray(_ items: [JSONValue], _ s: [String: JSONValue], path: String, into errors: inout [String]) {
         if let min = s["minItems"]?.numberValue, Double(items.count) < min {
-            errors.append("\(subject(path)) must have at least \(Int(min)) items, got \(items.count)")
+            errors.append("\(subject(path)) must have at least \(format(min)) items, got \(items.count)")
         }
         if let max = s["maxItems"]?.numberValue, Double(items.count) > max {
-            errors.append("\(subject(path)) must have at most \(Int(max)) items, got \(items.count)")
+            errors.append("\(subject(path)) must have at most \(format(max)) items, got \(items.count)")
         }
         if s["uniqueItems"]?.boolValue == true {
-            for i in items.indices {
-                for j in items.indices where j > i && jsonEqual(items[i], items[j]) {
-                    errors.append("\(subject(path)) must not repeat items (\(items[i].jsonString) at \(i) and \(j))")
+            // One pass over a set of canonical texts; one message however many items repeat.
+            var firstIndex: [String: Int] = [:]
+            var firstRepeat: (Int, Int)?
+            var repeats = 0
+            for (j, item) in items.enumerated() {
+                let key = canonicalText(item)
+                if let i = firstIndex[key] {
+                    repeats += 1
+                    if firstRepeat == nil { firstRepeat = (i, j) }
+                } else {
+                    firstIndex[key] = j
                 }
+            }
+            if let (i, j) = firstRepeat {
+                let count = repeats > 1 ? "; \(repeats) repeats in all" : ""
+                errors.append("\(subject(path)) must not repeat items (\(items[i].jsonString) at \(i) and \(j)\(count))")
             }
         }
         switch s["items"] {
@@ -209,10 +245,10 @@ public enum SchemaValidator {
             }
         }
         if let min = s["minProperties"]?.numberValue, Double(members.count) < min {
-            errors.append("\(subject(path)) must have at least \(Int(min)) properties")
+            errors.append("\(subject(path)) must have at least \(format(min)) properties")
         }
         if let max = s["maxProperties"]?.numberValue, Double(members.count) > max {
-            errors.append("\(subject(path)) must have at most \(Int(max)) properties")
+            errors.append("\(subject(path)) must have at most \(format(max)) properties")
         }
     }
 
@@ -263,6 +299,45 @@ public enum SchemaValidator {
         default:
             return a == b
         }
+    }
+
+    /// JSON text that is equal for values `jsonEqual` calls equal: keys sorted, and a whole number
+    /// written the same whether it came as 2 or 2.0.
+    /// - Complexity: O(n) in the size of the value.
+    static func canonicalText(_ value: JSONValue) -> String {
+        var out = ""
+        appendCanonical(value, to: &out)
+        return out
+    }
+
+    private static func appendCanonical(_ value: JSONValue, to out: inout String) {
+        switch value {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += numberText(Double(i))
+        case .double(let d): out += numberText(d)
+        case .string: out += value.jsonString
+        case .array(let items):
+            out += "["
+            for (k, item) in items.enumerated() {
+                if k > 0 { out += "," }
+                appendCanonical(item, to: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (k, key) in members.keys.sorted().enumerated() {
+                if k > 0 { out += "," }
+                out += JSONValue.string(key).jsonString + ":"
+                appendCanonical(members[key]!, to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    /// Numbers compare as Doubles (as `jsonEqual` does), so their text is the Double's.
+    private static func numberText(_ d: Double) -> String {
+        d == 0 ? "0" : "\(d)"
     }
 
     private static func format(_ n: Double) -> String {
@@ -347,8 +422,8 @@ public enum SchemaValidator {
             }
         }
         for key in ["minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"] {
-            if let v = s[key], !(matches(v, type: "integer") && (v.numberValue ?? -1) >= 0) {
-                problems.append((pointer + "/" + key, "\(at): '\(key)' must be a non-negative integer, got \(v.jsonString)"))
+            if let v = s[key], !(matches(v, type: "integer") && (0...Double(JSONLimits.maxCountKeyword)).contains(v.numberValue ?? -1)) {
+                problems.append((pointer + "/" + key, "\(at): '\(key)' must be an integer from 0 to \(JSONLimits.maxCountKeyword), got \(v.jsonString)"))
             }
         }
         if let pattern = s["pattern"] {

@@ -36,6 +36,8 @@ public struct ChatError: Error, Sendable, Hashable, CustomStringConvertible {
         case incompleteResponse
         /// The server sent something that is not the expected JSON.
         case malformedResponse
+        /// One event or one whole answer was larger than `StreamLimits.maxEventBytes`.
+        case responseTooLarge
         /// The server reported an error inside the stream (`{"error": ...}` as an event).
         case streamError
     }

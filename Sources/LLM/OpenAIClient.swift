@@ -46,9 +46,19 @@ public struct OpenAIClient: ChatModel {
     ) async throws -> ChatCompletion {
         let body = ChatRequestBody.data(for: resolved(request), stream: true)
         let delivered = DeliveryFlag()
-        return try await send(body, model: model(of: request), delivered: delivered) { parts in
-            var parser = SSEParser()
+        return try await send(body, model: model(of: request), delivered: delivered) { head, parts in
             var accumulator = StreamAccumulator()
+            if Self.isJSON(head) {
+                // A server that cannot stream (some cannot with tools) may answer with the whole completion.
+                let (whole, isTruncated) = try await parts.collectBody(limit: StreamLimits.maxEventBytes)
+                if isTruncated { throw tooLarge("answer") }
+                for output in try accumulator.consume(String(decoding: whole, as: UTF8.self)) {
+                    delivered.set()
+                    emit(output)
+                }
+                return accumulator.completion
+            }
+            var parser = SSEParser()
             var sawDone = false
             func handle(_ events: [SSEEvent]) throws {
                 for event in events where !sawDone {
@@ -66,10 +76,15 @@ public struct OpenAIClient: ChatModel {
                     }
                 }
             }
-            while !sawDone, let part = try await parts.next() {
-                if case .body(let bytes) = part { try handle(parser.feed(bytes)) }
+            do {
+                while !sawDone, let part = try await parts.next() {
+                    if case .body(let bytes) = part { try handle(try parser.feed(bytes)) }
+                }
+                if !sawDone { try handle(try parser.finish()) }
+            } catch is SSEParser.LimitExceeded {
+                parts.cancel()
+                throw tooLarge("stream event")
             }
-            if !sawDone { try handle(parser.finish()) }
             guard sawDone || accumulator.finishReason != nil else {
                 throw ChatError(
                     .incompleteResponse,
@@ -79,13 +94,23 @@ public struct OpenAIClient: ChatModel {
         }
     }
 
+    private static func isJSON(_ head: HTTPResponseHead) -> Bool {
+        (head.headers["content-type"] ?? "").lowercased().hasPrefix("application/json")
+    }
+
+    private func tooLarge(_ what: String) -> ChatError {
+        ChatError(
+            .responseTooLarge,
+            "The server at \(configuration.displayBaseURL) sent one \(what) larger than \(StreamLimits.maxEventBytes >> 20) MiB; the answer was abandoned and the turn was not saved.")
+    }
+
     // MARK: - Sending and retrying
 
     /// Sends `body` and hands a 2xx answer's body to `consume`. HTTP answers the policy calls retryable
     /// and transport failures are retried, but only while nothing has been delivered to the caller.
     private func send<T>(
         _ body: Data, model: String, delivered: DeliveryFlag,
-        consume: (inout HTTPResponseStream.Iterator) async throws -> T
+        consume: (HTTPResponseHead, inout HTTPResponseStream.Iterator) async throws -> T
     ) async throws -> T {
         if (configuration.apiKey ?? "").isEmpty && !configuration.isLocalEndpoint {
             throw ChatError(
@@ -101,7 +126,7 @@ public struct OpenAIClient: ChatModel {
             do {
                 let head = try await parts.head()
                 if (200..<300).contains(head.status) {
-                    return try await consume(&parts)
+                    return try await consume(head, &parts)
                 }
                 let (errorBody, _) = try await parts.collectBody(limit: Self.errorBodyLimit)
                 if retries < policy.maxRetries, policy.shouldRetry(status: head.status, headers: head.headers) {

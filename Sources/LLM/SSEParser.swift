@@ -28,6 +28,10 @@ public struct SSEEvent: Sendable, Hashable {
 /// space. `data:` lines are joined with "\n"; a blank line dispatches the event; an event with no data
 /// is dropped. `retry:` and unknown fields are ignored.
 ///
+/// A line, or an event's joined data, longer than `maxEventBytes` throws `LimitExceeded` as soon as it
+/// grows past the limit, so a server that never ends a line cannot grow memory without bound. After
+/// that error the parser is not fed again.
+///
 /// - Complexity: O(n) in the bytes fed, whatever the chunking.
 public struct SSEParser: Sendable {
     private var line: [UInt8] = []
@@ -39,10 +43,19 @@ public struct SSEParser: Sendable {
     private var skipLeadingLF = false
     private var atStreamStart = true
 
-    public init() {}
+    /// A line, or an event's data, grew longer than the parser's limit.
+    public struct LimitExceeded: Error, Sendable, Hashable {
+        public var limit: Int
+    }
+
+    private let maxEventBytes: Int
+
+    public init(maxEventBytes: Int = StreamLimits.maxEventBytes) {
+        self.maxEventBytes = maxEventBytes
+    }
 
     /// Parses one chunk; returns the events it completed, in order.
-    public mutating func feed<Bytes: Sequence>(_ chunk: Bytes) -> [SSEEvent] where Bytes.Element == UInt8 {
+    public mutating func feed<Bytes: Sequence>(_ chunk: Bytes) throws(LimitExceeded) -> [SSEEvent] where Bytes.Element == UInt8 {
         var events: [SSEEvent] = []
         for byte in chunk {
             if skipLeadingLF {
@@ -51,12 +64,13 @@ public struct SSEParser: Sendable {
             }
             switch byte {
             case 0x0A:
-                endLine(into: &events)
+                try endLine(into: &events)
             case 0x0D:
-                endLine(into: &events)
+                try endLine(into: &events)
                 skipLeadingLF = true
             default:
                 line.append(byte)
+                if line.count > maxEventBytes { throw LimitExceeded(limit: maxEventBytes) }
             }
         }
         return events
@@ -64,14 +78,14 @@ public struct SSEParser: Sendable {
 
     /// Ends the stream. Unlike a browser, a final event the server did not close with a blank line is
     /// still delivered: some servers end with `data: [DONE]\n` and close.
-    public mutating func finish() -> [SSEEvent] {
+    public mutating func finish() throws(LimitExceeded) -> [SSEEvent] {
         var events: [SSEEvent] = []
-        if !line.isEmpty { endLine(into: &events) }
+        if !line.isEmpty { try endLine(into: &events) }
         dispatch(into: &events)
         return events
     }
 
-    private mutating func endLine(into events: inout [SSEEvent]) {
+    private mutating func endLine(into events: inout [SSEEvent]) throws(LimitExceeded) {
         defer { line.removeAll(keepingCapacity: true) }
         if atStreamStart {
             atStreamStart = false
@@ -94,6 +108,7 @@ public struct SSEParser: Sendable {
         }
         switch String(decoding: field, as: UTF8.self) {
         case "data":
+            if data.count + (hasData ? 1 : 0) + value.count > maxEventBytes { throw LimitExceeded(limit: maxEventBytes) }
             if hasData { data.append(0x0A) }
             data.append(contentsOf: value)
             hasData = true

@@ -6,8 +6,11 @@ import JSON
 /// Text deltas are concatenated. Tool-call fragments are assembled by their `index`: id, type and name
 /// are taken from the first fragment that carries them and never concatenated (some servers repeat them
 /// in every fragment); `arguments` fragments are concatenated. `null` content and arguments are
-/// tolerated. The usage chunk of `stream_options.include_usage` (with `choices: []`) is recorded. An
-/// `{"error": ...}` payload or a payload that is not JSON throws a `ChatError`.
+/// tolerated; `arguments` sent as a JSON object (not as text) are that object's JSON text. The usage
+/// chunk of `stream_options.include_usage` (with `choices: []`) is recorded. An `{"error": ...}`
+/// payload, a payload that is not JSON, and a tool-call index or token count that is not a whole
+/// number within `StreamLimits` throw a `ChatError`. A whole non-streaming answer (`message` instead
+/// of `delta`) is consumed the same way, as one payload.
 public struct StreamAccumulator: Sendable {
     private struct PartialCall: Sendable {
         var id = ""
@@ -34,7 +37,7 @@ public struct StreamAccumulator: Sendable {
         if let error = chunk["error"], error != .null {
             throw ChatError(.streamError, "The server reported an error during the answer: \(Self.errorMessage(error)).")
         }
-        if let usage = chunk["usage"].flatMap(Self.usage(from:)) { self.usage = usage }
+        if let usage = try chunk["usage"].flatMap(Self.usage(from:)) { self.usage = usage }
         guard let choice = chunk["choices"]?.arrayValue?.first(where: { ($0["index"]?.numberValue ?? 0) == 0 }) else {
             return []
         }
@@ -48,7 +51,7 @@ public struct StreamAccumulator: Sendable {
                 }
             }
             for (position, fragment) in (delta["tool_calls"]?.arrayValue ?? []).enumerated() {
-                mergeToolCall(fragment, position: position)
+                try mergeToolCall(fragment, position: position)
             }
         }
         if let reason = choice["finish_reason"]?.stringValue { finishReason = reason }
@@ -65,11 +68,16 @@ public struct StreamAccumulator: Sendable {
     }
 
     /// Merges one tool-call fragment into the call it belongs to.
-    private mutating func mergeToolCall(_ fragment: JSONValue, position: Int) {
+    private mutating func mergeToolCall(_ fragment: JSONValue, position: Int) throws(ChatError) {
         let id = fragment["id"]?.stringValue ?? ""
         let index: Int
-        if let explicit = fragment["index"]?.numberValue {
-            index = Int(explicit)
+        if let explicit = fragment["index"], explicit.numberValue != nil {
+            guard let whole = Self.wholeNumber(explicit, upTo: StreamLimits.maxToolCallIndex) else {
+                throw ChatError(
+                    .malformedResponse,
+                    "The server sent a tool call whose index is \(Self.excerpt(explicit.jsonString)), not a whole number from 0 to \(StreamLimits.maxToolCallIndex).")
+            }
+            index = whole
         } else if !id.isEmpty, let known = calls.first(where: { $0.value.id == id })?.key {
             index = known  // servers that omit `index` but repeat the id
         } else if !id.isEmpty {
@@ -81,16 +89,42 @@ public struct StreamAccumulator: Sendable {
         if call.id.isEmpty, !id.isEmpty { call.id = id }
         if let function = fragment["function"] {
             if call.name.isEmpty, let name = function["name"]?.stringValue, !name.isEmpty { call.name = name }
-            if let piece = function["arguments"]?.stringValue { call.arguments += piece }
+            switch function["arguments"] {
+            case .string(let piece)?: call.arguments += piece
+            case .null?, nil: break
+            case let whole?: call.arguments += whole.jsonString  // some servers send the object itself
+            }
         }
         calls[index] = call
     }
 
-    static func usage(from value: JSONValue) -> Usage? {
-        guard let prompt = value["prompt_tokens"]?.numberValue, let completion = value["completion_tokens"]?.numberValue
-        else { return nil }
-        let total = value["total_tokens"]?.numberValue ?? prompt + completion
-        return Usage(promptTokens: Int(prompt), completionTokens: Int(completion), totalTokens: Int(total))
+    /// The usage object's counts, or nil when it has none; a count that is not a whole number from 0 to
+    /// `StreamLimits.maxTokenCount` throws.
+    static func usage(from value: JSONValue) throws(ChatError) -> Usage? {
+        guard value["prompt_tokens"]?.numberValue != nil, value["completion_tokens"]?.numberValue != nil else { return nil }
+        func count(_ key: String) throws(ChatError) -> Int? {
+            guard let number = value[key], number.numberValue != nil else { return nil }
+            guard let whole = wholeNumber(number, upTo: StreamLimits.maxTokenCount) else {
+                throw ChatError(
+                    .malformedResponse,
+                    "The server reported \(key) \(excerpt(number.jsonString)), not a whole number from 0 to \(StreamLimits.maxTokenCount).")
+            }
+            return whole
+        }
+        let prompt = try count("prompt_tokens") ?? 0
+        let completion = try count("completion_tokens") ?? 0
+        let total = try count("total_tokens") ?? prompt + completion
+        return Usage(promptTokens: prompt, completionTokens: completion, totalTokens: total)
+    }
+
+    /// `value` as an Int when it is a whole number from 0 to `limit` (at most 2^53, so every Double
+    /// in range converts exactly); nil otherwise, never a trap.
+    static func wholeNumber(_ value: JSONValue, upTo limit: Int) -> Int? {
+        switch value {
+        case .int(let i): return (0...Int64(limit)).contains(i) ? Int(i) : nil
+        case .double(let d): return d.isFinite && d == d.rounded() && d >= 0 && d <= Double(limit) ? Int(d) : nil
+        default: return nil
+        }
     }
 
     /// The human part of an OpenAI-style error object (`{"message": ..., "code": ...}`) or a plain string.

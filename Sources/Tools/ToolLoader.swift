@@ -118,8 +118,14 @@ public enum ToolLoader {
     /// One file's tools and problems. `displayPath` names the file in messages.
     public static func loadFile(_ path: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> ([ToolDeclaration], [ToolDiagnostic]) {
         let fileLocation = SourceLocation(file: path)
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.read(upToCount: ToolLimits.maxFileBytes + 1) ?? Data()
+        else {
             return ([], [ToolDiagnostic(.error, fileLocation, "cannot read the file")])
+        }
+        try? handle.close()
+        if data.count > ToolLimits.maxFileBytes {
+            let limit = "\(ToolLimits.maxFileBytes >> 20) MiB"
+            return ([], [ToolDiagnostic(.error, fileLocation, "the file is larger than \(limit), the limit for a tool file; it is skipped")])
         }
         let document: LocatedJSON
         do {

@@ -84,3 +84,31 @@ private struct EchoExecutor: ToolCallExecutor {
         #expect(agent.messages.isEmpty)
     }
 }
+
+/// Counts the calls it was given; answers each.
+private final class CountingExecutor: ToolCallExecutor, Sendable {
+    let received = Mutex<[ToolCall]>([])
+    func execute(_ calls: [ToolCall], turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) async -> [ToolResult] {
+        received.withLock { $0 += calls }
+        return calls.map { .success("result of \($0.id)") }
+    }
+}
+
+@Suite struct AgentLimitTests {
+    @Test func toolCallsBeyondTheLimitAreAnsweredWithAnErrorAndTheTurnGoesOn() async throws {
+        let count = AgentLimits.maxToolCallsPerMessage + 44
+        let calls = (0..<count).map { ToolCall(id: "c\($0)", name: "t", arguments: "{}") }
+        let model = ScriptedModel([ChatCompletion(content: nil, toolCalls: calls), ChatCompletion(content: "done")])
+        let executor = CountingExecutor()
+        let agent = Agent(model: model, configuration: .init(model: "m"), executor: executor)
+        #expect(try await agent.run(prompt: "go") == "done")
+        #expect(executor.received.withLock { $0.map(\.id) } == calls.prefix(256).map(\.id))
+        let second = try #require(model.requests.withLock { $0.last })
+        let toolMessages = second.messages.compactMap { message -> (String, String)? in
+            if case .tool(let id, let content) = message { (id, content) } else { nil }
+        }
+        #expect(toolMessages.map(\.0) == calls.map(\.id))
+        #expect(toolMessages[255].1 == "result of c255")
+        #expect(toolMessages[256...].allSatisfy { $0.1.contains("more than 256 tool calls in one message") }, "\(toolMessages[256].1)")
+    }
+}

@@ -201,6 +201,29 @@ import Tools
         #expect(!tools.entries().contains { $0.event == "end" }, "the tool never ran to its end")
     }
 
+    @Test(arguments: [
+        #"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1e30,"id":"c","function":{"name":"t","arguments":"{}"}}]}}]}"#,
+        #"{"choices":[],"usage":{"prompt_tokens":1e300,"completion_tokens":1,"total_tokens":2}}"#,
+    ])
+    func numbersOutOfRangeInTheStreamFailTheTurnWithASentence(payload: String) async throws {
+        let server = try FakeOpenAIServer(script: [["sse": .array([.string("data: \(payload)\n\n"), "data: [DONE]\n\n"])]])
+        let process = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL])
+        let result = try await process.run(["-p", "go"])
+        #expect(result.status == 1, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("not a whole number from 0 to"), "stderr: \(result.stderr)")
+    }
+
+    @Test func aLengthKeywordBeyondAnyRealSizeFailsTheToolCheck() async throws {
+        let process = try AgentProcess()
+        let folder = process.workingFolder.appendingPathComponent("huge-tools")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try #"{"name": "x", "description": "y", "exec": ["/bin/true"], "parameters": {"type": "object", "properties": {"s": {"type": "string", "minLength": 1e300}}}}"#.write(
+            to: folder.appendingPathComponent("huge.json"), atomically: true, encoding: .utf8)
+        let result = try await process.run(["--check-tools", "--tools-dir", folder.path])
+        #expect(result.status == 2)
+        #expect(result.stdout.contains("huge.json:1:143: tool 'x': 'parameters' is not a valid JSON Schema"), "stdout: \(result.stdout)")
+    }
+
     @Test func checkToolsReportsFileLineAndColumnAndExitsTwo() async throws {
         let process = try AgentProcess()
         let folder = process.workingFolder.appendingPathComponent("bad-tools")

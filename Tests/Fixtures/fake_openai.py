@@ -15,7 +15,8 @@ the last one repeats when the list runs out. Each response is one of:
       client hangs up, the log gets {"event": "disconnect", "path": ..., "time": ...}; after
       hang_seconds (default: never) the answer ends with [DONE] and the log gets "hang_ended"
   {"close": true}                                       the connection closed at once
-A non-streaming request ("stream": false) gets the same content as one JSON body.
+A non-streaming request ("stream": false) gets the same content as one JSON body; so does a
+streaming one when the response has "json_body": true (as some servers answer).
 Every request is appended to the log as one JSON line: method, path, headers, body.
 """
 import argparse, json, select, signal, sys, threading, time
@@ -118,7 +119,7 @@ class Handler(BaseHTTPRequestHandler):
                            resp.get("headers", {}))
             return
         streaming = isinstance(body, dict) and body.get("stream", False)
-        if not streaming and "sse" not in resp and not resp.get("hang"):
+        if (not streaming or resp.get("json_body")) and "sse" not in resp and not resp.get("hang"):
             self.send_json(200, whole_body(resp))
             return
         self.send_response(200)

@@ -27,6 +27,19 @@ import JSON
             transport: CurlTransport())
     }
 
+    @Test func aWholeJSONAnswerToAStreamingRequestIsTheAnswer() async throws {
+        let server = try FakeOpenAIServer(script: [
+            ["tool_calls": [["name": "weather", "arguments": ["city": "Oslo"]]], "json_body": true],
+        ])
+        defer { server.stop() }
+        let (events, error) = await drain(client(server).stream(hello))
+        #expect(error == nil)
+        #expect(events == [.completed(ChatCompletion(
+            content: nil, toolCalls: [ToolCall(id: "call_0", name: "weather", arguments: #"{"city": "Oslo"}"#)],
+            finishReason: "tool_calls", usage: Usage(promptTokens: 10, completionTokens: 5, totalTokens: 15)))])
+        #expect(server.requestBodies().first?["stream"] == true)
+    }
+
     @Test func textStreamsOverLoopback() async throws {
         let server = try FakeOpenAIServer(script: [["text": "héllo 🌍 from the fake server", "pieces": 7]])
         defer { server.stop() }

@@ -6,7 +6,7 @@ import JSON
 
 /// Runs SSE bytes through the parser and the accumulator, as the client does.
 func assemble(_ bytes: [UInt8], cuts: [Int] = []) throws -> (events: [ChatEvent], completion: ChatCompletion) {
-    try assemble(parseSSE(bytes, cuts: cuts))
+    try assemble(try parseSSE(bytes, cuts: cuts))
 }
 
 func assemble(_ sseEvents: [SSEEvent]) throws -> (events: [ChatEvent], completion: ChatCompletion) {
@@ -23,7 +23,7 @@ func assemble(_ sseEvents: [SSEEvent]) throws -> (events: [ChatEvent], completio
 func assembleAtEveryCut(_ bytes: [UInt8], check: ([ChatEvent], ChatCompletion, Int) -> Void) throws {
     var assembled: [[SSEEvent]: ([ChatEvent], ChatCompletion)] = [:]
     for cut in 0...bytes.count {
-        let sseEvents = parseSSE(bytes, cuts: [cut])
+        let sseEvents = try parseSSE(bytes, cuts: [cut])
         if assembled[sseEvents] == nil { assembled[sseEvents] = try assemble(sseEvents) }
         let (events, completion) = assembled[sseEvents]!
         check(events, completion, cut)
