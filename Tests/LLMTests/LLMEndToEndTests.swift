@@ -133,7 +133,7 @@ import JSON
         let (events, _) = await consumer.value
         let consumerEnded = ContinuousClock.now - cancelled
         #expect(events.isEmpty)
-        #expect(consumerEnded < .seconds(5), "the consumer ended \(consumerEnded) after the cancel; the server's hang ends after 60 s")
+        #expect(consumerEnded < .seconds(15), "the consumer ended \(consumerEnded) after the cancel; the server's hang ends after 60 s")
 
         // The transfer itself is gone: the server sees the connection closed, long before its hang would end.
         let ends: Set<JSONValue> = ["disconnect", "hang_ended"]
@@ -141,7 +141,7 @@ import JSON
         let end = try #require(server.log().first { ends.contains($0["event"] ?? .null) })
         #expect(end["event"] == "disconnect", "the server's hang ran its course: \(end)")
         let hangUpAfter = (end["time"]?.numberValue ?? .nan) - cancelledAt
-        #expect(hangUpAfter < 5, "the server saw the hang-up \(hangUpAfter) s after the cancel")
+        #expect(hangUpAfter < 15, "the server saw the hang-up \(hangUpAfter) s after the cancel")
         print("cancellation latency: consumer \(consumerEnded), server saw the hang-up \(String(format: "%.1f", hangUpAfter * 1000)) ms after the cancel")
     }
 

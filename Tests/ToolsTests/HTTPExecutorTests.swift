@@ -91,7 +91,8 @@ extension FixtureServer {
         let result = await execution.result()
         let resultAfter = ContinuousClock.now - terminated
         #expect(result.outcome == .cancelled)
-        #expect(resultAfter < .seconds(2), "the result came \(resultAfter) after terminate; the server's answer is due after 30 s")
+        // Far below the server's 30 s (a stop that does nothing waits for it), with room for a busy machine.
+        #expect(resultAfter < .seconds(10), "the result came \(resultAfter) after terminate; the server's answer is due after 30 s")
 
         // The transfer itself stopped: the server saw the connection closed, and answered nothing.
         let hangUp = try #require(await server.waitForEvent("disconnect", path: path, timeout: .seconds(20)))
