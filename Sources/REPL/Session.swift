@@ -258,10 +258,34 @@ public final class Session: Sendable {
             for job in all { console.write("[\(job.number)] \(job.status.label.padding(toLength: 9, withPad: " ", startingAt: 0)) \(job.prompt)\n") }
         case "/cancel":
             cancelCommand(arguments)
+        case "/trust":
+            trustCommand()
         default:
             console.writeError("Unknown command \(name). Type /help for the list.\n")
         }
         return .handled
+    }
+
+    /// Adds the working folder to the trusted folders; its tools.d and .env are read at the next start.
+    private func trustCommand() {
+        let folder = options.workingFolder.path
+        let environment = options.environment
+        let list = FolderTrust.listFile(environment: environment)
+        if FolderTrust.isTrusted(folder, environment: environment) {
+            console.write("This folder is already trusted (\(list)).\n")
+            return
+        }
+        do {
+            try FolderTrust.trust(folder, environment: environment)
+        } catch {
+            console.writeError("Could not add this folder to \(list): \(error.localizedDescription)\n")
+            return
+        }
+        let files = FolderTrust.projectFiles(in: folder, environment: environment)
+        let next = files.isEmpty
+            ? "A tools.d or .env put here will be read from the next start."
+            : "Its \(files.description) will be read from the next start."
+        console.write("Trusted \(folder) (added to \(list)). \(next)\n")
     }
 
     private func strategyCommand(_ arguments: [String]) {

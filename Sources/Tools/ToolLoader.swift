@@ -39,10 +39,13 @@ public struct ToolFolder: Sendable, Hashable {
     /// The path as shown in messages (relative paths stay relative).
     public var path: String
     public var mustExist: Bool
+    /// The working folder's own `./tools.d`: its tools never shadow the user's.
+    public var isProject: Bool
 
-    public init(_ path: String, mustExist: Bool = true) {
+    public init(_ path: String, mustExist: Bool = true, isProject: Bool = false) {
         self.path = path
         self.mustExist = mustExist
+        self.isProject = isProject
     }
 }
 
@@ -50,36 +53,32 @@ public struct ToolFolder: Sendable, Hashable {
 /// `{"tools": [...]}`. Bad files and bad tools are reported and skipped; the rest load.
 public enum ToolLoader {
 
-    /// `./tools.d` and `$XDG_CONFIG_HOME/agent-repl/tools.d` (falling back to `~/.config`), then the
-    /// `--tools-dir` folders in the order given. Duplicate folders are read once.
+    /// `$XDG_CONFIG_HOME/agent-repl/tools.d` (falling back to `~/.config`), then the extra folders
+    /// in the order given, then, when `project` (the working folder is trusted), `./tools.d`, last
+    /// so that none of its tools shadows one of the user's. Duplicate folders are read once.
     public static func folders(
         extra: [String] = [],
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        project: Bool = true
     ) -> [ToolFolder] {
-        var result = [ToolFolder("tools.d", mustExist: false)]
-        let configHome: String
-        if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty {
-            configHome = xdg
-        } else {
-            let home = environment["HOME"] ?? NSHomeDirectory()
-            configHome = (home as NSString).appendingPathComponent(".config")
-        }
-        result.append(ToolFolder((configHome as NSString).appendingPathComponent("agent-repl/tools.d"), mustExist: false))
+        var result = [ToolFolder((FolderTrust.configFolder(environment: environment) as NSString).appendingPathComponent("tools.d"), mustExist: false)]
         result += extra.map { ToolFolder($0, mustExist: true) }
+        if project { result.append(ToolFolder("tools.d", mustExist: false, isProject: true)) }
 
         var seen = Set<String>()
         return result.filter { seen.insert(canonical($0.path)).inserted }
     }
 
     /// Loads the default folders plus `extra` (the `--tools-dir` values).
-    public static func load(extraFolders: [String], environment: [String: String] = ProcessInfo.processInfo.environment) -> ToolCatalog {
-        load(folders: folders(extra: extraFolders, environment: environment), environment: environment)
+    public static func load(extraFolders: [String], environment: [String: String] = ProcessInfo.processInfo.environment, project: Bool = true) -> ToolCatalog {
+        load(folders: folders(extra: extraFolders, environment: environment, project: project), environment: environment)
     }
 
     /// Loads exactly these folders.
     public static func load(folders: [ToolFolder], environment: [String: String] = ProcessInfo.processInfo.environment) -> ToolCatalog {
         var catalog = ToolCatalog()
         var declaredAt: [String: SourceLocation] = [:]
+        var projectNames = Set<String>()
         let fm = FileManager.default
         for folder in folders {
             var isDirectory: ObjCBool = false
@@ -101,6 +100,12 @@ public enum ToolLoader {
                 let (tools, diagnostics) = loadFile(file, environment: environment)
                 catalog.diagnostics += diagnostics
                 for tool in tools {
+                    if let first = declaredAt[tool.name], folder.isProject, !projectNames.contains(tool.name) {
+                        catalog.diagnostics.append(ToolDiagnostic(
+                            .warning, tool.source ?? SourceLocation(file: file),
+                            "the project's tool '\(tool.name)' is skipped: a project's tool never shadows your own, declared at \(first)"))
+                        continue
+                    }
                     if let first = declaredAt[tool.name] {
                         catalog.diagnostics.append(ToolDiagnostic(
                             .error, tool.source ?? SourceLocation(file: file),
@@ -108,6 +113,7 @@ public enum ToolLoader {
                         continue
                     }
                     declaredAt[tool.name] = tool.source ?? SourceLocation(file: file)
+                    if folder.isProject { projectNames.insert(tool.name) }
                     catalog.tools.append(tool)
                 }
             }
@@ -181,8 +187,8 @@ public func checkTools(folders: [ToolFolder], environment: [String: String] = Pr
 }
 
 /// The same, for the default folders plus the `--tools-dir` values.
-public func checkTools(extraFolders: [String], environment: [String: String] = ProcessInfo.processInfo.environment) -> (report: String, exitCode: Int32) {
-    checkTools(folders: ToolLoader.folders(extra: extraFolders, environment: environment), environment: environment)
+public func checkTools(extraFolders: [String], environment: [String: String] = ProcessInfo.processInfo.environment, project: Bool = true) -> (report: String, exitCode: Int32) {
+    checkTools(folders: ToolLoader.folders(extra: extraFolders, environment: environment, project: project), environment: environment)
 }
 
 // MARK: - One file

@@ -81,13 +81,16 @@ struct AgentREPLCommand: ParsableCommand {
         if setlocale(LC_ALL, "") == nil || !String(cString: nl_langinfo(nl_item(CODESET))).uppercased().contains("UTF") {
             setlocale(LC_CTYPE, "C.UTF-8")
         }
-        let environment = DotEnv.merged(
+        // The working folder's .env and tools.d only when the folder is trusted (SPEC "Trust and safety").
+        let workingFolder = FileManager.default.currentDirectoryPath
+        let trusted = ProjectTrust.decide(folder: workingFolder, environment: ProcessInfo.processInfo.environment)
+        let environment = !trusted ? ProcessInfo.processInfo.environment : DotEnv.merged(
             into: ProcessInfo.processInfo.environment,
-            file: URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".env"))
+            file: URL(fileURLWithPath: workingFolder).appendingPathComponent(".env"))
         let settings = Settings.resolve(
             flags: CommandLineSettings(baseURL: baseURL, model: model, demo: demo), environment: environment)
         if checkTools {
-            let (report, code) = Tools.checkTools(extraFolders: toolsDirs, environment: environment)
+            let (report, code) = Tools.checkTools(extraFolders: toolsDirs, environment: environment, project: trusted)
             let text = report.hasSuffix("\n") ? report : report + "\n"
             // The report quotes the files: on a terminal, without their control characters.
             Output.out(isatty(1) == 1 ? TerminalTextFilter.clean(text) : text)
@@ -109,7 +112,7 @@ struct AgentREPLCommand: ParsableCommand {
         let console = TerminalConsole.standard(oneShot: prompt != nil, environment: environment)
         let session = Session(
             model: ModelFactory.make(settings: settings, timing: options.timing),
-            catalog: ToolLoader.load(extraFolders: toolsDirs, environment: environment),
+            catalog: ToolLoader.load(extraFolders: toolsDirs, environment: environment, project: trusted),
             console: console, options: options)
         SignalRelay.install(
             onInterrupt: { session.interrupt() },

@@ -27,7 +27,7 @@ import JSON
         #expect(server.requestBodies().map { $0["model"] } == ["flag-model", "env-model"])
     }
 
-    @Test func dotEnvInTheWorkingFolderIsReadAndNeverOverrides() async throws {
+    @Test func dotEnvInATrustedWorkingFolderIsReadAndNeverOverrides() async throws {
         let server = try FakeOpenAIServer(script: [text("from the server")])
         let process = try AgentProcess(environment: ["AGENT_MODEL": "env-model"])
         try """
@@ -35,6 +35,7 @@ import JSON
             OPENAI_BASE_URL=\(server.baseURL)
             AGENT_MODEL=dotenv-model
             """.write(to: process.workingFolder.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        try process.trustWorkingFolder()
         let result = try await process.run(["-p", "hi"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout == "from the server\n", "the endpoint came from .env")

@@ -67,6 +67,7 @@ import JSON
             let url = "ftp://alice:pw@127.0.0.1:1/v1"
             if file {
                 try "OPENAI_BASE_URL=\(url)\n".write(to: process.workingFolder.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+                try process.trustWorkingFolder()
             } else {
                 process.environment["OPENAI_BASE_URL"] = url
             }

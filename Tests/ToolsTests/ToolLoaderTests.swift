@@ -153,9 +153,11 @@ private let validTool = #"{"name": "ok_tool", "description": "d", "parameters": 
 
     @Test func defaultFoldersFollowXDGAndAppendExtras() {
         let xdg = ToolLoader.folders(extra: ["more"], environment: ["XDG_CONFIG_HOME": "/x", "HOME": "/h"])
-        #expect(xdg == [ToolFolder("tools.d", mustExist: false), ToolFolder("/x/agent-repl/tools.d", mustExist: false), ToolFolder("more")])
+        #expect(xdg == [ToolFolder("/x/agent-repl/tools.d", mustExist: false), ToolFolder("more"), ToolFolder("tools.d", mustExist: false, isProject: true)])
         let home = ToolLoader.folders(environment: ["HOME": "/h"])
-        #expect(home.map(\.path) == ["tools.d", "/h/.config/agent-repl/tools.d"])
+        #expect(home.map(\.path) == ["/h/.config/agent-repl/tools.d", "tools.d"])
+        let untrusted = ToolLoader.folders(extra: ["more"], environment: ["XDG_CONFIG_HOME": "/x"], project: false)
+        #expect(untrusted.map(\.path) == ["/x/agent-repl/tools.d", "more"], "an untrusted folder's tools.d is not read")
     }
 
     @Test func listingShowsNameRunnerAndSource() {

@@ -26,6 +26,14 @@ struct AgentProcess {
         environment.merge(extra) { _, new in new }
     }
 
+    /// Lists the working folder in `$XDG_CONFIG_HOME/agent-repl/trusted-folders`, so its ./.env and
+    /// ./tools.d are read.
+    func trustWorkingFolder() throws {
+        let list = URL(fileURLWithPath: environment["XDG_CONFIG_HOME"]!).appendingPathComponent("agent-repl/trusted-folders")
+        try FileManager.default.createDirectory(at: list.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try (workingFolder.path + "\n").write(to: list, atomically: true, encoding: .utf8)
+    }
+
     /// Runs without a controlling terminal (in a session of its own, through setsid), so nothing can
     /// be asked on /dev/tty whatever terminal the tests run in.
     var withoutTerminal = false
