@@ -13,8 +13,8 @@ struct AgentREPLCommand: ParsableCommand {
         commandName: "agent-repl",
         abstract: "A terminal chat with an LLM agent that runs tools in parallel on a preemptive scheduler.",
         discussion: """
-            Environment: OPENAI_API_KEY (never a flag), OPENAI_BASE_URL, AGENT_MODEL; a .env file in the \
-            working folder fills in variables that are not set. With no key and no --base-url the offline \
+            Environment: OPENAI_API_KEY (never a flag), OPENAI_BASE_URL, AGENT_MODEL; a .env file in a \
+            trusted working folder fills in variables that are not set (see /trust). With no key and no --base-url the offline \
             demo model answers. Exit codes: 0 success, 1 a failed one-shot turn, 2 bad usage or configuration.
             """,
         version: AgentReplVersion.string)
