@@ -18,7 +18,7 @@ enum ProjectTrust {
         let list = FolderTrust.listFile(environment: environment)
         guard isatty(0) == 1, TerminalConfirmation.isAvailable(terminalPath: terminalPath) else {
             Output.err("Not reading this folder's \(files.description): the folder is not trusted. "
-                + "To trust it, add its path to \(list), or type /trust.\n")
+                + "To trust it, add its path to \(list), or type /trust at the prompt.\n")
             return false
         }
         guard ask("Trust this folder? It has \(files.description) [y/N] ", terminalPath: terminalPath) else {

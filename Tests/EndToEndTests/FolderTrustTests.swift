@@ -101,8 +101,8 @@ import LLM
             terminal.type(answer + "\r")
             let prompt = try await terminal.waitFor("/help")
             terminal.type("/tools\r")
-            try await terminal.waitFor("user_tool", after: prompt)
-            terminal.type("\u{04}")
+            try await terminal.waitFor("> ", after: try await terminal.waitFor("user_tool", after: prompt))
+            terminal.type("/quit\r")
             #expect(try await terminal.waitForExit() == 0)
             let listed = (try? String(contentsOf: trustedList(process), encoding: .utf8)) ?? ""
             let shown = String(terminal.output[prompt...])
