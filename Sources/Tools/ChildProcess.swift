@@ -75,7 +75,8 @@ final class ChildProcess: ExecutionControl, Sendable {
     // MARK: Spawning
 
     /// Starts `argv` (argv[0] an absolute path) with `input` on stdin; `completion` runs once,
-    /// after the child is reaped, its group killed and its pipes drained.
+    /// after the child is reaped, its group killed and its pipes drained. The group is reported to
+    /// `ProcessGroupRegistry.shared` when spawned and once killed (agent-repl's watchdog).
     static func spawn(
         argv: [String], environment: [String: String], workingDirectory: String?, input: [UInt8],
         outputLimit: Int, stderrLimit: Int = 8192, killGrace: Duration = .milliseconds(500),
