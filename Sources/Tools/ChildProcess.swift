@@ -36,9 +36,12 @@ final class ChildProcess: ExecutionControl, Sendable {
     private let state = Mutex((exited: false, terminating: false))
     private let killGrace: Duration
 
-    private init(pid: pid_t, killGrace: Duration) {
+    private let registry: ProcessGroupRegistry?
+
+    private init(pid: pid_t, killGrace: Duration, registry: ProcessGroupRegistry?) {
         self.pid = pid
         self.killGrace = killGrace
+        self.registry = registry
     }
 
     // MARK: Signals
@@ -72,7 +75,8 @@ final class ChildProcess: ExecutionControl, Sendable {
     // MARK: Spawning
 
     /// Starts `argv` (argv[0] an absolute path) with `input` on stdin; `completion` runs once,
-    /// after the child is reaped, its group killed and its pipes drained.
+    /// after the child is reaped, its group killed and its pipes drained. The group is reported to
+    /// `ProcessGroupRegistry.shared` when spawned and once killed (agent-repl's watchdog).
     static func spawn(
         argv: [String], environment: [String: String], workingDirectory: String?, input: [UInt8],
         outputLimit: Int, stderrLimit: Int = 8192, killGrace: Duration = .milliseconds(500),
@@ -140,7 +144,9 @@ final class ChildProcess: ExecutionControl, Sendable {
             throw SpawnError(description: "cannot start \(argv[0]): \(String(cString: strerror(rc)))")
         }
 
-        let child = ChildProcess(pid: pid, killGrace: killGrace)
+        let registry = ProcessGroupRegistry.shared
+        registry?.started(pid)
+        let child = ChildProcess(pid: pid, killGrace: killGrace, registry: registry)
         for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
@@ -172,6 +178,7 @@ final class ChildProcess: ExecutionControl, Sendable {
             state.exited = true
             _ = kill(-pid, SIGKILL)  // grandchildren die with the tool
         }
+        registry?.ended(pid)  // before the reap, while the group id cannot be reused
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let low = status & 0x7F

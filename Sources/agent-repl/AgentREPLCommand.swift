@@ -76,6 +76,11 @@ struct AgentREPLCommand: ParsableCommand {
         } catch {
             Output.err("Warning: \(error)\n")
         }
+        do {
+            try Watchdog.start()
+        } catch {
+            Output.err("Warning: \(error)\n")
+        }
         SignalRelay.setUpMainThread()
         signal(SIGPIPE, SIG_IGN)
         if setlocale(LC_ALL, "") == nil || !String(cString: nl_langinfo(nl_item(CODESET))).uppercased().contains("UTF") {

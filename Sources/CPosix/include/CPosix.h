@@ -39,4 +39,19 @@ int cposix_o_path(void);
 
 // MARK: - End of the file sandbox block
 
+// MARK: - The no-orphan watchdog (issue 9)
+
+/// Forks the watchdog: a child in a session of its own (no controlling terminal, so no Ctrl-C,
+/// SIGHUP or terminal SIGTERM; it ignores those signals as well), with stdin/stdout/stderr on
+/// /dev/null, its working folder at /, and every other descriptor closed but the read end of a pipe.
+/// It reads 4-byte records from that pipe: a positive number is a tool's process-group id now live,
+/// its negation says that group was killed. At end of file (every write end closed: agent-repl has
+/// exited or died) it sends SIGKILL to each group still live and exits. The child calls only
+/// async-signal-safe functions, so forking from a threaded process is sound.
+/// On success returns the watchdog's pid and stores the write end (close-on-exec) in *write_fd;
+/// on failure returns -1 with errno set.
+int cposix_start_watchdog(int *write_fd);
+
+// MARK: - End of the watchdog block
+
 #endif

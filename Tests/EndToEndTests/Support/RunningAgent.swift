@@ -23,6 +23,9 @@ final class RunningAgent: @unchecked Sendable {
         stderr = ReadAll(error.fileHandleForReading)
     }
 
+    /// agent-repl's process id.
+    var pid: Int32 { process.processIdentifier }
+
     /// Types `text` (end lines with "\n").
     func send(_ text: String) {
         input.fileHandleForWriting.write(Data(text.utf8))
