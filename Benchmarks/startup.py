@@ -86,6 +86,7 @@ def main():
     binary = os.path.abspath(sys.argv[1])
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     home = tempfile.mkdtemp()
+    os.chdir(home)  # an empty working folder: no project tools.d or .env, so no trust question
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "LANG": "C.UTF-8", "TERM": "xterm"}
     prompt = [launch_to_prompt(binary, env) for _ in range(runs)]
     request = [launch_to_request_byte(binary, env) for _ in range(runs)]
