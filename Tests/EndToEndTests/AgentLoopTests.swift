@@ -98,17 +98,15 @@ import Tools
         let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("{") })
         let stats = try JSONValue.parse(String(line))
         // Every documented key (SPEC.md and README; `model` is not implemented yet).
-        for key in ["strategy", "workers", "quantum_ms", "boost_period_ms", "levels", "running", "paused", "queued",
-                    "submitted", "completed", "failed", "cancelled", "timed_out", "preemptions", "demotions", "boosts",
-                    "avg_wait_ms", "p95_wait_ms", "avg_turnaround_ms", "p95_turnaround_ms", "tools"] {
+        for key in StatsKeys.top {
             #expect(stats[key] != nil, "missing key \(key)")
         }
         let levels = try #require(stats["levels"]?.arrayValue)
         #expect(levels.count == 3)
         for level in levels {
-            #expect(Set((level.objectValue ?? [:]).keys).isSuperset(of: ["level", "quantum_ms", "queued", "running"]), "\(level)")
+            #expect(Set((level.objectValue ?? [:]).keys).isSuperset(of: StatsKeys.level), "\(level)")
         }
-        #expect(Set((stats["tools"]?["work"]?.objectValue ?? [:]).keys) == ["count", "avg_ms", "p95_ms"])
+        #expect(Set((stats["tools"]?["work"]?.objectValue ?? [:]).keys) == StatsKeys.tool)
         #expect(stats["submitted"] == 3)
         #expect(stats["completed"] == 2)
         #expect(stats["failed"] == 1)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import JSON
 import LLM
 import Scheduler
@@ -71,19 +72,17 @@ import Tools
         #expect(text.hasSuffix("}\n") && text.filter { $0 == "\n" }.count == 1, "one line of JSON")
         let stats = try JSONValue.parse(text)
         // SPEC.md and README.md list these (SPEC's `model` is not implemented yet).
-        for key in ["strategy", "workers", "quantum_ms", "boost_period_ms", "levels", "running", "paused", "queued",
-                    "submitted", "completed", "failed", "cancelled", "timed_out", "preemptions", "demotions", "boosts",
-                    "avg_wait_ms", "p95_wait_ms", "avg_turnaround_ms", "p95_turnaround_ms", "tools"] {
+        for key in StatsKeys.top {
             #expect(stats[key] != nil, "missing key \(key)")
         }
         let levels = try #require(stats["levels"]?.arrayValue)
         #expect(levels.count == 3)
         for level in levels {
-            for key in ["level", "quantum_ms", "queued", "running"] { #expect(level[key] != nil, "missing levels[].\(key)") }
+            for key in StatsKeys.level { #expect(level[key] != nil, "missing levels[].\(key)") }
         }
         #expect(levels.map { $0["quantum_ms"] } == [200, 400, 800])
         let echo = try #require(stats["tools"]?["echo"])
-        for key in ["count", "avg_ms", "p95_ms"] { #expect(echo[key] != nil, "missing tools.echo.\(key)") }
+        for key in StatsKeys.tool { #expect(echo[key] != nil, "missing tools.echo.\(key)") }
         #expect(echo["count"] == 2)
         #expect(stats["submitted"] == 2)
         #expect(stats["completed"] == 2)

@@ -234,19 +234,17 @@ import TestSupport
         let data = try JSONEncoder().encode(machine.stats())
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         // Every documented key (SPEC.md and README; `model` is not the scheduler's).
-        for key in ["strategy", "workers", "quantum_ms", "boost_period_ms", "levels", "running", "paused", "queued",
-                    "submitted", "completed", "failed", "cancelled", "timed_out", "preemptions", "demotions", "boosts",
-                    "avg_wait_ms", "p95_wait_ms", "avg_turnaround_ms", "p95_turnaround_ms", "tools"] {
+        for key in StatsKeys.top {
             #expect(json[key] != nil, "missing \(key)")
         }
         #expect(json["strategy"] as? String == "mlfq")
         let levels = try #require(json["levels"] as? [[String: Any]])
         #expect(levels.count == 3)
         for level in levels {
-            #expect(Set(level.keys).isSuperset(of: ["level", "quantum_ms", "queued", "running"]), "\(level)")
+            #expect(Set(level.keys).isSuperset(of: StatsKeys.level), "\(level)")
         }
         let tools = try #require(json["tools"] as? [String: [String: Any]])
-        #expect(Set(try #require(tools["ls"]).keys) == ["count", "avg_ms", "p95_ms"])
+        #expect(Set(try #require(tools["ls"]).keys) == StatsKeys.tool)
         let record = try JSONEncoder().encode(machine.record(id, now: .milliseconds(3)))
         let recordJSON = try #require(try JSONSerialization.jsonObject(with: record) as? [String: Any])
         #expect(recordJSON["state"] as? String == "completed")
