@@ -73,18 +73,9 @@ public enum BuiltinTools {
     static func start(
         name: String, arguments: JSONValue, root: URL, resolution: FileSandbox.Resolution, outputLimit: Int, execution: ToolExecution
     ) {
-        let task = Task {
-            let result: ToolResult
-            do {
-                result = .success(try await run(name: name, arguments, root: root, resolution: resolution, outputLimit: outputLimit))
-            } catch is CancellationError {
-                result = .failure("the tool was cancelled", outcome: .cancelled)
-            } catch {
-                result = .failure(String(describing: error))
-            }
-            execution.finish(result)
-        }
-        execution.attach(TaskControl(task: task))
+        execution.runTask({
+            .success(try await run(name: name, arguments, root: root, resolution: resolution, outputLimit: outputLimit))
+        }, describe: { String(describing: $0) })
     }
 
     struct Failure: Error, CustomStringConvertible {

@@ -16,18 +16,9 @@ enum HTTPExecutor {
         let request = HTTPRequestBuilder.build(template, arguments: arguments, environment: environment, settings: settings)
         let transport = runner.transport
         let limit = runner.outputLimit
-        let task = Task {
-            let result: ToolResult
-            do {
-                result = try await Self.fetch(request, transport: transport, limit: limit)
-            } catch is CancellationError {
-                result = .failure("the tool was cancelled", outcome: .cancelled)
-            } catch {
-                result = .failure("the HTTP request to \(request.url) failed: \(error)")
-            }
-            execution.finish(result)
-        }
-        execution.attach(TaskControl(task: task))
+        execution.runTask({
+            try await Self.fetch(request, transport: transport, limit: limit)
+        }, describe: { "the HTTP request to \(request.url) failed: \($0)" })
     }
 
     /// Fetches `first`, following redirects as `HTTPRedirect` allows.

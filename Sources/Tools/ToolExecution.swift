@@ -9,7 +9,7 @@ protocol ExecutionControl: Sendable {
 }
 
 /// Stops a tool that runs as a Swift task (builtins, http requests) by cancelling the task.
-struct TaskControl: ExecutionControl {
+private struct TaskControl: ExecutionControl {
     let task: Task<Void, Never>
     func pause() {}
     func resume() {}
@@ -87,6 +87,23 @@ public final class ToolExecution: Sendable {
     }
 
     // MARK: From the executors
+
+    /// Runs an in-process tool (a builtin, an http request) as a Swift task that `terminate()` cancels.
+    /// Its cancellation is a `.cancelled` result; any other thrown error a failed one, in `describe`'s words.
+    func runTask(_ work: @escaping @Sendable () async throws -> ToolResult, describe: @escaping @Sendable (any Error) -> String) {
+        let task = Task {
+            let result: ToolResult
+            do {
+                result = try await work()
+            } catch is CancellationError {
+                result = .failure("the tool was cancelled", outcome: .cancelled)
+            } catch {
+                result = .failure(describe(error))
+            }
+            finish(result)
+        }
+        attach(TaskControl(task: task))
+    }
 
     /// Connects the running executor (before the execution is handed out). A terminate that came
     /// earlier is applied now.
