@@ -41,6 +41,18 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// The number as an Int when it is a whole number within `range` (whose bounds are within ±2^53, so
+    /// every Double in it converts exactly); nil for anything else. Never a trap, whatever a file or a
+    /// server sent (`1e300`, `-0.5`, `"3"`).
+    public func wholeNumber(in range: ClosedRange<Int>) -> Int? {
+        switch self {
+        case .int(let i): return i >= Int64(range.lowerBound) && i <= Int64(range.upperBound) ? Int(i) : nil
+        case .double(let d):
+            return d.isFinite && d == d.rounded() && d >= Double(range.lowerBound) && d <= Double(range.upperBound) ? Int(d) : nil
+        default: return nil
+        }
+    }
+
     public var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil

@@ -422,7 +422,7 @@ public enum SchemaValidator {
             }
         }
         for key in ["minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"] {
-            if let v = s[key], !(matches(v, type: "integer") && (0...Double(JSONLimits.maxCountKeyword)).contains(v.numberValue ?? -1)) {
+            if let v = s[key], v.wholeNumber(in: 0...JSONLimits.maxCountKeyword) == nil {
                 problems.append((pointer + "/" + key, "\(at): '\(key)' must be an integer from 0 to \(JSONLimits.maxCountKeyword), got \(v.jsonString)"))
             }
         }

@@ -72,7 +72,7 @@ public struct StreamAccumulator: Sendable {
         let id = fragment["id"]?.stringValue ?? ""
         let index: Int
         if let explicit = fragment["index"], explicit.numberValue != nil {
-            guard let whole = Self.wholeNumber(explicit, upTo: StreamLimits.maxToolCallIndex) else {
+            guard let whole = explicit.wholeNumber(in: 0...StreamLimits.maxToolCallIndex) else {
                 throw ChatError(
                     .malformedResponse,
                     "The server sent a tool call whose index is \(Self.excerpt(explicit.jsonString)), not a whole number from 0 to \(StreamLimits.maxToolCallIndex).")
@@ -104,7 +104,7 @@ public struct StreamAccumulator: Sendable {
         guard value["prompt_tokens"]?.numberValue != nil, value["completion_tokens"]?.numberValue != nil else { return nil }
         func count(_ key: String) throws(ChatError) -> Int? {
             guard let number = value[key], number.numberValue != nil else { return nil }
-            guard let whole = wholeNumber(number, upTo: StreamLimits.maxTokenCount) else {
+            guard let whole = number.wholeNumber(in: 0...StreamLimits.maxTokenCount) else {
                 throw ChatError(
                     .malformedResponse,
                     "The server reported \(key) \(excerpt(number.jsonString)), not a whole number from 0 to \(StreamLimits.maxTokenCount).")
@@ -115,16 +115,6 @@ public struct StreamAccumulator: Sendable {
         let completion = try count("completion_tokens") ?? 0
         let total = try count("total_tokens") ?? prompt + completion
         return Usage(promptTokens: prompt, completionTokens: completion, totalTokens: total)
-    }
-
-    /// `value` as an Int when it is a whole number from 0 to `limit` (at most 2^53, so every Double
-    /// in range converts exactly); nil otherwise, never a trap.
-    static func wholeNumber(_ value: JSONValue, upTo limit: Int) -> Int? {
-        switch value {
-        case .int(let i): return (0...Int64(limit)).contains(i) ? Int(i) : nil
-        case .double(let d): return d.isFinite && d == d.rounded() && d >= 0 && d <= Double(limit) ? Int(d) : nil
-        default: return nil
-        }
     }
 
     /// The human part of an OpenAI-style error object (`{"message": ..., "code": ...}`) or a plain string.

@@ -461,11 +461,11 @@ private struct FileContext {
 
     mutating func integer(_ o: [String: JSONValue], _ key: String, _ pointer: String, _ label: String, minimum: Int) -> Int? {
         guard let v = o[key] else { return nil }
-        guard SchemaValidator.matches(v, type: "integer"), let n = v.numberValue, n >= Double(minimum), n < 1e9 else {
+        guard let n = v.wholeNumber(in: minimum...999_999_999) else {
             error(pointer + "/" + key, "\(label): '\(key)' must be an integer >= \(minimum), got \(v.jsonString)", atValue: true)
             return nil
         }
-        return Int(n)
+        return n
     }
 
     mutating func number(_ o: [String: JSONValue], _ key: String, _ pointer: String, _ label: String) -> Double? {
