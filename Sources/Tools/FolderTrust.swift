@@ -35,11 +35,8 @@ public enum FolderTrust {
 
     /// Whether `folder` (absolute) or a folder above it is listed.
     public static func isTrusted(_ folder: String, environment: [String: String]) -> Bool {
-        let target = components(of: folder)
-        return listed(environment: environment).contains { entry in
-            let prefix = components(of: entry)
-            return prefix.count <= target.count && Array(target.prefix(prefix.count)) == prefix
-        }
+        let target = resolved(folder)
+        return listed(environment: environment).contains { FileSandbox.isInside(target, resolved($0)) }
     }
 
     /// Appends `folder` to the list, creating the list and its folder when needed.
@@ -104,13 +101,6 @@ public enum FolderTrust {
     /// The path with symbolic links resolved, so a listed folder matches however it is reached.
     static func resolved(_ path: String) -> String {
         let standard = (path as NSString).standardizingPath
-        return (realpath(standard, nil).map { pointer in
-            defer { free(pointer) }
-            return String(cString: pointer)
-        }) ?? standard
-    }
-
-    private static func components(of path: String) -> [String] {
-        resolved(path).split(separator: "/").map(String.init)
+        return FileSandbox.realPath(standard) ?? standard
     }
 }
