@@ -21,7 +21,7 @@ enum ProjectTrust {
                 + "To trust it, add its path to \(list), or type /trust at the prompt.\n")
             return false
         }
-        guard ask("Trust this folder? It has \(files.description) [y/N] ", terminalPath: terminalPath) else {
+        guard TerminalConfirmation.askYesNo("Trust this folder? It has \(files.description) [y/N] ", terminalPath: terminalPath) else {
             return false
         }
         do {
@@ -30,22 +30,5 @@ enum ProjectTrust {
             Output.err("Warning: could not add the folder to \(list): \(error.localizedDescription)\n")
         }
         return true
-    }
-
-    private static func ask(_ question: String, terminalPath: String) -> Bool {
-        guard let tty = FileHandle(forReadingAtPath: terminalPath), let out = FileHandle(forWritingAtPath: terminalPath) else { return false }
-        defer {
-            try? tty.close()
-            try? out.close()
-        }
-        try? out.write(contentsOf: Data(question.utf8))
-        var line: [UInt8] = []
-        while true {
-            guard let byte = try? tty.read(upToCount: 1), let b = byte.first else { break }
-            if b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r") { break }
-            line.append(b)
-        }
-        let answer = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
-        return answer == "y" || answer == "yes"
     }
 }

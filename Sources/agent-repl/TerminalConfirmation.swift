@@ -35,18 +35,23 @@ final class TerminalConfirmation: ConfirmationProvider {
     }
 
     private static func ask(path: String, tool: String, arguments: String) -> Bool {
+        let shown = arguments.count > 400 ? String(arguments.prefix(400)) + "..." : arguments
+        return askYesNo("Run tool \(tool) with \(shown)? [y/N] ", terminalPath: path)
+    }
+
+    /// Writes `question` on the terminal and reads one line: true only for `y` or `yes` (any case).
+    static func askYesNo(_ question: String, terminalPath path: String) -> Bool {
         guard let tty = FileHandle(forReadingAtPath: path), let out = FileHandle(forWritingAtPath: path) else { return false }
         defer {
             try? tty.close()
             try? out.close()
         }
-        let shown = arguments.count > 400 ? String(arguments.prefix(400)) + "..." : arguments
         _ = try? out.seekToEnd()  // a terminal cannot seek; a plain file (tests) keeps its answer
-        try? out.write(contentsOf: Data("Run tool \(tool) with \(shown)? [y/N] ".utf8))
+        try? out.write(contentsOf: Data(question.utf8))
         var line: [UInt8] = []
         while true {
             guard let byte = try? tty.read(upToCount: 1), let b = byte.first else { break }
-            if b == UInt8(ascii: "\n") { break }
+            if b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r") { break }
             line.append(b)
         }
         let answer = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
