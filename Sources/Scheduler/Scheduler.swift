@@ -35,6 +35,8 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         var recentOrder: Deque<TaskID> = []
         var timer: Task<Void, Never>?
         var isShutDown = false
+        /// The machine's actions for the event being handled: one buffer, reused (no array per event).
+        var actions: [Action] = []
     }
 
     /// What to do once the lock is released.
@@ -66,17 +68,18 @@ public final class Scheduler<Value: TaskResult>: Sendable {
     /// After ``shutdown()`` the task is cancelled at once.
     @discardableResult
     public func submit(_ spec: TaskSpec, body: @escaping Body) -> TaskID {
-        handle { state, now in submit(spec, body, waiter: nil, in: &state, now: now) }
+        handle { state, now, actions in submit(spec, body, waiter: nil, in: &state, now: now, actions: &actions) }
     }
 
     private func submit(
-        _ spec: TaskSpec, _ body: @escaping Body, waiter: CheckedContinuation<Outcome?, Never>?, in state: inout State, now: Duration
-    ) -> (TaskID, [Action]) {
-        let (id, actions) = state.machine.submit(spec, now: now)
+        _ spec: TaskSpec, _ body: @escaping Body, waiter: CheckedContinuation<Outcome?, Never>?, in state: inout State, now: Duration,
+        actions: inout [Action]
+    ) -> TaskID {
+        let id = state.machine.submit(spec, now: now, into: &actions)
         state.bodies[id] = .pending(body, spec.preemptibility)
         if let waiter { state.waiters[id, default: []].append(waiter) }
-        guard state.isShutDown else { return (id, actions) }
-        return (id, actions + state.machine.cancel(id, now: now))
+        if state.isShutDown { actions += state.machine.cancel(id, now: now) }
+        return id
     }
 
     /// Waits until the task ends and returns how (also after it ended, while it is among the
@@ -105,8 +108,10 @@ public final class Scheduler<Value: TaskResult>: Sendable {
 
     /// Submits and waits for the outcome.
     public func run(_ spec: TaskSpec, body: @escaping Body) async -> Outcome {
-        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome?, Never>) in
-            handle { state, now in submit(spec, body, waiter: continuation, in: &state, now: now) }
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome?, Never>) -> Void in
+            handle { (state: inout State, now: Duration, actions: inout [Action]) -> TaskID in
+                submit(spec, body, waiter: continuation, in: &state, now: now, actions: &actions)
+            }
         }
         // The waiter was registered with the submission, before the task could end.
         return outcome!
@@ -114,12 +119,12 @@ public final class Scheduler<Value: TaskResult>: Sendable {
 
     /// Cancels a task (ignored once it ended).
     public func cancel(_ id: TaskID) {
-        handle { state, now in ((), state.machine.cancel(id, now: now)) }
+        handle { state, now, actions in actions += state.machine.cancel(id, now: now) }
     }
 
     /// Cancels every live task of a group (one turn's tool calls).
     public func cancel(group: String) {
-        handle { state, now in ((), state.machine.cancel(group: group, now: now)) }
+        handle { state, now, actions in actions += state.machine.cancel(group: group, now: now) }
     }
 
     /// Waits until no task is live.
@@ -136,13 +141,11 @@ public final class Scheduler<Value: TaskResult>: Sendable {
 
     /// Cancels every live task and every later submission; waits until all have ended.
     public func shutdown() async {
-        handle { state, now in
+        handle { state, now, actions in
             state.isShutDown = true
-            var actions: [Action] = []
             for id in state.machine.records(limit: .max, now: now).filter({ !$0.state.isFinal }).map(\.id) {
                 actions += state.machine.cancel(id, now: now)
             }
-            return ((), actions)
         }
         await waitUntilIdle()
     }
@@ -151,12 +154,12 @@ public final class Scheduler<Value: TaskResult>: Sendable {
 
     /// Switches the strategy (and the base quantum, if given) while tasks run.
     public func setStrategy(_ strategy: Strategy, quantum: Duration? = nil) {
-        handle { state, now in ((), state.machine.setStrategy(strategy, quantum: quantum, now: now)) }
+        handle { state, now, actions in actions += state.machine.setStrategy(strategy, quantum: quantum, now: now) }
     }
 
     /// Changes the number of workers (at least 1) while tasks run.
     public func setWorkers(_ workers: Int) {
-        handle { state, now in ((), state.machine.setWorkers(workers, now: now)) }
+        handle { state, now, actions in actions += state.machine.setWorkers(workers, now: now) }
     }
 
     public var configuration: SchedulerConfiguration {
@@ -182,8 +185,11 @@ public final class Scheduler<Value: TaskResult>: Sendable {
 
     // MARK: - Driving the state machine
 
+    /// An event: it changes the state at a time and appends the machine's actions.
+    private typealias Event<R> = (inout State, Duration, inout [Action]) -> R
+
     @discardableResult
-    private func handle<R>(_ event: (inout State, Duration) -> (R, [Action])) -> R {
+    private func handle<R>(_ event: Event<R>) -> R {
         let (result, effects) = process(nil, event)
         perform(effects)
         return result
@@ -191,14 +197,18 @@ public final class Scheduler<Value: TaskResult>: Sendable {
 
     /// Feeds one event under the lock and returns the effects to perform once it is released.
     /// `returned` is the body's value when the event is that body's end.
-    private func process<R>(_ returned: (TaskID, Value)?, _ event: (inout State, Duration) -> (R, [Action])) -> (R, Effects) {
+    private func process<R>(_ returned: (TaskID, Value)?, _ event: Event<R>) -> (R, Effects) {
         var effects = Effects()
         // Read outside the lock to keep it short; the machine treats a time older than one it has
         // seen as that time.
         let now = clock.now
         let result = state.withLock { state in
-            let (result, actions) = event(&state, now)
+            var actions: [Action] = []
+            swap(&actions, &state.actions)
+            actions.removeAll(keepingCapacity: true)
+            let result = event(&state, now, &actions)
             prepare(actions, returned: returned, in: &state, effects: &effects)
+            swap(&actions, &state.actions)
             return result
         }
         return (result, effects)
@@ -243,7 +253,7 @@ public final class Scheduler<Value: TaskResult>: Sendable {
                 state.timer?.cancel()
                 state.timer = Task { [weak self, clock] in
                     do { try await clock.sleep(until: deadline) } catch { return }
-                    self?.handle { state, now in ((), state.machine.advance(to: now)) }
+                    self?.handle { state, now, actions in actions += state.machine.advance(to: now) }
                 }
             }
         }
@@ -293,8 +303,8 @@ public final class Scheduler<Value: TaskResult>: Sendable {
             context.attach(runner)
             let value = await body(context)
             // Ignored by the machine if the task was cancelled or timed out meanwhile.
-            var (_, effects) = process((id, value)) { state, now in
-                ((), state.machine.finished(id, succeeded: value.succeeded, summary: value.summary, now: now))
+            var (_, effects) = process((id, value)) { state, now, actions in
+                state.machine.finished(id, succeeded: value.succeeded, summary: value.summary, now: now, into: &actions)
             }
             next = Task.isCancelled || effects.starts.isEmpty ? nil : effects.starts.removeFirst()
             perform(effects)
@@ -321,5 +331,29 @@ final class BodyRunner: Sendable {
             return state.task
         }
         task?.cancel()
+    }
+}
+
+/// A list that holds its first element inline: the effects of most events have at most one start and
+/// one outcome, so they cost no array.
+struct SmallList<Element> {
+    private var first: Element?
+    private var rest: [Element] = []
+
+    mutating func append(_ element: Element) {
+        if first == nil { first = element } else { rest.append(element) }
+    }
+
+    /// Removes and returns the first element.
+    mutating func popFirst() -> Element? {
+        guard let element = first else { return nil }
+        first = rest.isEmpty ? nil : rest.removeFirst()
+        return element
+    }
+
+    func forEach(_ body: (Element) -> Void) {
+        guard let first else { return }
+        body(first)
+        rest.forEach(body)
     }
 }

@@ -44,7 +44,7 @@ public struct SchedulerStateMachine: Sendable {
     enum Place: Sendable, Equatable { case waiting, running, paused }
 
     /// What the machine reads on every event about a live task. Plain values only (no strings or
-    /// arrays), so reading one costs no reference counting; the spec and the record are ``Details``.
+    /// arrays), so reading one costs no reference counting; its ``TaskRecord`` sits beside it in the table.
     struct Entry: Sendable {
         var id: TaskID
         var priority: Int
@@ -77,12 +77,6 @@ public struct SchedulerStateMachine: Sendable {
         }
     }
 
-    /// The rest of a live task, touched only on its transitions and by queries.
-    struct Details: Sendable {
-        var spec: TaskSpec
-        var record: TaskRecord
-    }
-
     public private(set) var configuration: SchedulerConfiguration {
         didSet { levelTimes = LevelTimes(configuration) }
     }
@@ -101,8 +95,6 @@ public struct SchedulerStateMachine: Sendable {
     private var now: Duration = .zero
     private var armedAt: Duration?
     private var nextBoostAt: Duration
-    /// The learned `sjf` estimate per tool name.
-    private var estimates: [String: Duration] = [:]
     private var totals: StatsAccumulator
     private var ended: Deque<TaskRecord> = []
 
@@ -119,42 +111,47 @@ public struct SchedulerStateMachine: Sendable {
     /// A new task arrives. It enters the ready queue (MLFQ level = its priority, clamped) and starts
     /// at once if a worker is free or it may preempt a running task.
     public mutating func submit(_ spec: TaskSpec, now: Duration) -> (TaskID, [Action]) {
+        var actions: [Action] = []
+        let id = submit(spec, now: now, into: &actions)
+        return (id, actions)
+    }
+
+    /// ``submit(_:now:)`` appending its actions to `actions` (a driver reuses one buffer: no array per event).
+    public mutating func submit(_ spec: TaskSpec, now: Duration, into actions: inout [Action]) -> TaskID {
         advanceNow(now)
         let id = TaskID(nextID)
         nextID += 1
         let level = min(max(spec.priority, 0), configuration.levels - 1)
         let arrival = takeToken()
-        var record = TaskRecord(
-            id: id, name: spec.name, group: spec.group, priority: spec.priority,
-            preemptibility: spec.preemptibility, detail: spec.detail, state: .waiting, level: level,
-            submittedAt: self.now, transitions: [], levelHistory: [.init(level: level, at: self.now)])
-        record.transitions.reserveCapacity(4)  // waiting, running, an end: one allocation for most tasks
-        record.transitions.append(.init(state: .waiting, at: self.now))
         let entry = Entry(
             id: id, priority: spec.priority, preemptible: spec.preemptibility != .none, timeout: spec.timeout,
             submittedAt: self.now, arrival: arrival, declaredEstimate: spec.estimate, level: level,
             readyOrder: arrival, readySince: self.now)
-        let slot = tasks.insert(entry, Details(spec: spec, record: record))
+        let slot = tasks.insert(entry, TaskRecord(id: id, spec: spec, level: level, submittedAt: self.now))
         if level > 0 { noteBelowTop(+1) }
         totals.submitted += 1
         enqueue(slot)
-        var actions: [Action] = []
         dispatch(&actions)
         finishEvent(&actions)
-        return (id, actions)
+        return id
     }
 
     /// The task's body returned a value that `succeeded` (the task is completed) or not (failed);
     /// `summary` is the start of its output or its error, for the task's record.
     /// Ignored if the task already ended (cancelled or timed out meanwhile).
     public mutating func finished(_ id: TaskID, succeeded: Bool, summary: String, now: Duration) -> [Action] {
-        advanceNow(now)
-        guard let slot = tasks.slot(of: id) else { return [] }
         var actions: [Action] = []
+        finished(id, succeeded: succeeded, summary: summary, now: now, into: &actions)
+        return actions
+    }
+
+    /// ``finished(_:succeeded:summary:now:)`` appending its actions to `actions`.
+    public mutating func finished(_ id: TaskID, succeeded: Bool, summary: String, now: Duration, into actions: inout [Action]) {
+        advanceNow(now)
+        guard let slot = tasks.slot(of: id) else { return }
         end(slot, outcome: succeeded ? .completed : .failed, summary: summary, stopBody: false, &actions)
         dispatch(&actions)
         finishEvent(&actions)
-        return actions
     }
 
     /// The running task's slice is over (MLFQ or round robin). Its run time is charged; under MLFQ it
@@ -207,7 +204,7 @@ public struct SchedulerStateMachine: Sendable {
         advanceNow(now)
         var actions: [Action] = []
         // Ending a task frees its slot but reuses none, so the collected slots stay valid.
-        let members = tasks.slots.filter { tasks[details: $0].spec.group == group }.sorted { tasks[$0].id < tasks[$1].id }
+        let members = tasks.slots.filter { tasks[record: $0].group == group }.sorted { tasks[$0].id < tasks[$1].id }
         for slot in members {
             end(slot, outcome: .cancelled, summary: nil, stopBody: true, &actions)
         }
@@ -330,7 +327,7 @@ public struct SchedulerStateMachine: Sendable {
 
     /// The `sjf` estimate for a task named `name` declaring `declared`.
     public func estimate(forTool name: String, declared: Duration?) -> Duration {
-        estimates[name] ?? declared ?? configuration.defaultEstimate
+        totals.tools[name]?.estimate ?? declared ?? configuration.defaultEstimate
     }
 
     /// Ids of the tasks holding a worker, in start order.
@@ -367,7 +364,7 @@ public struct SchedulerStateMachine: Sendable {
             if let allotment = configuration.allotment(atLevel: entry.level), entry.usedAtLevel > allotment {
                 return "task \(id) used \(entry.usedAtLevel) above its allotment \(allotment)"
             }
-            let record = tasks[details: slot].record
+            let record = tasks[record: slot]
             if record.state != TaskState(place: entry.place) { return "task \(id) record state \(record.state) vs \(entry.place)" }
             if record.id != id { return "task \(id) has the record of task \(record.id)" }
         }
@@ -413,7 +410,7 @@ public struct SchedulerStateMachine: Sendable {
         switch configuration.strategy {
         case .mlfq: Int64(tasks[slot].level)
         case .preemptive, .priority: Int64(clamping: tasks[slot].priority)
-        case .sjf: (estimates[tasks[details: slot].spec.name] ?? tasks[slot].declaredEstimate ?? configuration.defaultEstimate).nanoseconds
+        case .sjf: (totals.tools[tasks[record: slot].name]?.estimate ?? tasks[slot].declaredEstimate ?? configuration.defaultEstimate).nanoseconds
         case .roundRobin, .fifo: 0
         }
     }
@@ -496,8 +493,7 @@ public struct SchedulerStateMachine: Sendable {
         tasks[slot].level += 1
         tasks[slot].usedAtLevel = .zero
         let level = tasks[slot].level
-        tasks[details: slot].record.level = level
-        tasks[details: slot].record.levelHistory.append(.init(level: level, at: now))
+        tasks[record: slot].changeLevel(to: level, at: now)
         totals.demotions += 1
     }
 
@@ -517,13 +513,12 @@ public struct SchedulerStateMachine: Sendable {
         readyCount -= 1
         switch tasks[slot].place {
         case .waiting:
-            tasks[details: slot].record.startedAt = now
-            let wait = now - tasks[slot].submittedAt
-            tasks[details: slot].record.waitTime = wait
-            totals.recordStart(wait: wait)
+            tasks[record: slot].start(at: now)
+            totals.recordStart(wait: tasks[record: slot].waitTime)
             actions.append(.start(id))
         case .paused:
-            tasks[details: slot].record.pausedTime += now - tasks[slot].readySince
+            tasks[record: slot].pausedTime += now - tasks[slot].readySince
+            tasks[record: slot].append(.running, at: now)
             pausedCount -= 1
             actions.append(.resume(id))
         case .running:
@@ -531,7 +526,6 @@ public struct SchedulerStateMachine: Sendable {
         }
         tasks[slot].place = .running
         tasks[slot].sliceStart = now
-        tasks[details: slot].record.append(.running, at: now)
         tasks[slot].sliceEnd = sliceEnd(for: tasks[slot])
         running.append(slot)
     }
@@ -542,8 +536,8 @@ public struct SchedulerStateMachine: Sendable {
         running.removeAll { $0 == slot }
         tasks[slot].place = .paused
         tasks[slot].sliceEnd = nil
-        tasks[details: slot].record.preemptions += 1
-        tasks[details: slot].record.append(.paused, at: now)
+        tasks[record: slot].preemptions += 1
+        tasks[record: slot].append(.paused, at: now)
         pausedCount += 1
         totals.preemptions += 1
         enqueue(slot)
@@ -590,8 +584,7 @@ public struct SchedulerStateMachine: Sendable {
         for slot in tasks.slots {
             if tasks[slot].level != 0 {
                 tasks[slot].level = 0
-                tasks[details: slot].record.level = 0
-                tasks[details: slot].record.levelHistory.append(.init(level: 0, at: now))
+                tasks[record: slot].changeLevel(to: 0, at: now)
                 moved = true
             }
             tasks[slot].usedAtLevel = .zero
@@ -611,21 +604,20 @@ public struct SchedulerStateMachine: Sendable {
             charge(slot)
             running.removeAll { $0 == slot }
         case .paused:
-            tasks[details: slot].record.pausedTime += now - tasks[slot].readySince
+            tasks[record: slot].pausedTime += now - tasks[slot].readySince
             pausedCount -= 1
             readyCount -= 1
         case .waiting:
-            tasks[details: slot].record.waitTime = now - tasks[slot].submittedAt
+            tasks[record: slot].waitTime = now - tasks[slot].submittedAt
             readyCount -= 1
         }
-        let (entry, details) = tasks.remove(slot)
+        let entry = tasks[slot]
+        var record = tasks.remove(slot)
         let id = entry.id
-        var record = details.record  // `details` is not used again: a move
         record.runTime = entry.runTime
         if stopBody, entry.place != .waiting { actions.append(.cancel(id)) }
         if entry.level > 0 { belowTop -= 1 }
-        record.endedAt = now
-        record.append(TaskState(outcome), at: now)
+        record.end(TaskState(outcome), at: now)
         // No more UTF-8 bytes than the limit: no more characters either, nothing to cut.
         let text = summary.map { $0.utf8.count <= TaskRecord.summaryLimit ? $0 : String($0.prefix(TaskRecord.summaryLimit)) }
         switch outcome {
@@ -634,27 +626,15 @@ public struct SchedulerStateMachine: Sendable {
         case .cancelled: record.error = "cancelled"
         case .timedOut: record.error = "timed out after \(entry.timeout.map { "\($0.milliseconds) ms" } ?? "its timeout") of run time"
         }
-        if record.startedAt != nil, case .completed = outcome { learn(record.name, measured: record.runTime) }
-        if record.startedAt != nil, case .failed = outcome { learn(record.name, measured: record.runTime) }
-        totals.recordEnd(record, outcome: outcome)
+        totals.recordEnd(record, outcome: outcome, smoothing: configuration.estimateSmoothing)
         if ended.count >= configuration.recordLimit { ended.removeFirst() }
         ended.append(record)
         actions.append(.finish(id, outcome))
     }
 
-    /// `sjf`: exponentially weighted moving average of measured run times per tool name.
-    private mutating func learn(_ tool: String, measured: Duration) {
-        if let previous = estimates[tool] {
-            let a = configuration.estimateSmoothing
-            estimates[tool] = measured * a + previous * (1 - a)
-        } else {
-            estimates[tool] = measured
-        }
-    }
-
     private func liveRecord(_ slot: TaskTable.Slot, now: Duration) -> TaskRecord {
         let entry = tasks[slot]
-        var record = tasks[details: slot].record
+        var record = tasks[record: slot]
         record.runTime = entry.runTime
         switch entry.place {
         case .running: record.runTime += now - entry.sliceStart

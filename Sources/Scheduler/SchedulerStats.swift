@@ -68,6 +68,8 @@ struct StatsAccumulator: Sendable {
         var runSum: Duration = .zero
         var runCount = 0
         var window = Deque<Duration>()
+        /// The learned `sjf` estimate: a moving average of the run times of completed and failed runs.
+        var estimate: Duration?
     }
 
     static let toolWindow = 200
@@ -98,7 +100,8 @@ struct StatsAccumulator: Sendable {
         Self.push(wait, into: &waitWindow, limit: windowLimit)
     }
 
-    mutating func recordEnd(_ record: TaskRecord, outcome: TaskEnd) {
+    /// Counts an ended task; `smoothing` weighs its run time into its tool's `sjf` estimate.
+    mutating func recordEnd(_ record: TaskRecord, outcome: TaskEnd, smoothing: Double) {
         switch outcome {
         case .completed: completed += 1
         case .failed: failed += 1
@@ -110,16 +113,19 @@ struct StatsAccumulator: Sendable {
             turnaroundCount += 1
             Self.push(turnaround, into: &turnaroundWindow, limit: windowLimit)
         }
-        // In place: copying the totals out and back would copy the window on every push.
-        Self.add(record, to: &tools[record.name, default: ToolTotals()])
+        // In place, with one lookup: copying the totals out and back would copy the window on every push.
+        let learns = outcome == .completed || outcome == .failed
+        Self.add(record, learning: learns, smoothing: smoothing, to: &tools[record.name, default: ToolTotals()])
     }
 
-    private static func add(_ record: TaskRecord, to tool: inout ToolTotals) {
+    private static func add(_ record: TaskRecord, learning: Bool, smoothing: Double, to tool: inout ToolTotals) {
         tool.count += 1
-        if record.startedAt != nil {
-            tool.runSum += record.runTime
-            tool.runCount += 1
-            push(record.runTime, into: &tool.window, limit: toolWindow)
+        guard record.startedAt != nil else { return }
+        tool.runSum += record.runTime
+        tool.runCount += 1
+        push(record.runTime, into: &tool.window, limit: toolWindow)
+        if learning {
+            tool.estimate = tool.estimate.map { record.runTime * smoothing + $0 * (1 - smoothing) } ?? record.runTime
         }
     }
 

@@ -35,15 +35,20 @@ public struct TaskRecord: Sendable, Equatable, Encodable {
     public var priority: Int
     public var preemptibility: Preemptibility
     public var detail: String?
-    public var state: TaskState
+    public private(set) var state: TaskState
     /// Current (or last) MLFQ level.
-    public var level: Int
+    public private(set) var level: Int
     public var submittedAt: Duration
-    public var startedAt: Duration?
-    public var endedAt: Duration?
-    public var transitions: [Transition]
-    public var droppedTransitions = 0
-    public var levelHistory: [LevelChange]
+    public private(set) var startedAt: Duration?
+    public private(set) var endedAt: Duration?
+    /// Transitions after the first start and before the end (pauses and resumes). The others are
+    /// implied by `submittedAt`, `startedAt` and `endedAt`: a task that waits, runs and ends stores no
+    /// array (one allocation less per task; see docs/SCHEDULER.md).
+    private var laterTransitions: [Transition] = []
+    public private(set) var droppedTransitions = 0
+    /// The level a task entered at, and its later changes (demotions, boosts).
+    private let firstLevel: Int
+    private var laterLevels: [LevelChange] = []
     /// Submit to first start (or to now while still waiting).
     public var waitTime: Duration = .zero
     /// Time holding a worker.
@@ -58,16 +63,65 @@ public struct TaskRecord: Sendable, Equatable, Encodable {
 
     public static let summaryLimit = 500
 
+    init(id: TaskID, spec: TaskSpec, level: Int, submittedAt: Duration) {
+        self.id = id
+        name = spec.name
+        group = spec.group
+        priority = spec.priority
+        preemptibility = spec.preemptibility
+        detail = spec.detail
+        state = .waiting
+        self.level = level
+        firstLevel = level
+        self.submittedAt = submittedAt
+    }
+
+    /// Every state the task went through, with when (at most ``transitionLimit``; later pauses and
+    /// resumes are counted in ``droppedTransitions``).
+    public var transitions: [Transition] {
+        var all = [Transition(state: .waiting, at: submittedAt)]
+        if let startedAt { all.append(Transition(state: .running, at: startedAt)) }
+        all += laterTransitions
+        if let endedAt { all.append(Transition(state: state, at: endedAt)) }
+        return all
+    }
+
+    /// The level at submission, then every change.
+    public var levelHistory: [LevelChange] {
+        [LevelChange(level: firstLevel, at: submittedAt)] + laterLevels
+    }
+
     /// Submit to end, for ended tasks.
     public var turnaround: Duration? { endedAt.map { $0 - submittedAt } }
 
+    /// The first start.
+    mutating func start(at time: Duration) {
+        state = .running
+        startedAt = time
+        waitTime = time - submittedAt
+    }
+
+    /// A pause or a resume after the first start.
     mutating func append(_ state: TaskState, at time: Duration) {
         self.state = state
-        if transitions.count < Self.transitionLimit {
-            transitions.append(Transition(state: state, at: time))
+        // Room stays for the implied first two transitions and the end.
+        if laterTransitions.count < Self.transitionLimit - 3 {
+            laterTransitions.append(Transition(state: state, at: time))
         } else {
             droppedTransitions += 1
         }
+    }
+
+    /// The end, in a final state.
+    mutating func end(_ state: TaskState, at time: Duration) {
+        self.state = state
+        endedAt = time
+    }
+
+    mutating func changeLevel(to level: Int, at time: Duration) {
+        guard level != self.level else { return }
+        self.level = level
+        laterLevels.append(LevelChange(level: level, at: time))
     }
 
     enum CodingKeys: String, CodingKey {

@@ -1,13 +1,13 @@
 extension SchedulerStateMachine {
     /// The live tasks of the machine: for each, an ``Entry`` (plain values read on every event) and its
-    /// ``Details`` (spec and record) in the same slot of two arrays, and an index from id to slot (a
+    /// ``TaskRecord`` in the same slot of two arrays, and an index from id to slot (a
     /// ``TaskIDMap``: ids are sequential, so it needs no hashing).
     ///
-    /// Why not `[TaskID: Entry]` with the spec and record inside: every read through a dictionary's
+    /// Why not `[TaskID: Entry]` with the record inside: every read through a dictionary's
     /// getter copies the value (a dozen retains and releases for the strings and arrays) and every
     /// access hashes the id. The machine looks at every running task on every event (deadlines, the
     /// worst running task), so it names tasks by slot internally, reads entries that hold no references,
-    /// and changes details in place; only events that name a task by id (`finished`, `cancel`...) go
+    /// and changes records in place; only events that name a task by id (`finished`, `cancel`...) go
     /// through the index, once.
     ///
     /// A slot freed by ``remove(_:)`` is reused by a later ``insert(_:_:)``; the arrays keep their
@@ -18,7 +18,7 @@ extension SchedulerStateMachine {
         /// Not optionals, so the subscripts address an element in place (an optional's payload would be
         /// moved out and back on every change); free slots hold the `vacant` values (id 0: no task).
         private var entries: [Entry] = []
-        private var details: [Details] = []
+        private var records: [TaskRecord] = []
         private var free: [Slot] = []
         private var index = TaskIDMap<Slot>()
 
@@ -27,10 +27,7 @@ extension SchedulerStateMachine {
             declaredEstimate: nil, level: 0,
             readyOrder: 0, readySince: .zero)
         /// Empty strings and arrays: copying this costs no allocation and no reference counting.
-        private static let vacantDetails = Details(
-            spec: TaskSpec(name: ""),
-            record: TaskRecord(id: TaskID(0), name: "", group: nil, priority: 0, preemptibility: .none, detail: nil,
-                               state: .waiting, level: 0, submittedAt: .zero, transitions: [], levelHistory: []))
+        private static let vacantRecord = TaskRecord(id: TaskID(0), spec: TaskSpec(name: ""), level: 0, submittedAt: .zero)
 
         /// Live tasks.
         var count: Int { index.count }
@@ -50,37 +47,36 @@ extension SchedulerStateMachine {
             _modify { yield &entries[slot] }
         }
 
-        /// The details in an occupied slot; reading copies them, changing them works in place.
-        subscript(details slot: Slot) -> Details {
-            get { details[slot] }
-            _modify { yield &details[slot] }
+        /// The record in an occupied slot; reading copies it, changing it works in place.
+        subscript(record slot: Slot) -> TaskRecord {
+            get { records[slot] }
+            _modify { yield &records[slot] }
         }
 
         /// Adds a task; returns its slot.
-        mutating func insert(_ entry: Entry, _ details: Details) -> Slot {
+        mutating func insert(_ entry: Entry, _ record: consuming TaskRecord) -> Slot {
             let slot: Slot
             if let reused = free.popLast() {
                 slot = reused
                 entries[slot] = entry
-                self.details[slot] = details
+                records[slot] = record
             } else {
                 slot = entries.count
                 entries.append(entry)
-                self.details.append(details)
+                records.append(record)
             }
             index[entry.id] = slot
             return slot
         }
 
-        /// Removes the task in an occupied slot and returns what it held.
-        mutating func remove(_ slot: Slot) -> (Entry, Details) {
-            let entry = entries[slot]
+        /// Removes the task in an occupied slot and returns its record.
+        mutating func remove(_ slot: Slot) -> TaskRecord {
+            index[entries[slot].id] = nil
             entries[slot] = Self.vacantEntry
-            var removed = Self.vacantDetails
-            swap(&removed, &details[slot])
-            index[entry.id] = nil
+            var removed = Self.vacantRecord
+            swap(&removed, &records[slot])
             free.append(slot)
-            return (entry, removed)
+            return removed
         }
     }
 }
