@@ -333,27 +333,3 @@ final class BodyRunner: Sendable {
         task?.cancel()
     }
 }
-
-/// A list that holds its first element inline: the effects of most events have at most one start and
-/// one outcome, so they cost no array.
-struct SmallList<Element> {
-    private var first: Element?
-    private var rest: [Element] = []
-
-    mutating func append(_ element: Element) {
-        if first == nil { first = element } else { rest.append(element) }
-    }
-
-    /// Removes and returns the first element.
-    mutating func popFirst() -> Element? {
-        guard let element = first else { return nil }
-        first = rest.isEmpty ? nil : rest.removeFirst()
-        return element
-    }
-
-    func forEach(_ body: (Element) -> Void) {
-        guard let first else { return }
-        body(first)
-        rest.forEach(body)
-    }
-}

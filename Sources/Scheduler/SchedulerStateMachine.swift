@@ -49,40 +49,39 @@ public struct SchedulerStateMachine: Sendable {
         var id: TaskID
         var priority: Int
         var preemptible: Bool
-        var timeout: Duration?
-        var submittedAt: Duration
+        var timeout: Nanos?
+        var submittedAt: Nanos
         var arrival: UInt64
         /// The spec's declared estimate (`sjf`).
-        var declaredEstimate: Duration?
+        var declaredEstimate: Nanos?
         var place: Place = .waiting
         var level: Int
         /// Run time used at the current level (MLFQ allotment).
-        var usedAtLevel: Duration = .zero
+        var usedAtLevel: Nanos = 0
         /// When the current run slice began (valid while running).
-        var sliceStart: Duration = .zero
+        var sliceStart: Nanos = 0
         /// When the current slice ends (MLFQ quantum or allotment, round-robin slice), if it does.
-        var sliceEnd: Duration?
+        var sliceEnd: Nanos?
         /// Token of the task's live key in `ready`.
         var readyToken: UInt64 = 0
         /// Tie-break order in `ready`.
         var readyOrder: UInt64
         /// When the task last became ready (for paused time).
-        var readySince: Duration
+        var readySince: Nanos
         /// Time holding a worker up to `sliceStart` (the record's `runTime` is set from it when read).
-        var runTime: Duration = .zero
+        var runTime: Nanos = 0
 
-        var timeoutDeadline: Duration? {
+        var timeoutDeadline: Nanos? {
             guard place == .running, let timeout else { return nil }
-            return sliceStart + (timeout - runTime)
+            return (sliceStart - runTime).adding(timeout)
         }
     }
 
     public private(set) var configuration: SchedulerConfiguration {
-        didSet { levelTimes = LevelTimes(configuration) }
+        didSet { times = Times(configuration) }
     }
-    /// The quantum and allotment of each level, computed once per configuration change (`Duration`
-    /// arithmetic is 128-bit and shows in the profile when done on every slice).
-    private var levelTimes: LevelTimes
+    /// The configuration's times in nanoseconds, computed once per configuration change.
+    private var times: Times
     private var tasks = TaskTable()
     /// Slots of the running tasks, in start order.
     private var running: [TaskTable.Slot] = []
@@ -92,17 +91,17 @@ public struct SchedulerStateMachine: Sendable {
     private var belowTop = 0
     private var nextID: UInt64 = 1
     private var nextToken: UInt64 = 1
-    private var now: Duration = .zero
-    private var armedAt: Duration?
-    private var nextBoostAt: Duration
+    private var now: Nanos = 0
+    private var armedAt: Nanos?
+    private var nextBoostAt: Nanos
     private var totals: StatsAccumulator
     private var ended: Deque<TaskRecord> = []
 
     public init(configuration: SchedulerConfiguration = SchedulerConfiguration(), now: Duration = .zero) {
         self.configuration = configuration
-        self.levelTimes = LevelTimes(configuration)
-        self.now = now
-        self.nextBoostAt = now + configuration.boostPeriod
+        self.times = Times(configuration)
+        self.now = now.nanoseconds
+        self.nextBoostAt = self.now.adding(times.boostPeriod)
         self.totals = StatsAccumulator(windowLimit: configuration.recordLimit)
     }
 
@@ -124,8 +123,8 @@ public struct SchedulerStateMachine: Sendable {
         let level = min(max(spec.priority, 0), configuration.levels - 1)
         let arrival = takeToken()
         let entry = Entry(
-            id: id, priority: spec.priority, preemptible: spec.preemptibility != .none, timeout: spec.timeout,
-            submittedAt: self.now, arrival: arrival, declaredEstimate: spec.estimate, level: level,
+            id: id, priority: spec.priority, preemptible: spec.preemptibility != .none, timeout: spec.timeout?.nanoseconds,
+            submittedAt: self.now, arrival: arrival, declaredEstimate: spec.estimate?.nanoseconds, level: level,
             readyOrder: arrival, readySince: self.now)
         let slot = tasks.insert(entry, TaskRecord(id: id, spec: spec, level: level, submittedAt: self.now))
         if level > 0 { noteBelowTop(+1) }
@@ -241,7 +240,7 @@ public struct SchedulerStateMachine: Sendable {
         for slot in running { charge(slot) }
         configuration.strategy = strategy
         if let quantum { configuration.baseQuantum = max(quantum, .milliseconds(1)) }
-        if strategy == .mlfq { nextBoostAt = self.now + configuration.boostPeriod }
+        if strategy == .mlfq { nextBoostAt = self.now.adding(times.boostPeriod) }
         for slot in running { tasks[slot].sliceEnd = sliceEnd(for: tasks[slot]) }
         resortReady()
         var actions: [Action] = []
@@ -268,8 +267,12 @@ public struct SchedulerStateMachine: Sendable {
 
     /// The earliest pending deadline, if any.
     public var nextDeadline: Duration? {
-        var earliest: Duration?
-        func consider(_ d: Duration?) {
+        earliestDeadline.map { .nanoseconds($0) }
+    }
+
+    private var earliestDeadline: Nanos? {
+        var earliest: Nanos?
+        func consider(_ d: Nanos?) {
             if let d, earliest.map({ d < $0 }) ?? true { earliest = d }
         }
         for slot in running {
@@ -315,19 +318,19 @@ public struct SchedulerStateMachine: Sendable {
 
     /// The record of a live or recently ended task, with times brought up to `now`.
     public func record(_ id: TaskID, now: Duration) -> TaskRecord? {
-        if let slot = tasks.slot(of: id) { return liveRecord(slot, now: max(now, self.now)) }
+        if let slot = tasks.slot(of: id) { return liveRecord(slot, now: max(now.nanoseconds, self.now)) }
         return ended.last(where: { $0.id == id })
     }
 
     /// The most recent tasks, newest first: live ones, then ended ones.
     public func records(limit: Int, now: Duration) -> [TaskRecord] {
-        let live = tasks.slots.map { liveRecord($0, now: max(now, self.now)) }.sorted { $0.id > $1.id }
+        let live = tasks.slots.map { liveRecord($0, now: max(now.nanoseconds, self.now)) }.sorted { $0.id > $1.id }
         return Array((live + ended.reversed()).prefix(max(0, limit)))
     }
 
     /// The `sjf` estimate for a task named `name` declaring `declared`.
     public func estimate(forTool name: String, declared: Duration?) -> Duration {
-        totals.tools[name]?.estimate ?? declared ?? configuration.defaultEstimate
+        totals.tools[name]?.estimate.map { .nanoseconds($0) } ?? declared ?? configuration.defaultEstimate
     }
 
     /// Ids of the tasks holding a worker, in start order.
@@ -361,8 +364,8 @@ public struct SchedulerStateMachine: Sendable {
             }
             if entry.level > 0 { below += 1 }
             if entry.level < 0 || entry.level >= configuration.levels { return "task \(id) level \(entry.level) out of range" }
-            if let allotment = configuration.allotment(atLevel: entry.level), entry.usedAtLevel > allotment {
-                return "task \(id) used \(entry.usedAtLevel) above its allotment \(allotment)"
+            if let allotment = times.allotments[entry.level], entry.usedAtLevel > allotment {
+                return "task \(id) used \(entry.usedAtLevel) ns above its allotment \(allotment) ns"
             }
             let record = tasks[record: slot]
             if record.state != TaskState(place: entry.place) { return "task \(id) record state \(record.state) vs \(entry.place)" }
@@ -393,6 +396,7 @@ public struct SchedulerStateMachine: Sendable {
     // MARK: - Internals
 
     private mutating func advanceNow(_ time: Duration) {
+        let time = time.nanoseconds
         if time > now { now = time }
     }
 
@@ -402,7 +406,7 @@ public struct SchedulerStateMachine: Sendable {
     }
 
     private mutating func noteBelowTop(_ delta: Int) {
-        if belowTop == 0, delta > 0, nextBoostAt < now { nextBoostAt = now + configuration.boostPeriod }
+        if belowTop == 0, delta > 0, nextBoostAt < now { nextBoostAt = now.adding(times.boostPeriod) }
         belowTop += delta
     }
 
@@ -410,7 +414,7 @@ public struct SchedulerStateMachine: Sendable {
         switch configuration.strategy {
         case .mlfq: Int64(tasks[slot].level)
         case .preemptive, .priority: Int64(clamping: tasks[slot].priority)
-        case .sjf: (totals.tools[tasks[record: slot].name]?.estimate ?? tasks[slot].declaredEstimate ?? configuration.defaultEstimate).nanoseconds
+        case .sjf: totals.tools[tasks[record: slot].name]?.estimate ?? tasks[slot].declaredEstimate ?? times.defaultEstimate
         case .roundRobin, .fifo: 0
         }
     }
@@ -460,16 +464,16 @@ public struct SchedulerStateMachine: Sendable {
     }
 
     /// The slice end for a task starting a slice now, under the current strategy.
-    private func sliceEnd(for entry: Entry) -> Duration? {
+    private func sliceEnd(for entry: Entry) -> Nanos? {
         switch configuration.strategy {
         case .mlfq:
-            var slice = levelTimes.quanta[entry.level]
-            if let allotment = levelTimes.allotments[entry.level] {
+            var slice = times.quanta[entry.level]
+            if let allotment = times.allotments[entry.level] {
                 slice = min(slice, allotment - entry.usedAtLevel)
             }
-            return now + slice
+            return now.adding(slice)
         case .roundRobin:
-            return now + configuration.baseQuantum
+            return now.adding(times.baseQuantum)
         case .preemptive, .priority, .sjf, .fifo:
             return nil
         }
@@ -487,11 +491,11 @@ public struct SchedulerStateMachine: Sendable {
 
     /// MLFQ rule 4: a task that used its allotment at a level moves down one level.
     private mutating func demoteIfAllotmentUsed(_ slot: TaskTable.Slot) {
-        guard let allotment = levelTimes.allotments[tasks[slot].level],
+        guard let allotment = times.allotments[tasks[slot].level],
               tasks[slot].usedAtLevel >= allotment else { return }
         if tasks[slot].level == 0 { noteBelowTop(+1) }
         tasks[slot].level += 1
-        tasks[slot].usedAtLevel = .zero
+        tasks[slot].usedAtLevel = 0
         let level = tasks[slot].level
         tasks[record: slot].changeLevel(to: level, at: now)
         totals.demotions += 1
@@ -514,10 +518,10 @@ public struct SchedulerStateMachine: Sendable {
         switch tasks[slot].place {
         case .waiting:
             tasks[record: slot].start(at: now)
-            totals.recordStart(wait: tasks[record: slot].waitTime)
+            totals.recordStart(wait: tasks[record: slot].waitNanos)
             actions.append(.start(id))
         case .paused:
-            tasks[record: slot].pausedTime += now - tasks[slot].readySince
+            tasks[record: slot].pausedNanos += now - tasks[slot].readySince
             tasks[record: slot].append(.running, at: now)
             pausedCount -= 1
             actions.append(.resume(id))
@@ -587,12 +591,12 @@ public struct SchedulerStateMachine: Sendable {
                 tasks[record: slot].changeLevel(to: 0, at: now)
                 moved = true
             }
-            tasks[slot].usedAtLevel = .zero
+            tasks[slot].usedAtLevel = 0
         }
         belowTop = 0
         for slot in running { tasks[slot].sliceEnd = sliceEnd(for: tasks[slot]) }
         if moved { totals.boosts += 1 }
-        nextBoostAt = now + configuration.boostPeriod
+        nextBoostAt = now.adding(times.boostPeriod)
         resortReady()
     }
 
@@ -604,17 +608,17 @@ public struct SchedulerStateMachine: Sendable {
             charge(slot)
             running.removeAll { $0 == slot }
         case .paused:
-            tasks[record: slot].pausedTime += now - tasks[slot].readySince
+            tasks[record: slot].pausedNanos += now - tasks[slot].readySince
             pausedCount -= 1
             readyCount -= 1
         case .waiting:
-            tasks[record: slot].waitTime = now - tasks[slot].submittedAt
+            tasks[record: slot].waitNanos = now - tasks[slot].submittedAt
             readyCount -= 1
         }
         let entry = tasks[slot]
         var record = tasks.remove(slot)
         let id = entry.id
-        record.runTime = entry.runTime
+        record.runNanos = entry.runTime
         if stopBody, entry.place != .waiting { actions.append(.cancel(id)) }
         if entry.level > 0 { belowTop -= 1 }
         record.end(TaskState(outcome), at: now)
@@ -624,7 +628,7 @@ public struct SchedulerStateMachine: Sendable {
         case .completed: record.result = text
         case .failed: record.error = text
         case .cancelled: record.error = "cancelled"
-        case .timedOut: record.error = "timed out after \(entry.timeout.map { "\($0.milliseconds) ms" } ?? "its timeout") of run time"
+        case .timedOut: record.error = "timed out after \(entry.timeout.map { "\(Duration.nanoseconds($0).milliseconds) ms" } ?? "its timeout") of run time"
         }
         totals.recordEnd(record, outcome: outcome, smoothing: configuration.estimateSmoothing)
         if ended.count >= configuration.recordLimit { ended.removeFirst() }
@@ -632,37 +636,44 @@ public struct SchedulerStateMachine: Sendable {
         actions.append(.finish(id, outcome))
     }
 
-    private func liveRecord(_ slot: TaskTable.Slot, now: Duration) -> TaskRecord {
+    private func liveRecord(_ slot: TaskTable.Slot, now: Nanos) -> TaskRecord {
         let entry = tasks[slot]
         var record = tasks[record: slot]
-        record.runTime = entry.runTime
+        record.runNanos = entry.runTime
         switch entry.place {
-        case .running: record.runTime += now - entry.sliceStart
-        case .paused: record.pausedTime += now - entry.readySince
-        case .waiting: record.waitTime = now - record.submittedAt
+        case .running: record.runNanos += now - entry.sliceStart
+        case .paused: record.pausedNanos += now - entry.readySince
+        case .waiting: record.waitNanos = now - entry.submittedAt
         }
         return record
     }
 
     /// Emits `armTimer` when the earliest deadline is earlier than the armed timer.
     private mutating func finishEvent(_ actions: inout [Action]) {
-        guard let deadline = nextDeadline else { return }
+        guard let deadline = earliestDeadline else { return }
         if armedAt.map({ deadline < $0 }) ?? true {
             armedAt = deadline
-            actions.append(.armTimer(at: deadline))
+            actions.append(.armTimer(at: .nanoseconds(deadline)))
         }
     }
 }
 
-/// ``SchedulerConfiguration/quantum(atLevel:)`` and ``SchedulerConfiguration/allotment(atLevel:)``
-/// for every level.
-private struct LevelTimes: Sendable {
-    var quanta: [Duration]
-    var allotments: [Duration?]
+/// The configuration's times in nanoseconds: ``SchedulerConfiguration/quantum(atLevel:)`` and
+/// ``SchedulerConfiguration/allotment(atLevel:)`` for every level, the round-robin slice, the boost
+/// period and the default `sjf` estimate.
+private struct Times: Sendable {
+    var quanta: [Nanos]
+    var allotments: [Nanos?]
+    var baseQuantum: Nanos
+    var boostPeriod: Nanos
+    var defaultEstimate: Nanos
 
     init(_ configuration: SchedulerConfiguration) {
-        quanta = (0..<configuration.levels).map { configuration.quantum(atLevel: $0) }
-        allotments = (0..<configuration.levels).map { configuration.allotment(atLevel: $0) }
+        quanta = (0..<configuration.levels).map { configuration.quantum(atLevel: $0).nanoseconds }
+        allotments = (0..<configuration.levels).map { configuration.allotment(atLevel: $0)?.nanoseconds }
+        baseQuantum = configuration.baseQuantum.nanoseconds
+        boostPeriod = configuration.boostPeriod.nanoseconds
+        defaultEstimate = configuration.defaultEstimate.nanoseconds
     }
 }
 

@@ -65,11 +65,11 @@ public struct SchedulerStats: Sendable, Equatable, Encodable {
 struct StatsAccumulator: Sendable {
     struct ToolTotals: Sendable {
         var count = 0
-        var runSum: Duration = .zero
+        var runSum: Nanos = 0
         var runCount = 0
-        var window = Deque<Duration>()
+        var window = Deque<Nanos>()
         /// The learned `sjf` estimate: a moving average of the run times of completed and failed runs.
-        var estimate: Duration?
+        var estimate: Nanos?
     }
 
     static let toolWindow = 200
@@ -82,20 +82,20 @@ struct StatsAccumulator: Sendable {
     var preemptions = 0
     var demotions = 0
     var boosts = 0
-    var waitSum: Duration = .zero
+    var waitSum: Nanos = 0
     var waitCount = 0
-    var turnaroundSum: Duration = .zero
+    var turnaroundSum: Nanos = 0
     var turnaroundCount = 0
-    var waitWindow = Deque<Duration>()
-    var turnaroundWindow = Deque<Duration>()
+    var waitWindow = Deque<Nanos>()
+    var turnaroundWindow = Deque<Nanos>()
     /// Per tool name.
     var tools: [String: ToolTotals] = [:]
     let windowLimit: Int
 
     init(windowLimit: Int) { self.windowLimit = windowLimit }
 
-    mutating func recordStart(wait: Duration) {
-        waitSum += wait
+    mutating func recordStart(wait: Nanos) {
+        waitSum = waitSum.adding(wait)
         waitCount += 1
         Self.push(wait, into: &waitWindow, limit: windowLimit)
     }
@@ -108,8 +108,9 @@ struct StatsAccumulator: Sendable {
         case .cancelled: cancelled += 1
         case .timedOut: timedOut += 1
         }
-        if let turnaround = record.turnaround {
-            turnaroundSum += turnaround
+        if let ended = record.endedNanos {
+            let turnaround = ended - record.submittedNanos
+            turnaroundSum = turnaroundSum.adding(turnaround)
             turnaroundCount += 1
             Self.push(turnaround, into: &turnaroundWindow, limit: windowLimit)
         }
@@ -120,30 +121,31 @@ struct StatsAccumulator: Sendable {
 
     private static func add(_ record: TaskRecord, learning: Bool, smoothing: Double, to tool: inout ToolTotals) {
         tool.count += 1
-        guard record.startedAt != nil else { return }
-        tool.runSum += record.runTime
+        guard record.startedNanos != nil else { return }
+        let run = record.runNanos
+        tool.runSum = tool.runSum.adding(run)
         tool.runCount += 1
-        push(record.runTime, into: &tool.window, limit: toolWindow)
+        push(run, into: &tool.window, limit: toolWindow)
         if learning {
-            tool.estimate = tool.estimate.map { record.runTime * smoothing + $0 * (1 - smoothing) } ?? record.runTime
+            tool.estimate = tool.estimate.map { Nanos(Double(run) * smoothing + Double($0) * (1 - smoothing)) } ?? run
         }
     }
 
-    private static func push(_ value: Duration, into window: inout Deque<Duration>, limit: Int) {
+    private static func push(_ value: Nanos, into window: inout Deque<Nanos>, limit: Int) {
         if window.count >= limit { window.removeFirst() }
         window.append(value)
     }
 
-    static func mean(_ sum: Duration, _ count: Int) -> Double {
-        count == 0 ? 0 : sum.milliseconds / Double(count)
+    static func mean(_ sum: Nanos, _ count: Int) -> Double {
+        count == 0 ? 0 : Double(sum) / 1e6 / Double(count)
     }
 
     /// The nearest-rank 95th percentile of `window`, in milliseconds.
     /// - Complexity: O(n log n).
-    static func p95(_ window: Deque<Duration>) -> Double {
+    static func p95(_ window: Deque<Nanos>) -> Double {
         guard !window.isEmpty else { return 0 }
         let sorted = window.sorted()
         let rank = Int((Double(sorted.count) * 0.95).rounded(.up)) - 1
-        return sorted[min(max(rank, 0), sorted.count - 1)].milliseconds
+        return Double(sorted[min(max(rank, 0), sorted.count - 1)]) / 1e6
     }
 }

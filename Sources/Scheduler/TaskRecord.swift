@@ -38,9 +38,13 @@ public struct TaskRecord: Sendable, Equatable, Encodable {
     public private(set) var state: TaskState
     /// Current (or last) MLFQ level.
     public private(set) var level: Int
-    public var submittedAt: Duration
-    public private(set) var startedAt: Duration?
-    public private(set) var endedAt: Duration?
+    /// Times are kept in nanoseconds, as the state machine keeps them (see ``Nanos``).
+    private(set) var submittedNanos: Nanos
+    private(set) var startedNanos: Nanos?
+    private(set) var endedNanos: Nanos?
+    var waitNanos: Nanos = 0
+    var runNanos: Nanos = 0
+    var pausedNanos: Nanos = 0
     /// Transitions after the first start and before the end (pauses and resumes). The others are
     /// implied by `submittedAt`, `startedAt` and `endedAt`: a task that waits, runs and ends stores no
     /// array (one allocation less per task; see docs/SCHEDULER.md).
@@ -49,12 +53,6 @@ public struct TaskRecord: Sendable, Equatable, Encodable {
     /// The level a task entered at, and its later changes (demotions, boosts).
     private let firstLevel: Int
     private var laterLevels: [LevelChange] = []
-    /// Submit to first start (or to now while still waiting).
-    public var waitTime: Duration = .zero
-    /// Time holding a worker.
-    public var runTime: Duration = .zero
-    /// Time spent paused (preempted) after the first start.
-    public var pausedTime: Duration = .zero
     public var preemptions = 0
     /// The start of the completed result (at most ``summaryLimit`` characters).
     public var result: String?
@@ -63,7 +61,7 @@ public struct TaskRecord: Sendable, Equatable, Encodable {
 
     public static let summaryLimit = 500
 
-    init(id: TaskID, spec: TaskSpec, level: Int, submittedAt: Duration) {
+    init(id: TaskID, spec: TaskSpec, level: Int, submittedAt: Nanos) {
         self.id = id
         name = spec.name
         group = spec.group
@@ -73,8 +71,18 @@ public struct TaskRecord: Sendable, Equatable, Encodable {
         state = .waiting
         self.level = level
         firstLevel = level
-        self.submittedAt = submittedAt
+        submittedNanos = submittedAt
     }
+
+    public var submittedAt: Duration { .nanoseconds(submittedNanos) }
+    public var startedAt: Duration? { startedNanos.map { .nanoseconds($0) } }
+    public var endedAt: Duration? { endedNanos.map { .nanoseconds($0) } }
+    /// Submit to first start (or to now while still waiting).
+    public var waitTime: Duration { .nanoseconds(waitNanos) }
+    /// Time holding a worker.
+    public var runTime: Duration { .nanoseconds(runNanos) }
+    /// Time spent paused (preempted) after the first start.
+    public var pausedTime: Duration { .nanoseconds(pausedNanos) }
 
     /// Every state the task went through, with when (at most ``transitionLimit``; later pauses and
     /// resumes are counted in ``droppedTransitions``).
@@ -92,36 +100,36 @@ public struct TaskRecord: Sendable, Equatable, Encodable {
     }
 
     /// Submit to end, for ended tasks.
-    public var turnaround: Duration? { endedAt.map { $0 - submittedAt } }
+    public var turnaround: Duration? { endedNanos.map { .nanoseconds($0 - submittedNanos) } }
 
     /// The first start.
-    mutating func start(at time: Duration) {
+    mutating func start(at time: Nanos) {
         state = .running
-        startedAt = time
-        waitTime = time - submittedAt
+        startedNanos = time
+        waitNanos = time - submittedNanos
     }
 
     /// A pause or a resume after the first start.
-    mutating func append(_ state: TaskState, at time: Duration) {
+    mutating func append(_ state: TaskState, at time: Nanos) {
         self.state = state
         // Room stays for the implied first two transitions and the end.
         if laterTransitions.count < Self.transitionLimit - 3 {
-            laterTransitions.append(Transition(state: state, at: time))
+            laterTransitions.append(Transition(state: state, at: .nanoseconds(time)))
         } else {
             droppedTransitions += 1
         }
     }
 
     /// The end, in a final state.
-    mutating func end(_ state: TaskState, at time: Duration) {
+    mutating func end(_ state: TaskState, at time: Nanos) {
         self.state = state
-        endedAt = time
+        endedNanos = time
     }
 
-    mutating func changeLevel(to level: Int, at time: Duration) {
+    mutating func changeLevel(to level: Int, at time: Nanos) {
         guard level != self.level else { return }
         self.level = level
-        laterLevels.append(LevelChange(level: level, at: time))
+        laterLevels.append(LevelChange(level: level, at: .nanoseconds(time)))
     }
 
     enum CodingKeys: String, CodingKey {
@@ -165,11 +173,25 @@ extension Duration {
         return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 
-    /// Whole nanoseconds, clamped to `Int64`.
-    var nanoseconds: Int64 {
+    /// Whole nanoseconds, clamped to `Int64` (``Nanos``).
+    var nanoseconds: Nanos {
         let (seconds, attoseconds) = components
         let (ns, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         if overflow { return seconds < 0 ? .min : .max }
         return ns.addingReportingOverflow(attoseconds / 1_000_000_000).overflow ? .max : ns + attoseconds / 1_000_000_000
+    }
+}
+
+/// The state machine's time: nanoseconds since the clock's epoch, or a span of nanoseconds. Eight
+/// bytes with inline arithmetic, where a `Duration` is sixteen and its arithmetic and comparisons are
+/// calls into the standard library (they showed in the profile of every event). Events bring
+/// `Duration`s in and records and actions give `Duration`s out; inside, times are `Nanos`.
+typealias Nanos = Int64
+
+extension Nanos {
+    /// Saturating addition: a deadline beyond the range stays at the end of it instead of trapping.
+    func adding(_ other: Nanos) -> Nanos {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
     }
 }
