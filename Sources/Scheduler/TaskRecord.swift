@@ -29,35 +29,44 @@ public struct TaskRecord: Sendable, Equatable, Encodable {
     /// Transitions kept per task; later ones are counted in ``droppedTransitions``.
     public static let transitionLimit = 64
 
+    // Stored properties are ordered and optionals of times are sentinels so the record stays small:
+    // the machine keeps one per live task and one per remembered ended task (up to `recordLimit`).
     public var id: TaskID
     public var name: String
     public var group: String?
-    public var priority: Int
-    public var preemptibility: Preemptibility
     public var detail: String?
-    public private(set) var state: TaskState
+    public var priority: Int
     /// Current (or last) MLFQ level.
     public private(set) var level: Int
-    /// Times are kept in nanoseconds, as the state machine keeps them (see ``Nanos``).
-    private(set) var submittedNanos: Nanos
-    private(set) var startedNanos: Nanos?
-    private(set) var endedNanos: Nanos?
-    var waitNanos: Nanos = 0
-    var runNanos: Nanos = 0
-    var pausedNanos: Nanos = 0
+    /// The level a task entered at; `laterLevels` holds its changes (demotions, boosts).
+    private let firstLevel: Int
+    private var laterLevels: [LevelChange] = []
     /// Transitions after the first start and before the end (pauses and resumes). The others are
     /// implied by `submittedAt`, `startedAt` and `endedAt`: a task that waits, runs and ends stores no
     /// array (one allocation less per task; see docs/SCHEDULER.md).
     private var laterTransitions: [Transition] = []
     public private(set) var droppedTransitions = 0
-    /// The level a task entered at, and its later changes (demotions, boosts).
-    private let firstLevel: Int
-    private var laterLevels: [LevelChange] = []
     public var preemptions = 0
+    /// Times are kept in nanoseconds, as the state machine keeps them (see ``Nanos``); `Nanos.min`
+    /// stands for "not yet".
+    private(set) var submittedNanos: Nanos
+    private var startedRaw: Nanos = .min
+    private var endedRaw: Nanos = .min
+    var waitNanos: Nanos = 0
+    var runNanos: Nanos = 0
+    var pausedNanos: Nanos = 0
+    /// The result (completed) or the error (failed, cancelled, timed out), as ``state`` says.
+    var text: String?
+    public var preemptibility: Preemptibility
+    public private(set) var state: TaskState
+
+    var startedNanos: Nanos? { startedRaw == .min ? nil : startedRaw }
+    var endedNanos: Nanos? { endedRaw == .min ? nil : endedRaw }
+
     /// The start of the completed result (at most ``summaryLimit`` characters).
-    public var result: String?
+    public var result: String? { state == .completed ? text : nil }
     /// The failure's description, or why the task was cancelled or timed out.
-    public var error: String?
+    public var error: String? { state == .failed || state == .cancelled || state == .timedOut ? text : nil }
 
     public static let summaryLimit = 500
 
@@ -105,7 +114,7 @@ public struct TaskRecord: Sendable, Equatable, Encodable {
     /// The first start.
     mutating func start(at time: Nanos) {
         state = .running
-        startedNanos = time
+        startedRaw = time
         waitNanos = time - submittedNanos
     }
 
@@ -123,7 +132,7 @@ public struct TaskRecord: Sendable, Equatable, Encodable {
     /// The end, in a final state.
     mutating func end(_ state: TaskState, at time: Nanos) {
         self.state = state
-        endedNanos = time
+        endedRaw = time
     }
 
     mutating func changeLevel(to level: Int, at time: Nanos) {

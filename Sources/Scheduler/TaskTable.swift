@@ -22,10 +22,7 @@ extension SchedulerStateMachine {
         private var free: [Slot] = []
         private var index = TaskIDMap<Slot>()
 
-        private static let vacantEntry = Entry(
-            id: TaskID(0), priority: 0, preemptible: false, timeout: nil, submittedAt: .zero, arrival: 0,
-            declaredEstimate: nil, level: 0,
-            readyOrder: 0, readySince: .zero)
+        private static let vacantEntry = Entry(id: TaskID(0), priority: 0, preemptible: false, timeout: nil, estimate: nil, level: 0, order: 0, now: 0)
         /// Empty strings and arrays: copying this costs no allocation and no reference counting.
         private static let vacantRecord = TaskRecord(id: TaskID(0), spec: TaskSpec(name: ""), level: 0, submittedAt: .zero)
 
