@@ -56,11 +56,11 @@ extension SchedulerStateMachine {
             if let reused = free.popLast() {
                 slot = reused
                 entries[slot] = entry
-                records[slot] = record
+                records[slot] = consume record
             } else {
                 slot = entries.count
                 entries.append(entry)
-                records.append(record)
+                records.append(consume record)
             }
             index[entry.id] = slot
             return slot
