@@ -113,6 +113,9 @@ public struct SchedulerStateMachine: Sendable {
     private var nextToken: UInt64 = 1
     private var now: Nanos = 0
     private var armedAt: Nanos?
+    /// The earliest deadline that appeared during the current event (the slice and timeout of a task
+    /// that started or resumed, the boost once a task left the top level); see ``finishEvent(_:onlyNew:)``.
+    private var newEarliest: Nanos?
     private var nextBoostAt: Nanos
     private var totals: StatsAccumulator
     private var ended: Deque<TaskRecord> = []
@@ -153,7 +156,7 @@ public struct SchedulerStateMachine: Sendable {
         totals.submitted += 1
         enqueue(slot)
         dispatch(&actions)
-        finishEvent(&actions)
+        finishEvent(&actions, onlyNew: true)
         return id
     }
 
@@ -172,7 +175,7 @@ public struct SchedulerStateMachine: Sendable {
         guard let slot = tasks.slot(of: id) else { return }
         end(slot, outcome: succeeded ? .completed : .failed, summary: summary, stopBody: false, &actions)
         dispatch(&actions)
-        finishEvent(&actions)
+        finishEvent(&actions, onlyNew: true)
     }
 
     /// The running task's slice is over (MLFQ or round robin). Its run time is charged; under MLFQ it
@@ -412,6 +415,10 @@ public struct SchedulerStateMachine: Sendable {
             if !seen.insert(key.id).inserted { return "task \(key.id) has two live keys" }
         }
         if seen.count != readyCount { return "heap holds \(seen.count) live keys for \(readyCount) ready tasks" }
+        if let deadline = earliestDeadline {
+            guard let armedAt else { return "deadline \(deadline) ns but no timer armed" }
+            if deadline < armedAt { return "deadline \(deadline) ns before the armed timer \(armedAt) ns" }
+        }
         return nil
     }
 
@@ -428,7 +435,10 @@ public struct SchedulerStateMachine: Sendable {
     }
 
     private mutating func noteBelowTop(_ delta: Int) {
-        if belowTop == 0, delta > 0, nextBoostAt < now { nextBoostAt = now.adding(times.boostPeriod) }
+        if belowTop == 0, delta > 0 {
+            if nextBoostAt < now { nextBoostAt = now.adding(times.boostPeriod) }
+            if configuration.strategy == .mlfq { noteDeadline(nextBoostAt) }
+        }
         belowTop += delta
     }
 
@@ -553,7 +563,13 @@ public struct SchedulerStateMachine: Sendable {
         tasks[slot].place = .running
         tasks[slot].sliceStart = now
         tasks[slot].sliceEnd = sliceEnd(for: tasks[slot])
+        noteDeadline(tasks[slot].sliceEnd)
+        noteDeadline(tasks[slot].timeoutDeadline)
         running.append(slot)
+    }
+
+    private mutating func noteDeadline(_ deadline: Nanos?) {
+        if let deadline, newEarliest.map({ deadline < $0 }) ?? true { newEarliest = deadline }
     }
 
     /// Takes the worker from a running preemptible task; it waits in `ready` as paused.
@@ -670,8 +686,14 @@ public struct SchedulerStateMachine: Sendable {
     }
 
     /// Emits `armTimer` when the earliest deadline is earlier than the armed timer.
-    private mutating func finishEvent(_ actions: inout [Action]) {
-        guard let deadline = earliestDeadline else { return }
+    ///
+    /// `onlyNew` (for `submit` and `finished`, the events of every task): while a timer is armed, no
+    /// deadline that existed when it was armed is earlier than it, and those events only remove
+    /// deadlines or add new ones (noted in `newEarliest`), so the new ones are all that can be earlier;
+    /// the scan of every running task is skipped. Other events scan.
+    private mutating func finishEvent(_ actions: inout [Action], onlyNew: Bool = false) {
+        defer { newEarliest = nil }
+        guard let deadline = onlyNew && armedAt != nil ? newEarliest : earliestDeadline else { return }
         if armedAt.map({ deadline < $0 }) ?? true {
             armedAt = deadline
             actions.append(.armTimer(at: .nanoseconds(deadline)))
