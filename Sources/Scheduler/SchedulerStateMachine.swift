@@ -109,6 +109,9 @@ public struct SchedulerStateMachine: Sendable {
     private var readyCount = 0
     private var pausedCount = 0
     private var belowTop = 0
+    /// Running tasks below the top MLFQ level: while there are none, no ready task can preempt under
+    /// `mlfq` (its rank is its level), and `dispatch` skips looking for a victim.
+    private var runningBelowTop = 0
     private var nextID: UInt64 = 1
     private var nextToken: UInt64 = 1
     private var now: Nanos = 0
@@ -401,6 +404,8 @@ public struct SchedulerStateMachine: Sendable {
         if readyLive != readyCount { return "ready count \(readyCount) but \(readyLive) ready tasks" }
         if paused != pausedCount { return "paused count \(pausedCount) but \(paused) paused tasks" }
         if below != belowTop { return "below-top count \(belowTop) but \(below)" }
+        let runningBelow = running.filter { tasks[$0].level > 0 }.count
+        if runningBelow != runningBelowTop { return "running below-top count \(runningBelowTop) but \(runningBelow)" }
         if running.count > configuration.workers, running.contains(where: { tasks[$0].preemptible }) {
             return "\(running.count) running with \(configuration.workers) workers"
         }
@@ -525,7 +530,10 @@ public struct SchedulerStateMachine: Sendable {
     private mutating func demoteIfAllotmentUsed(_ slot: TaskTable.Slot) {
         guard let allotment = times.allotments[tasks[slot].level],
               tasks[slot].usedAtLevel >= allotment else { return }
-        if tasks[slot].level == 0 { noteBelowTop(+1) }
+        if tasks[slot].level == 0 {
+            noteBelowTop(+1)
+            runningBelowTop += 1  // only running tasks are charged
+        }
         tasks[slot].level += 1
         tasks[slot].usedAtLevel = 0
         let level = tasks[slot].level
@@ -561,6 +569,7 @@ public struct SchedulerStateMachine: Sendable {
             preconditionFailure("task \(id) is already running")
         }
         tasks[slot].place = .running
+        if tasks[slot].level > 0 { runningBelowTop += 1 }
         tasks[slot].sliceStart = now
         tasks[slot].sliceEnd = sliceEnd(for: tasks[slot])
         noteDeadline(tasks[slot].sliceEnd)
@@ -576,6 +585,7 @@ public struct SchedulerStateMachine: Sendable {
     private mutating func preempt(_ slot: TaskTable.Slot, _ actions: inout [Action]) {
         charge(slot)
         running.removeAll { $0 == slot }
+        if tasks[slot].level > 0 { runningBelowTop -= 1 }
         tasks[slot].place = .paused
         tasks[slot].sliceEnd = nil
         tasks[record: slot].preemptions += 1
@@ -606,7 +616,7 @@ public struct SchedulerStateMachine: Sendable {
                 run(best.slot, &actions)
                 continue
             }
-            guard configuration.strategy == .mlfq || configuration.strategy == .preemptive,
+            guard configuration.strategy == .mlfq ? runningBelowTop > 0 : configuration.strategy == .preemptive,
                   let victim = worstRunning(preemptibleOnly: true),
                   rank(victim) > best.rank else { break }
             ready.removeBest()
@@ -632,6 +642,7 @@ public struct SchedulerStateMachine: Sendable {
             tasks[slot].usedAtLevel = 0
         }
         belowTop = 0
+        runningBelowTop = 0
         for slot in running { tasks[slot].sliceEnd = sliceEnd(for: tasks[slot]) }
         if moved { totals.boosts += 1 }
         nextBoostAt = now.adding(times.boostPeriod)
@@ -645,6 +656,7 @@ public struct SchedulerStateMachine: Sendable {
         case .running:
             charge(slot)
             running.removeAll { $0 == slot }
+            if tasks[slot].level > 0 { runningBelowTop -= 1 }
         case .paused:
             tasks[record: slot].pausedNanos += now - tasks[slot].readySince
             pausedCount -= 1
