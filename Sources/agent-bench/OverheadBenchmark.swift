@@ -29,15 +29,17 @@ struct OverheadBenchmark: Benchmark {
                 if round % 2 == 1 { swift.append(await measure(n)) }
             }
             let mine = median(swift)
-            let baseline = median(queue)
-            let met = mine <= targetMicroseconds && mine < baseline
-            table.add("\(n)", fmt(mine), fmt(baseline), "\(fmt(median(zip(queue, swift).map { $0 / $1 }), 2))x",
-                      "≤ \(fmt(targetMicroseconds, 0)) µs and < baseline " + (met ? "✓" : "✗"), fmt(median(semaphore)))
+            // Faster than the baseline means: in most rounds (the median of the per-round ratios), as
+            // a ratio taken within one round is not moved by load that comes and goes between rounds.
+            let speedUp = median(zip(queue, swift).map { $0 / $1 })
+            let met = mine <= targetMicroseconds && speedUp > 1
+            table.add("\(n)", fmt(mine), fmt(median(queue)), "\(fmt(speedUp, 2))x",
+                      "≤ \(fmt(targetMicroseconds, 0)) µs and faster than baseline " + (met ? "✓" : "✗"), fmt(median(semaphore)))
         }
         return ReportSection(
             title: title,
             text: """
-            N no-op tasks submitted at once to a `Scheduler` (mlfq, \(workers) workers, `recordLimit` N so every outcome is still known when awaited), then every outcome awaited in submission order and checked; wall time / N. Baseline: `Benchmarks/asyncio_baseline.py`, the Python service's own design: an `asyncio.PriorityQueue` served by \(workers) worker coroutines, one future per task (put on the queue with its priority and arrival number), every future awaited in submission order and checked. Both sides create N tasks, run at most \(workers) at once and collect N results. \(repeats) rounds per size, the Swift and Python runs alternating (order swapped every round); medians, and the median of the per-round ratios. Last column: a second, slower Python design (each coroutine inside an `asyncio.Semaphore(\(workers))`, all gathered), from the same rounds.
+            N no-op tasks submitted at once to a `Scheduler` (mlfq, \(workers) workers, `recordLimit` N so every outcome is still known when awaited), then every outcome awaited in submission order and checked; wall time / N. Baseline: `Benchmarks/asyncio_baseline.py`, the Python service's own design: an `asyncio.PriorityQueue` served by \(workers) worker coroutines, one future per task (put on the queue with its priority and arrival number), every future awaited in submission order and checked. Both sides create N tasks, run at most \(workers) at once and collect N results. \(repeats) rounds per size, the Swift and Python runs alternating (order swapped every round); medians, and the median of the per-round ratios (baseline / agent-repl; the target counts as met when it is above 1, i.e. agent-repl was faster in most rounds: a ratio within one round is not moved by load that comes and goes between rounds). Last column: a second, slower Python design (each coroutine inside an `asyncio.Semaphore(\(workers))`, all gathered), from the same rounds.
             """,
             table: table)
     }
