@@ -51,7 +51,8 @@ let package = Package(
         ),
         .executableTarget(name: "agent-bench", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
         .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
-        // A process of its own for ToolsTests that change process-wide state (the open-file limit).
+        // A process of its own for ToolsTests that change process-wide state (the open-file limit, the
+        // process-group registry).
         .executableTarget(name: "spawn-probe", dependencies: ["Tools", "JSON"], path: "Tests/SpawnProbe"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "JSON", "TestSupport"]),
