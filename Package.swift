@@ -51,11 +51,14 @@ let package = Package(
         ),
         .executableTarget(name: "agent-bench", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
         .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
+        // A process of its own for ToolsTests that change process-wide state (the open-file limit, the
+        // process-group registry).
+        .executableTarget(name: "spawn-probe", dependencies: ["Tools", "JSON"], path: "Tests/SpawnProbe"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "JSON", "TestSupport"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "HTTP", "JSON", "TestSupport"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "TestSupport"]),
-        .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "TestSupport", "spawn-probe"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
         .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
         .testTarget(

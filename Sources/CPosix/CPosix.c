@@ -8,14 +8,6 @@
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 
-int cposix_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
-    return posix_spawn_file_actions_addchdir_np(actions, path);
-}
-
-int cposix_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
-    return posix_spawn_file_actions_addclosefrom_np(actions, from);
-}
-
 int cposix_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }
@@ -134,3 +126,113 @@ int cposix_start_watchdog(int *write_fd) {
 }
 
 // MARK: - End of the watchdog block
+
+// MARK: - Spawning exec tools (issue 9)
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+
+// close_range, or one close at a time where the kernel has none (before 5.9).
+static void close_from_to(unsigned int first, unsigned int last) {
+    if (close_range(first, last, 0) == 0) return;
+    for (unsigned int fd = first; fd <= last && fd < 65536; fd++) close((int)fd);
+}
+
+// Closes every descriptor but the `count` (at most 8, distinct) in `keep`.
+static void close_all_but(const int *keep, int count) {
+    int sorted[8];
+    for (int i = 0; i < count; i++) {
+        int j = i;
+        while (j > 0 && sorted[j - 1] > keep[i]) { sorted[j] = sorted[j - 1]; j--; }
+        sorted[j] = keep[i];
+    }
+    unsigned int next = 0;
+    for (int i = 0; i < count; i++) {
+        if ((unsigned int)sorted[i] > next) close_from_to(next, (unsigned int)sorted[i] - 1);
+        next = (unsigned int)sorted[i] + 1;
+    }
+    close_from_to(next, ~0U);
+}
+
+struct spawn_args {
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    int fds[3];
+    const char *cwd;
+    int record_fd;
+    int stage;  // written by the child when it fails (the parent waits: CLONE_VFORK)
+    int error;
+};
+
+// The child, on a stack of its own in the parent's memory, the parent suspended until it execs or
+// exits. Only async-signal-safe calls; every signal is blocked on entry.
+static int spawn_child(void *raw) {
+    struct spawn_args *a = raw;
+    setpgid(0, 0);
+    // First drop every descriptor but the tool's three and the record pipe: a child waiting on a
+    // busy watchdog holds nothing of agent-repl's (the terminal, another tool's pipes).
+    int keep[4] = {a->fds[0], a->fds[1], a->fds[2], a->record_fd};
+    close_all_but(keep, a->record_fd >= 0 ? 4 : 3);
+    if (a->record_fd >= 0) {
+        // Recorded by the child itself, before its program can run. Until it execs it also holds a
+        // write end of the watchdog's pipe, so the watchdog cannot see end of file before this.
+        int32_t pid = (int32_t)getpid();
+        while (write(a->record_fd, &pid, 4) < 0 && errno == EINTR) {}
+        close(a->record_fd);
+        struct sigaction ignore;
+        memset(&ignore, 0, sizeof ignore);
+        ignore.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &ignore, NULL);  // drops a SIGPIPE from that write (watchdog gone)
+    }
+    // stdin, stdout and stderr become 0-2 (ones below 3 are moved up first).
+    int fds[3] = {a->fds[0], a->fds[1], a->fds[2]};
+    for (int i = 0; i < 3; i++) {
+        if (fds[i] < 3 && fds[i] != i) {
+            int moved = fcntl(fds[i], F_DUPFD, 3);
+            if (moved < 0) { a->stage = CPOSIX_SPAWN_FAILED_DESCRIPTORS; a->error = errno; _exit(127); }
+            fds[i] = moved;
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        if (fds[i] != i && dup2(fds[i], i) != i) { a->stage = CPOSIX_SPAWN_FAILED_DESCRIPTORS; a->error = errno; _exit(127); }
+    }
+    close_from_to(3, ~0U);
+    if (a->cwd != NULL && chdir(a->cwd) != 0) { a->stage = CPOSIX_SPAWN_FAILED_CHDIR; a->error = errno; _exit(127); }
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);  // fails harmlessly for KILL, STOP
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(a->path, a->argv, a->envp);
+    a->stage = CPOSIX_SPAWN_FAILED_EXEC;
+    a->error = errno;
+    _exit(127);
+}
+
+pid_t cposix_spawn(const char *path, char *const argv[], char *const envp[], int in, int out, int err,
+                   const char *cwd, int record_fd, int *failed_stage, int *failed_errno) {
+    const size_t stack_size = 128 * 1024;
+    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -1;
+    struct spawn_args a = {path, argv, envp, {in, out, err}, cwd, record_fd, 0, 0};
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);  // no handler of the parent's may run in the child
+    pid_t pid = clone(spawn_child, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    munmap(stack, stack_size);
+    if (pid < 0) {
+        errno = saved;
+        return -1;
+    }
+    *failed_stage = a.stage;
+    *failed_errno = a.error;
+    return pid;
+}
+
+// MARK: - End of the spawning block

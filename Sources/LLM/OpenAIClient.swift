@@ -51,7 +51,7 @@ public struct OpenAIClient: ChatModel {
             if Self.isJSON(head) {
                 // A server that cannot stream (some cannot with tools) may answer with the whole completion.
                 let (whole, isTruncated) = try await parts.collectBody(limit: StreamLimits.maxEventBytes)
-                if isTruncated { throw tooLarge("answer") }
+                if isTruncated { throw tooLarge(.answer) }
                 for output in try accumulator.consume(String(decoding: whole, as: UTF8.self)) {
                     delivered.set()
                     emit(output)
@@ -83,7 +83,7 @@ public struct OpenAIClient: ChatModel {
                 if !sawDone { try handle(try parser.finish()) }
             } catch is SSEParser.LimitExceeded {
                 parts.cancel()
-                throw tooLarge("stream event")
+                throw tooLarge(.streamEvent)
             }
             guard sawDone || accumulator.finishReason != nil else {
                 throw ChatError(
@@ -98,10 +98,20 @@ public struct OpenAIClient: ChatModel {
         (head.headers["content-type"] ?? "").lowercased().hasPrefix("application/json")
     }
 
-    private func tooLarge(_ what: String) -> ChatError {
-        ChatError(
+    /// What is over the limit: one streamed event (a server streams in small events: this is not a
+    /// long answer) or a whole answer sent as one JSON body.
+    private enum Oversized { case streamEvent, answer }
+
+    private func tooLarge(_ what: Oversized) -> ChatError {
+        let limit = "agent-repl's limit of \(StreamLimits.maxEventBytes >> 20) MiB"
+        let sent = switch what {
+        case .streamEvent: "one stream event larger than \(limit) (answers normally stream in small events)"
+        case .answer: "an answer larger than \(limit) in one piece"
+        }
+        let next = what == .answer ? "ask again for a shorter answer" : "you can ask again"
+        return ChatError(
             .responseTooLarge,
-            "The server at \(configuration.displayBaseURL) sent one \(what) larger than \(StreamLimits.maxEventBytes >> 20) MiB; the answer was abandoned and the turn was not saved.")
+            "The server at \(configuration.displayBaseURL) sent \(sent), so the answer was abandoned. This turn was dropped; the conversation before it is kept: \(next).")
     }
 
     // MARK: - Sending and retrying

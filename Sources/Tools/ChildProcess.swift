@@ -75,8 +75,9 @@ final class ChildProcess: ExecutionControl, Sendable {
     // MARK: Spawning
 
     /// Starts `argv` (argv[0] an absolute path) with `input` on stdin; `completion` runs once,
-    /// after the child is reaped, its group killed and its pipes drained. The group is reported to
-    /// `ProcessGroupRegistry.shared` when spawned and once killed (agent-repl's watchdog).
+    /// after the child is reaped, its group killed and its pipes drained. The group is recorded with
+    /// `ProcessGroupRegistry.shared` (agent-repl's watchdog) by the child before its program runs,
+    /// and its end once it has been killed.
     static func spawn(
         argv: [String], environment: [String: String], workingDirectory: String?, input: [UInt8],
         outputLimit: Int, stderrLimit: Int = 8192, killGrace: Duration = .milliseconds(500),
@@ -97,55 +98,41 @@ final class ChildProcess: ExecutionControl, Sendable {
         let stdinPipe = Array(allFDs[0..<2]), stdoutPipe = Array(allFDs[2..<4])
         let stderrPipe = Array(allFDs[4..<6]), wakePipe = Array(allFDs[6..<8])
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
-        if let workingDirectory {
-            guard cposix_spawn_file_actions_addchdir(&actions, workingDirectory) == 0 else {
-                closeAll()
-                throw SpawnError(description: "cannot use working folder \(workingDirectory)")
-            }
-        }
-        // Every other descriptor is close-on-exec already; closefrom also covers ones opened
-        // without O_CLOEXEC by other code in this process.
-        _ = cposix_spawn_file_actions_addclosefrom(&actions, 3)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2, SIGALRM] {
-            sigaddset(&defaults, s)
-        }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-
         let cArgv = argv.map { strdup($0) } + [nil]
         let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             for p in cArgv { free(p) }
             for p in cEnv { free(p) }
         }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, &attributes, cArgv, cEnv)
+        // The child records its group with the watchdog itself, before its program runs (so no
+        // program runs unrecorded, whenever agent-repl dies); `ended` below is ours.
+        let registry = ProcessGroupRegistry.shared
+        var stage: Int32 = 0, failure: Int32 = 0
+        let pid = cposix_spawn(
+            argv[0], cArgv, cEnv, stdinPipe[0], stdoutPipe[1], stderrPipe[1], workingDirectory,
+            registry?.descriptor ?? -1, &stage, &failure)
+        let spawnErrno = errno
         close(stdinPipe[0])
         close(stdoutPipe[1])
         close(stderrPipe[1])
-        guard rc == 0 else {
+        func closeOurEnds() {
             for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0], wakePipe[0], wakePipe[1]] { close(fd) }
-            throw SpawnError(description: "cannot start \(argv[0]): \(String(cString: strerror(rc)))")
+        }
+        guard pid > 0 else {
+            closeOurEnds()
+            throw SpawnError(description: "cannot start \(argv[0]): \(String(cString: strerror(spawnErrno)))")
+        }
+        guard stage == 0 else {
+            registry?.ended(pid)  // the child has exited; its pid stays reserved until it is reaped
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            closeOurEnds()
+            let reason = String(cString: strerror(failure))
+            throw SpawnError(description: stage == CPOSIX_SPAWN_FAILED_CHDIR
+                ? "cannot use working folder \(workingDirectory ?? "."): \(reason)"
+                : "cannot start \(argv[0]): \(reason)")
         }
 
-        let registry = ProcessGroupRegistry.shared
-        registry?.started(pid)
         let child = ChildProcess(pid: pid, killGrace: killGrace, registry: registry)
         for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)

@@ -5,10 +5,11 @@ import Tools
 /// The no-orphan watchdog: a forked helper (C, `cposix_start_watchdog`) that kills every live tool
 /// process group once agent-repl is gone, however it ended (SIGKILL and crashes included).
 ///
-/// agent-repl holds the only write end of a pipe (close-on-exec, so no tool inherits it) and writes
-/// each exec tool's group id to it when the tool starts, and the negated id once the group has been
-/// killed. When agent-repl exits or dies the kernel closes the write end; the watchdog reads end of
-/// file, sends SIGKILL to each group still recorded, and exits. It lives in a session of its own
+/// agent-repl holds the only write end of a pipe (close-on-exec, so no tool inherits it). Each exec
+/// tool's child writes its group id to it before its program runs, and agent-repl the negated id
+/// once the group has been killed (`ProcessGroupRegistry`). When agent-repl exits or dies the
+/// kernel closes the write end; the watchdog reads end of file, sends SIGKILL to each group still
+/// recorded, and exits. It lives in a session of its own
 /// with stdin/stdout/stderr on /dev/null and no other descriptor, so the terminal's signals do not
 /// reach it and it holds no tool's pipes or the terminal.
 enum Watchdog {
@@ -17,16 +18,7 @@ enum Watchdog {
     static func start() throws(Failure) {
         var fd: Int32 = -1
         guard cposix_start_watchdog(&fd) > 0 else { throw Failure(errno: errno) }
-        let writeEnd = fd
-        ProcessGroupRegistry.shared = ProcessGroupRegistry(
-            started: { send(writeEnd, $0) },
-            ended: { send(writeEnd, -$0) })
-    }
-
-    /// One 4-byte record: a write this small to a pipe is atomic, whichever thread makes it.
-    private static func send(_ fd: Int32, _ record: Int32) {
-        var value = record
-        while write(fd, &value, 4) < 0 && errno == EINTR {}
+        ProcessGroupRegistry.shared = ProcessGroupRegistry(descriptor: fd)
     }
 
     struct Failure: Error, CustomStringConvertible {

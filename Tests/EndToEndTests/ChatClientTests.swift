@@ -79,4 +79,21 @@ import Tools
         let messages = try #require(server.requestBodies().last?["messages"])
         #expect(messages == [["role": "user", "content": "second"]])
     }
+
+    /// A stream event over the 16 MiB limit: the user reads which limit, that the conversation is
+    /// kept, and the next prompt goes out with the earlier turn and without the dropped one.
+    @Test func anEventOverTheLimitIsExplainedAndTheConversationIsKept() async throws {
+        let server = try FakeOpenAIServer(script: [
+            ["text": "first answer"],
+            ["text": .string(String(repeating: "a", count: 17 << 20)), "pieces": 1],
+            ["text": "third answer"],
+        ])
+        let result = try await agent(server).run([], stdin: "first\nsecond\nthird\n")
+        #expect(result.status == 0)
+        let error = result.stderr.split(separator: "\n").first { $0.contains("Error:") }.map(String.init) ?? result.stderr
+        #expect(error == "Error: The server at \(server.baseURL) sent one stream event larger than agent-repl's limit of 16 MiB (answers normally stream in small events), so the answer was abandoned. This turn was dropped; the conversation before it is kept: you can ask again.")
+        #expect(result.stdout.contains("third answer"))
+        let messages = try #require(server.requestBodies().last?["messages"]?.arrayValue)
+        #expect(messages.map { $0["content"]?.stringValue } == ["first", "first answer", "third"])
+    }
 }

@@ -1,16 +1,10 @@
 #ifndef CPOSIX_H
 #define CPOSIX_H
 
-#include <spawn.h>
+#include <sys/types.h>
 
 /// glibc calls that Swift's Glibc module hides behind _GNU_SOURCE, as plain functions.
 /// Each returns 0 on success and an errno value (or -1 with errno set, for cposix_pipe2) on failure.
-
-/// posix_spawn_file_actions_addchdir_np: the child starts in `path`.
-int cposix_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
-
-/// posix_spawn_file_actions_addclosefrom_np: the child closes every descriptor from `from` up.
-int cposix_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 
 /// pipe2(fds, O_CLOEXEC): a pipe whose ends are closed on exec, atomically.
 int cposix_pipe_cloexec(int fds[2]);
@@ -53,5 +47,28 @@ int cposix_o_path(void);
 int cposix_start_watchdog(int *write_fd);
 
 // MARK: - End of the watchdog block
+
+// MARK: - Spawning exec tools (issue 9)
+
+/// Why a child of cposix_spawn could not run its program.
+#define CPOSIX_SPAWN_FAILED_DESCRIPTORS 1
+#define CPOSIX_SPAWN_FAILED_CHDIR 2
+#define CPOSIX_SPAWN_FAILED_EXEC 3
+
+/// posix_spawn for ChildProcess, with one step posix_spawn cannot take: the child records its own
+/// process group with the watchdog before its program runs. Like glibc's posix_spawn it clones with
+/// CLONE_VM | CLONE_VFORK onto a stack of its own, so this returns once the child has exec'd or
+/// failed. The child leads a new process group; if `record_fd` >= 0 it writes its pid there as one
+/// 4-byte record (see cposix_start_watchdog); it puts `in`, `out`, `err` on 0, 1, 2 and closes every
+/// other descriptor, changes to `cwd` (unless NULL), resets every signal to its default, unblocks
+/// them all and execs `path` with `argv` and `envp` (no PATH search). It calls only
+/// async-signal-safe functions.
+/// Returns -1 with errno set when no child was made. Otherwise returns its pid; *failed_stage is 0
+/// when the program runs, else one of CPOSIX_SPAWN_FAILED_* with the errno in *failed_errno, and the
+/// child has exited (not reaped) after recording its group.
+pid_t cposix_spawn(const char *path, char *const argv[], char *const envp[], int in, int out, int err,
+                   const char *cwd, int record_fd, int *failed_stage, int *failed_errno);
+
+// MARK: - End of the spawning block
 
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Agent
 import JSON
 import LLM
@@ -28,15 +29,5 @@ enum Paths {
     }
 
     /// The `agent-repl` binary built beside the test bundle.
-    static var binary: URL {
-        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = testBinary.deletingLastPathComponent()
-        // The bundle is `.../debug/agent-replPackageTests.xctest` (a file on Linux, a folder elsewhere).
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("agent-repl")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return packageRoot.appendingPathComponent(".build/debug/agent-repl")
-    }
+    static var binary: URL { BuiltExecutable.url("agent-repl") }
 }
