@@ -133,6 +133,13 @@ public enum ToolLoader {
             let limit = "\(ToolLimits.maxFileBytes >> 20) MiB"
             return ([], [ToolDiagnostic(.error, fileLocation, "the file is larger than \(limit), the limit for a tool file; it is skipped")])
         }
+        return loadFile(contents: data, path: path, environment: environment)
+    }
+
+    /// One file's tools and problems from the bytes read from `path` (at most `ToolLimits.maxFileBytes`):
+    /// `path` names the file in messages, and relative programs and folders resolve against its folder.
+    /// The fuzz target calls this directly.
+    package static func loadFile(contents data: Data, path: String, environment: [String: String]) -> ([ToolDeclaration], [ToolDiagnostic]) {
         let document: LocatedJSON
         do {
             document = try JSONParser.parse(Array(data))
