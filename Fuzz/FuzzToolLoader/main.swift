@@ -13,6 +13,10 @@ let environment = ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent"]
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let contents = Data(bytes: data, count: size)
     let (tools, diagnostics) = ToolLoader.loadFile(contents: contents, path: path, environment: environment)
+    for tool in tools {
+        // What ScheduledToolExecutor makes of a declaration's times for the scheduler.
+        _ = (tool.estimatedTime.map(Duration.seconds), tool.timeout.map(Duration.seconds))
+    }
     let catalog = ToolCatalog(tools: tools, diagnostics: diagnostics)
     _ = catalog.formattedList()
     for diagnostic in catalog.diagnostics { _ = diagnostic.description }

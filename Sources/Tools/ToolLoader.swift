@@ -481,6 +481,10 @@ private struct FileContext {
             error(pointer + "/" + key, "\(label): '\(key)' must be a positive number of seconds, got \(v.jsonString)", atValue: true)
             return nil
         }
+        guard n <= ToolLimits.maxSeconds else {  // the scheduler's `Duration.seconds(1e300)` would trap
+            error(pointer + "/" + key, "\(label): '\(key)' must be at most \(Int(ToolLimits.maxSeconds)) seconds (a year), got \(v.jsonString)", atValue: true)
+            return nil
+        }
         return n
     }
 
