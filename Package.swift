@@ -69,3 +69,15 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (scripts/fuzz), declared only when AGENT_REPL_FUZZ is set: they need
+// `-sanitize=fuzzer`, whose runtime holds the driver their main.swift calls.
+if Context.environment["AGENT_REPL_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"),
+        .executableTarget(name: "FuzzSSE", dependencies: ["FuzzDriver", "LLM", "JSON"], path: "Fuzz/FuzzSSE"),
+        .executableTarget(name: "FuzzJSON", dependencies: ["FuzzDriver", "JSON"], path: "Fuzz/FuzzJSON"),
+        .executableTarget(name: "FuzzSchema", dependencies: ["FuzzDriver", "JSON"], path: "Fuzz/FuzzSchema"),
+        .executableTarget(name: "FuzzToolLoader", dependencies: ["FuzzDriver", "Tools", "JSON"], path: "Fuzz/FuzzToolLoader"),
+    ]
+}

@@ -56,23 +56,28 @@ public struct RetryPolicy: Sendable {
 
     /// The wait before retry number `retriesDone + 1`.
     public func delay(afterRetries retriesDone: Int, headers: [String: String] = [:]) -> Duration {
-        if let requested = retryAfter(headers), requested > .zero, requested <= maxRetryAfter {
-            return requested
-        }
+        if let requested = retryAfter(headers) { return requested }
         let exponent = Double(min(max(retriesDone, 0), 60))
         let backoff = min(initialDelay / .seconds(1) * pow(2, exponent), maxDelay / .seconds(1))
         let jitter = 1 - 0.25 * random()
         return .seconds(max(0, backoff * jitter))
     }
 
-    /// The wait the server asked for, from `retry-after-ms` or `Retry-After`.
+    /// The wait the server asked for, from `retry-after-ms` or `Retry-After`, when it is more than 0 and
+    /// at most `maxRetryAfter`. The number is checked before it becomes a `Duration`: one too large for
+    /// it (`1e300`) would trap.
     func retryAfter(_ headers: [String: String]) -> Duration? {
+        let limit = maxRetryAfter / .seconds(1)
+        func honoured(_ seconds: Double) -> Bool { seconds > 0 && seconds <= limit }  // false for NaN
         if let text = headers["retry-after-ms"], let ms = Double(text.trimmingCharacters(in: .whitespaces)), ms.isFinite {
-            return .milliseconds(ms)
+            return honoured(ms / 1000) ? .milliseconds(ms) : nil
         }
         guard let text = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let seconds = Double(text), seconds.isFinite { return .seconds(seconds) }
-        if let date = Self.httpDate(text) { return .seconds(date.timeIntervalSince(now())) }
+        if let seconds = Double(text) { return honoured(seconds) ? .seconds(seconds) : nil }
+        if let date = Self.httpDate(text) {
+            let seconds = date.timeIntervalSince(now())
+            return honoured(seconds) ? .seconds(seconds) : nil
+        }
         return nil
     }
 

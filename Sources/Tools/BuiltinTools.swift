@@ -140,6 +140,10 @@ public enum BuiltinTools {
 
         case "sleep":
             let seconds = args["seconds"]?.numberValue ?? 0
+            // A declaration may replace the schema's bounds: 1e300 must not reach Int64(_:), which traps.
+            guard (0...3600).contains(seconds) else {
+                throw Failure(description: "'seconds' must be from 0 to 3600, got \(String(format: "%g", seconds))")
+            }
             try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
             return "slept \(String(format: "%g", seconds)) s"
 

@@ -133,6 +133,13 @@ public enum ToolLoader {
             let limit = "\(ToolLimits.maxFileBytes >> 20) MiB"
             return ([], [ToolDiagnostic(.error, fileLocation, "the file is larger than \(limit), the limit for a tool file; it is skipped")])
         }
+        return loadFile(contents: data, path: path, environment: environment)
+    }
+
+    /// One file's tools and problems from the bytes read from `path` (at most `ToolLimits.maxFileBytes`):
+    /// `path` names the file in messages, and relative programs and folders resolve against its folder.
+    /// The fuzz target calls this directly.
+    package static func loadFile(contents data: Data, path: String, environment: [String: String]) -> ([ToolDeclaration], [ToolDiagnostic]) {
         let document: LocatedJSON
         do {
             document = try JSONParser.parse(Array(data))
@@ -472,6 +479,10 @@ private struct FileContext {
         guard let v = o[key] else { return nil }
         guard let n = v.numberValue, n > 0, n.isFinite else {
             error(pointer + "/" + key, "\(label): '\(key)' must be a positive number of seconds, got \(v.jsonString)", atValue: true)
+            return nil
+        }
+        guard n <= ToolLimits.maxSeconds else {  // the scheduler's `Duration.seconds(1e300)` would trap
+            error(pointer + "/" + key, "\(label): '\(key)' must be at most \(Int(ToolLimits.maxSeconds)) seconds (a year), got \(v.jsonString)", atValue: true)
             return nil
         }
         return n

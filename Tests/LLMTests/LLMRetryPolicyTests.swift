@@ -34,6 +34,14 @@ private func policy(random: Double = 0, now: Date = Date(timeIntervalSince1970: 
     }
 }
 
+@Test func retryAfterTooLargeForADurationFallsBackToTheBackoff() {
+    // `Duration.seconds(1e300)` traps: a server's header must not reach it.
+    for value in ["1e300", "-1e300", "1e21", "inf", "nan", "1.7976931348623157e308"] {
+        #expect(policy().delay(afterRetries: 1, headers: ["retry-after": value]) == .seconds(1), "\(value)")
+        #expect(policy().delay(afterRetries: 1, headers: ["retry-after-ms": value]) == .seconds(1), "\(value)")
+    }
+}
+
 @Test func retryAfterAsHTTPDate() {
     let now = Date(timeIntervalSince1970: 1_445_412_470)  // 10 s before Wed, 21 Oct 2015 07:28:00 GMT
     let delay = policy(now: now).delay(afterRetries: 0, headers: ["retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"])

@@ -108,4 +108,13 @@ import TestSupport
         #expect(result?.outcome == .cancelled, "no result within \(Proc.patience) of terminate()")
         #expect(await call(ToolRunner(), "sleep", #"{"seconds": 0.01}"#).output == "slept 0.01 s")
     }
+
+    @Test func sleepRefusesSecondsBeyondItsRangeWhateverTheDeclaredSchema() async {
+        // A tools.d declaration may give the builtin a looser schema; Int64(1e300 * 1000) trapped.
+        let loose = ToolDeclaration(name: "nap", description: "d", parameters: ["type": "object"], runner: .builtin("sleep"))
+        for (seconds, shown) in [("1e300", "1e+300"), ("-1", "-1"), ("3601", "3601")] {
+            let result = await ToolRunner().run(loose, arguments: #"{"seconds": \#(seconds)}"#)
+            #expect(result.error == "'seconds' must be from 0 to 3600, got \(shown)")
+        }
+    }
 }

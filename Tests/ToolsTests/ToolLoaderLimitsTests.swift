@@ -19,6 +19,23 @@ import JSON
         #expect(check.report.contains("'minLength'"))
     }
 
+    @Test func aTimeoutTooLongForADurationIsAnErrorWithItsPlace() {
+        // Loaded, `"timeout": 1e300` trapped in `Duration.seconds` when the tool was called.
+        let folder = TempFolder()
+        defer { folder.remove() }
+        folder.write("bin/run.sh", "#!/bin/sh\n", executable: true)
+        folder.write("a.json", #"{"name": "a", "description": "d", "exec": ["bin/run.sh"], "timeout": 1e300}"#)
+        folder.write("b.json", #"{"name": "b", "description": "d", "exec": ["bin/run.sh"], "estimated_time": 31536001}"#)
+        folder.write("c.json", #"{"name": "c", "description": "d", "exec": ["bin/run.sh"], "timeout": 31536000}"#)
+        let catalog = ToolLoader.load(folders: [ToolFolder(folder.path)])
+        #expect(catalog.tools.map(\.name) == ["c"])
+        #expect(catalog.diagnostics.map(\.description) == [
+            "\(folder.path)/a.json:1:70: tool 'a': 'timeout' must be at most 31536000 seconds (a year), got 1e+300",
+            "\(folder.path)/b.json:1:77: tool 'b': 'estimated_time' must be at most 31536000 seconds (a year), got 31536001",
+        ])
+        for tool in catalog.tools { _ = tool.timeout.map(Duration.seconds) }
+    }
+
     @Test func aFileLargerThanOneMiBIsADiagnosticAndTheOthersStillLoad() {
         let folder = TempFolder()
         defer { folder.remove() }
