@@ -66,6 +66,9 @@ import TestSupport
                     process.arguments = arguments
                     process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
                     try process.run()
+                    // A probe that hangs fails its test (killed after two minutes) instead of holding up the run.
+                    let pid = process.processIdentifier
+                    DispatchQueue.global().asyncAfter(deadline: .now() + 120) { if process.isRunning { kill(pid, SIGKILL) } }
                     process.waitUntilExit()
                     let status = process.terminationStatus
                     let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
