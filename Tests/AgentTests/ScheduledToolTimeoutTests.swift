@@ -49,7 +49,7 @@ import Glibc
         defer { tmp.remove() }
         // Its running time (start-up, and the test's reactions before the pause) stays far below this
         // even on a loaded machine; the pause lasts longer.
-        let timeout = 8.0
+        let timeout = 12.0
         // Both loop until their RELEASE file exists; the low one is a shell that starts in a moment
         // (its start counts as running time). No demotion or boost during the test.
         let tools = ScheduledTools(
