@@ -30,9 +30,6 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         var bodies = TaskIDMap<LiveBody>()
         var waiters: [TaskID: [CheckedContinuation<Outcome?, Never>]] = [:]
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
-        /// Full outcomes of recently ended tasks, for ``Scheduler/outcome(of:)`` after the end.
-        var recentOutcomes = TaskIDMap<Outcome>()
-        var recentOrder: Deque<TaskID> = []
         var timer: Task<Void, Never>?
         var isShutDown = false
         /// The machine's actions for the event being handled: one buffer, reused (no array per event).
@@ -51,6 +48,15 @@ public final class Scheduler<Value: TaskResult>: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Full outcomes of recently ended tasks, for ``outcome(of:)`` after the end, under a lock of their
+    /// own: asking for the outcome of a task that ended does not contend with the scheduler's events.
+    /// Written under `state`'s lock too (always taken first), when the task ends.
+    private let recent = Mutex(RecentOutcomes())
+
+    private struct RecentOutcomes {
+        var outcomes = TaskIDMap<Outcome>()
+        var order: Deque<TaskID> = []
+    }
     private let clock: any SchedulerClock
 
     public init(configuration: SchedulerConfiguration = SchedulerConfiguration(), clock: some SchedulerClock = .continuous) {
@@ -86,16 +92,16 @@ public final class Scheduler<Value: TaskResult>: Sendable {
     /// ``SchedulerConfiguration/recordLimit`` most recent); nil for a task unknown or too old to
     /// remember. Does not cancel the task if the caller is cancelled: use ``cancel(_:)``.
     public func outcome(of id: TaskID) async -> Outcome? {
-        // Fast path: a task that already ended needs no continuation (and no suspension).
-        let (live, known) = state.withLock { state in (state.machine.state(of: id) != nil, state.recentOutcomes[id]) }
-        if !live { return known }
+        // Fast path: a task that already ended needs no continuation (and no suspension), nor the
+        // scheduler's lock.
+        if let known = endedOutcome(of: id) { return known }
         return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome?, Never>) in
             let known: Outcome?? = state.withLock { state in
                 if state.machine.state(of: id) != nil {
                     state.waiters[id, default: []].append(continuation)
                     return nil
                 }
-                return .some(state.recentOutcomes[id])
+                return .some(endedOutcome(of: id))
             }
             if let known { continuation.resume(returning: known) }
         }
@@ -103,7 +109,7 @@ public final class Scheduler<Value: TaskResult>: Sendable {
 
     /// The outcome of a task that ended, while it is among the most recent; nil while it is live.
     public func endedOutcome(of id: TaskID) -> Outcome? {
-        state.withLock { $0.recentOutcomes[id] }
+        recent.withLock { $0.outcomes[id] }
     }
 
     /// Submits and waits for the outcome.
@@ -199,6 +205,8 @@ public final class Scheduler<Value: TaskResult>: Sendable {
     /// `returned` is the body's value when the event is that body's end.
     private func process<R>(_ returned: (TaskID, Value)?, _ event: Event<R>) -> (R, Effects) {
         var effects = Effects()
+        // A body's end usually starts the next body: its list is allocated here, not under the lock.
+        if returned != nil { effects.starts.reserveCapacity(1) }
         // Read outside the lock to keep it short; the machine treats a time older than one it has
         // seen as that time.
         let now = clock.now
@@ -248,7 +256,7 @@ public final class Scheduler<Value: TaskResult>: Sendable {
                 for waiter in state.waiters.isEmpty ? [] : state.waiters.removeValue(forKey: id) ?? [] {
                     effects.outcomes.append((waiter, outcome))
                 }
-                remember(outcome, of: id, in: &state)
+                remember(outcome, of: id, limit: state.machine.configuration.recordLimit)
             case .armTimer(let deadline):
                 state.timer?.cancel()
                 state.timer = Task { [weak self, clock] in
@@ -263,13 +271,15 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         }
     }
 
-    private func remember(_ outcome: Outcome, of id: TaskID, in state: inout State) {
-        let limit = state.machine.configuration.recordLimit
-        if state.recentOrder.count >= limit, let oldest = state.recentOrder.popFirst() {
-            state.recentOutcomes[oldest] = nil
+    /// Called under `state`'s lock, when the task ends (so a task is live or remembered, never neither).
+    private func remember(_ outcome: Outcome, of id: TaskID, limit: Int) {
+        recent.withLock { recent in
+            if recent.order.count >= limit, let oldest = recent.order.popFirst() {
+                recent.outcomes[oldest] = nil
+            }
+            recent.order.append(id)
+            recent.outcomes[id] = outcome
         }
-        state.recentOrder.append(id)
-        state.recentOutcomes[id] = outcome
     }
 
     private func perform(_ effects: Effects) {
