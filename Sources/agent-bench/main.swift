@@ -36,7 +36,7 @@ var sections: [ReportSection] = []
 for benchmark in benchmarks {
     FileHandle.standardError.write(Data("running: \(benchmark.title)\n".utf8))
     let section = try await benchmark.run(quick: quick)
-    print("## \(section.title)\n\n\(section.table.markdown)\n")
+    print("## \(section.title)\n\n\(section.tablesMarkdown)\n")
     sections.append(section)
 }
 
@@ -54,7 +54,7 @@ Each figure stands beside its baseline measured in the same run. Other processes
 
 """
 for section in sections {
-    report += "\n## \(section.title)\n\n\(section.text)\n\n\(section.table.markdown)\n"
+    report += "\n## \(section.title)\n\n\(section.text)\n\n\(section.tablesMarkdown)\n"
 }
 try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
 try report.write(toFile: output, atomically: true, encoding: .utf8)
