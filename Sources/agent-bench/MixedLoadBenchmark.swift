@@ -32,16 +32,21 @@ struct MixedLoadBenchmark: Benchmark {
         let sizes = quick ? Sizes.quick : Sizes()
         let catalog = try Self.toolCatalog()
         var tables: [MarkdownTable] = []
+        // Each table goes to standard error as soon as it is done: the section takes minutes.
+        func add(_ table: MarkdownTable) {
+            tables.append(table)
+            FileHandle.standardError.write(Data("\n\(table.markdownWithCaption)\n\n".utf8))
+        }
         for (index, load) in sizes.loads.enumerated() {
             FileHandle.standardError.write(Data(" (a) \(Int(load * 100))% load\n".utf8))
             let turns = Self.arrivals(load: load, sizes: sizes, seed: UInt64(42 + index))
-            tables.append(Self.mixTable(load: load, sizes: sizes, turns: turns, rows: await MixedLoad.runRows(turns, catalog: catalog)))
+            add(Self.mixTable(load: load, sizes: sizes, turns: turns, rows: await MixedLoad.runRows(turns, catalog: catalog)))
         }
         FileHandle.standardError.write(Data(" (b) foreground turn during a background job\n".utf8))
-        tables.append(await foregroundTable(sizes: sizes, catalog: catalog))
+        add(await foregroundTable(sizes: sizes, catalog: catalog))
         FileHandle.standardError.write(Data(" (c) burst\n".utf8))
         let burst = [MixedLoad.Turn(at: 0, kind: .long, seconds: Array(repeating: sizes.burstCPU, count: sizes.burstCalls))]
-        tables.append(Self.burstTable(sizes: sizes, rows: await MixedLoad.runRows(burst, catalog: catalog)))
+        add(Self.burstTable(sizes: sizes, rows: await MixedLoad.runRows(burst, catalog: catalog)))
         return ReportSection(
             title: title,
             text: """
