@@ -57,8 +57,7 @@ struct MixedLoadBenchmark: Benchmark {
             `ScheduledToolExecutor.execute` submits a turn's calls to the `Scheduler` and `ToolRunner` starts each \
             (posix_spawn, its own process group) as the task's body, which registers SIGSTOP/SIGCONT of the group as \
             the context's pause/resume handlers. Rows, on the same arrivals (fixed seeds): mlfq with the product's \
-            defaults (`SchedulerConfiguration()`, what `agent-repl` runs without flags: \(SchedulerConfiguration().workers) \
-            workers, 200 ms base quantum, 3 levels, allotment 2 quanta, boost every 2 s); mlfq, sjf, round_robin and \
+            defaults (`SchedulerConfiguration()`, what `agent-repl` runs without flags: \(Self.defaults)); mlfq, sjf, round_robin and \
             fifo with one worker per core (\(MixedLoad.cores)); all at once (fifo with a worker for every call: the \
             kernel schedules); one after another (fifo, 1 worker); and a lower bound: shortest remaining time first \
             computed offline on \(MixedLoad.cores) cores from each call's arrival and its CPU time as measured by the \
@@ -92,6 +91,13 @@ struct MixedLoadBenchmark: Benchmark {
         return zip(times, isLong).map { at, long in
             MixedLoad.Turn(at: at, kind: long ? .long : .short, seconds: [long ? sizes.longCPU : sizes.shortCPU])
         }
+    }
+
+    /// The default configuration in words, for the report.
+    static var defaults: String {
+        let c = SchedulerConfiguration()
+        return "\(c.workers) workers, \(fmt(c.baseQuantum.seconds * 1000, 0)) ms base quantum, \(c.levels) levels, allotment " +
+            "\(c.allotmentQuanta) quanta, boost every \(String(format: "%g", c.boostPeriod.seconds)) s"
     }
 
     static func ratio(_ value: Double, _ base: Double) -> String { "\(fmt(value / base, 2))x" }
