@@ -1,71 +1,183 @@
-import Agent
 import Foundation
 import JSON
-import LLM
 import Scheduler
 import TestSupport
 import Tools
 
-/// Short-task completion under a mix of short and long CPU-bound tools, per strategy, through the
-/// product's path: exec tools declared in a tools.d folder, run by `ScheduledToolExecutor` (so
-/// `ToolRunner` starts them as scheduler task bodies that register SIGSTOP/SIGCONT handlers).
+/// Does the queue beat starting every tool at once? Three CPU-bound workloads of exec tools run the
+/// product's way (declared in a tools.d folder, run by `ScheduledToolExecutor`, so `ToolRunner` starts
+/// them as scheduler task bodies that register SIGSTOP/SIGCONT handlers), each under the rows of
+/// `MixedLoad.rows`: today's mlfq defaults, the other strategies, everything at once, one after
+/// another, and an offline lower bound.
 struct MixedLoadBenchmark: Benchmark {
-    let title = "Short tasks under mixed tool load"
-    var workers = 2
+    let title = "Mixed tool load: the queue against starting everything at once"
 
-    struct Arrival {
-        var at: Double
-        var isLong: Bool
-    }
+    struct Sizes {
+        var shortCPU = 0.05
+        var longCPU = 5.0
+        var window = 20.0
+        var loads = [0.7, 0.9]
+        var jobCalls = 8
+        var foregroundCalls = 3
+        var foregroundGap = 1.0
+        var foregroundRepeats = 5
+        var burstCalls = 32
+        var burstCPU = 2.0
 
-    struct Outcome {
-        var isLong: Bool
-        var turnaround: Double
-        var completed: Bool
+        static let quick = Sizes(longCPU: 0.6, window: 2.0, loads: [0.9], foregroundGap: 0.4, foregroundRepeats: 2,
+                                 burstCalls: 8, burstCPU: 0.25)
     }
 
     func run(quick: Bool) async throws -> ReportSection {
-        let shortCPU = quick ? 0.02 : 0.05
-        let longCPU = quick ? 1.0 : 5.0
-        let window = quick ? 2.5 : 20.0
-        let loads = quick ? [0.9] : [0.7, 0.9]
-        let strategies: [Strategy] = [.mlfq, .fifo, .roundRobin]
+        let sizes = quick ? Sizes.quick : Sizes()
         let catalog = try Self.toolCatalog()
-        var table = MarkdownTable(headers: ["load", "strategy", "short mean (ms)", "short p99 (ms)", "short mean vs fifo", "long done", "long mean (s)", "long max (s)"])
-        for (index, load) in loads.enumerated() {
-            let arrivals = Self.arrivals(load: load, window: window, shortCPU: shortCPU, longCPU: longCPU, seed: UInt64(42 + index))
-            var fifoShortMean = Double.nan
-            var rows: [(Strategy, [Outcome])] = []
-            for strategy in strategies {
-                let outcomes = await runOnce(strategy: strategy, catalog: catalog, arrivals: arrivals, shortCPU: shortCPU, longCPU: longCPU)
-                if strategy == .fifo { fifoShortMean = mean(outcomes.filter { !$0.isLong }.map(\.turnaround)) }
-                rows.append((strategy, outcomes))
-            }
-            for (strategy, outcomes) in rows {
-                let short = outcomes.filter { !$0.isLong }
-                let shortMs = short.map { $0.turnaround * 1000 }
-                let long = outcomes.filter(\.isLong)
-                table.add("\(Int(load * 100))%", strategy.rawValue, fmt(mean(shortMs), 0) + (short.allSatisfy(\.completed) ? "" : " (\(short.count(where: { !$0.completed })) failed)"),
-                          fmt(percentile(shortMs, 0.99), 0), "\(fmt(fifoShortMean * 1000 / mean(shortMs), 1))x better",
-                          "\(long.filter(\.completed).count)/\(long.count)",
-                          fmt(mean(long.map(\.turnaround)), 1), fmt(long.map(\.turnaround).max() ?? 0, 1))
-            }
+        var tables: [MarkdownTable] = []
+        // Each table goes to standard error as soon as it is done: the section takes minutes.
+        func add(_ table: MarkdownTable) {
+            tables.append(table)
+            FileHandle.standardError.write(Data("\n\(table.markdownWithCaption)\n\n".utf8))
         }
+        for (index, load) in sizes.loads.enumerated() {
+            FileHandle.standardError.write(Data(" (a) \(Int(load * 100))% load\n".utf8))
+            let turns = Self.arrivals(load: load, sizes: sizes, seed: UInt64(42 + index))
+            add(Self.mixTable(load: load, sizes: sizes, turns: turns, rows: await MixedLoad.runRows(turns, catalog: catalog)))
+        }
+        FileHandle.standardError.write(Data(" (b) foreground turn during a background job\n".utf8))
+        add(await foregroundTable(sizes: sizes, catalog: catalog))
+        FileHandle.standardError.write(Data(" (c) burst\n".utf8))
+        let burst = [MixedLoad.Turn(at: 0, kind: .long, seconds: Array(repeating: sizes.burstCPU, count: sizes.burstCalls))]
+        add(Self.burstTable(sizes: sizes, rows: await MixedLoad.runRows(burst, catalog: catalog)))
         return ReportSection(
             title: title,
             text: """
-            \(workers) workers. Every task is one call of an `exec` tool, `cpu_burn` (`Benchmarks/cpu_tool.py`, run by \
-            the benchmark environment's `python3`: burns the CPU time given in its arguments, counted by \
-            `time.process_time()`, interpreter start included), declared in a temporary tools.d folder, loaded by `ToolLoader`, \
-            and run the product's way: `ScheduledToolExecutor.execute` (one call per turn) submits it to the `Scheduler` and \
-            `ToolRunner` starts it (posix_spawn, its own process group) as the task's body, which registers \
-            SIGSTOP/SIGCONT of the group as the context's pause/resume handlers. The tool is priority 0 and preemptible. \
-            80% of the calls ask for \(Int(shortCPU * 1000)) ms of CPU, 20% for \(fmt(longCPU, 0)) s; Poisson arrivals for \
-            \(fmt(window, 0)) s at the given load (of \(workers) workers; fixed seeds, the same arrival sequence for every \
-            strategy), then drained. Times are from the arrival to the call's result. Target: mlfq's short mean ≥ 3x better \
-            than fifo's; every long task done.
+            Every task is one call of an `exec` tool, `cpu_burn` (`Benchmarks/cpu_tool.py`, run by the benchmark \
+            environment's `python3`: burns the CPU time given in its arguments, counted by `time.process_time()`, \
+            interpreter start included, and reports the CPU time its process used), declared in a temporary tools.d \
+            folder (priority 0, preemptible), loaded by `ToolLoader`, and run the product's way: \
+            `ScheduledToolExecutor.execute` submits a turn's calls to the `Scheduler` and `ToolRunner` starts each \
+            (posix_spawn, its own process group) as the task's body, which registers SIGSTOP/SIGCONT of the group as \
+            the context's pause/resume handlers. Rows, on the same arrivals (fixed seeds): mlfq with the product's \
+            defaults (`SchedulerConfiguration()`, what `agent-repl` runs without flags: \(Self.defaults)); mlfq, sjf, round_robin and \
+            fifo with one worker per core (\(MixedLoad.cores)); all at once (fifo with a worker for every call: the \
+            kernel schedules); one after another (fifo, 1 worker); and a lower bound: shortest remaining time first \
+            computed offline on \(MixedLoad.cores) cores from each call's arrival and its CPU time as measured by the \
+            online rows (median), with no start-up or switching cost (a bound on the mean over all calls, not on each \
+            class: it may finish long calls later than a row that favours them; and on several cores SRPT is the usual \
+            reference rather than a proven optimum). "vs all at once" = the row's figure / all at \
+            once's (below 1 is better). Times are from a turn's submission to the call's result (its \
+            `toolFinished` event). Issue 10's targets: (a) at 90% mlfq's short mean ≤ 0.5x all at once, every long \
+            call done, long mean ≤ 1.5x; (b) the foreground turn ≤ 1.2x its time alone; (c) mean ≤ 0.6x all at \
+            once, last within 5%.
             """,
-            table: table)
+            tables: tables)
+    }
+
+    /// Workload (a): one call per turn, 80% `shortCPU` and 20% `longCPU`, Poisson arrivals for `window` s
+    /// at `load` of the cores.
+    static func arrivals(load: Double, sizes: Sizes, seed: UInt64) -> [MixedLoad.Turn] {
+        var rng = SplitMix64(seed: seed)
+        let meanService = 0.8 * sizes.shortCPU + 0.2 * sizes.longCPU
+        let rate = load * Double(MixedLoad.cores) / meanService
+        var t = 0.0
+        var isLong: [Bool] = []
+        var times: [Double] = []
+        while true {
+            t += -log(1 - Double.random(in: 0..<1, using: &rng)) / rate
+            guard t < sizes.window else { break }
+            times.append(t)
+            isLong.append(Double.random(in: 0..<1, using: &rng) < 0.2)
+        }
+        if !isLong.contains(true), !isLong.isEmpty { isLong[0] = true }
+        return zip(times, isLong).map { at, long in
+            MixedLoad.Turn(at: at, kind: long ? .long : .short, seconds: [long ? sizes.longCPU : sizes.shortCPU])
+        }
+    }
+
+    /// The default configuration in words, for the report.
+    static var defaults: String {
+        let c = SchedulerConfiguration()
+        return "\(c.workers) workers, \(fmt(c.baseQuantum.seconds * 1000, 0)) ms base quantum, \(c.levels) levels, allotment " +
+            "\(c.allotmentQuanta) quanta, boost every \(String(format: "%g", c.boostPeriod.seconds)) s"
+    }
+
+    static func ratio(_ value: Double, _ base: Double) -> String { "\(fmt(value / base, 2))x" }
+
+    /// Seconds of CPU as written in a caption: 0.05 → "50 ms", 0.25 → "0.25 s", 5 → "5 s".
+    static func cpu(_ seconds: Double) -> String {
+        seconds < 0.1 ? "\(Int((seconds * 1000).rounded())) ms" : String(format: "%g s", seconds)
+    }
+
+    static func mixTable(load: Double, sizes: Sizes, turns: [MixedLoad.Turn], rows: [(MixedLoad.Row, [MixedLoad.Call])]) -> MarkdownTable {
+        let longCount = turns.count(where: { $0.kind == .long })
+        var table = MarkdownTable(
+            headers: ["row", "workers", "short mean (ms)", "short p99 (ms)", "short mean vs all at once", "long done", "long mean (s)", "long max (s)", "long mean vs all at once"],
+            caption: "(a) CPU mix at \(Int(load * 100))% load: \(turns.count) calls, \(turns.count - longCount) of \(Self.cpu(sizes.shortCPU)) and \(longCount) of \(Self.cpu(sizes.longCPU)) of CPU, Poisson arrivals for \(fmt(sizes.window, 1)) s, one call per turn, then drained.")
+        func means(_ calls: [MixedLoad.Call]) -> (short: Double, long: Double) {
+            (mean(calls.filter { $0.kind == .short }.map(\.turnaround)), mean(calls.filter { $0.kind == .long }.map(\.turnaround)))
+        }
+        let base = means(rows.first { $0.0.name == MixedLoad.allAtOnce }?.1 ?? [])
+        for (row, calls) in rows {
+            let short = calls.filter { $0.kind == .short }
+            let long = calls.filter { $0.kind == .long }
+            let failed = short.count(where: { !$0.completed })
+            let m = means(calls)
+            table.add(row.name, row.workers, fmt(m.short * 1000, 0) + (failed == 0 ? "" : " (\(failed) failed)"),
+                      fmt(percentile(short.map { $0.turnaround * 1000 }, 0.99), 0), ratio(m.short, base.short),
+                      "\(long.count(where: \.completed))/\(long.count)", fmt(m.long, 1), fmt(long.map(\.turnaround).max() ?? 0, 1),
+                      ratio(m.long, base.long))
+        }
+        return table
+    }
+
+    /// Workload (b): a foreground turn of short calls while a background job's turn of long calls runs.
+    func foregroundTable(sizes: Sizes, catalog: ToolCatalog) async -> MarkdownTable {
+        let job = MixedLoad.Turn(at: 0, kind: .background, seconds: Array(repeating: sizes.longCPU, count: sizes.jobCalls), conversation: 1)
+        let foreground = MixedLoad.Turn(at: 0, kind: .foreground, seconds: Array(repeating: sizes.shortCPU, count: sizes.foregroundCalls))
+        var results: [(MixedLoad.Row, MixedLoad.ForegroundTimes)] = []
+        for row in MixedLoad.rows(tasks: sizes.jobCalls + sizes.foregroundCalls) {
+            guard let configuration = row.configuration else {
+                results.append((row, MixedLoad.foregroundLowerBound(foreground, during: job, gap: sizes.foregroundGap, measured: results.map(\.1.calls))))
+                continue
+            }
+            FileHandle.standardError.write(Data("  \(row.name)\n".utf8))
+            results.append((row, await MixedLoad.foreground(foreground, during: job, repeats: sizes.foregroundRepeats, gap: sizes.foregroundGap,
+                                                            configuration: configuration, catalog: catalog)))
+        }
+        var table = MarkdownTable(
+            headers: ["row", "workers", "foreground turn during the job (ms, mean)", "turns measured", "foreground turn alone (ms, mean)", "during / alone", "during vs all at once"],
+            caption: """
+            (b) A foreground turn (conversation 0) of \(sizes.foregroundCalls) calls of \(Self.cpu(sizes.shortCPU)) of CPU, \
+            issued \(fmt(sizes.foregroundGap, 1)) s after a background job (`prompt &`: conversation 1) submitted one turn of \
+            \(sizes.jobCalls) calls of \(Self.cpu(sizes.longCPU)), then again \(fmt(sizes.foregroundGap, 1)) s after each \
+            ended while the job still ran (at most \(sizes.foregroundRepeats) times); then the job is cancelled and the turn \
+            runs \(sizes.foregroundRepeats) times alone on a fresh scheduler of the same row. Background jobs get no \
+            priority of their own today: `BackgroundJobs` runs the job's `Agent` on the session's one \
+            `ScheduledToolExecutor`, which submits every call with its tool's declared priority (here 0), as for the \
+            foreground; this is what the product does.
+            """)
+        let base = mean(results.first { $0.0.name == MixedLoad.allAtOnce }?.1.duringJob ?? [])
+        for (row, times) in results {
+            let during = mean(times.duringJob)
+            table.add(row.name, row.workers, fmt(during * 1000, 0), "\(times.duringJob.count)", fmt(mean(times.alone) * 1000, 0),
+                      Self.ratio(during, mean(times.alone)), Self.ratio(during, base))
+        }
+        return table
+    }
+
+    static func burstTable(sizes: Sizes, rows: [(MixedLoad.Row, [MixedLoad.Call])]) -> MarkdownTable {
+        var table = MarkdownTable(
+            headers: ["row", "workers", "mean completion (s)", "last completion (s)", "done", "mean vs all at once", "last vs all at once"],
+            caption: "(c) A burst: one turn of \(sizes.burstCalls) calls of \(Self.cpu(sizes.burstCPU)) of CPU each, submitted at once.")
+        func stats(_ calls: [MixedLoad.Call]) -> (mean: Double, last: Double) {
+            (mean(calls.map(\.turnaround)), calls.map(\.turnaround).max() ?? 0)
+        }
+        let base = stats(rows.first { $0.0.name == MixedLoad.allAtOnce }?.1 ?? [])
+        for (row, calls) in rows {
+            let s = stats(calls)
+            table.add(row.name, row.workers, fmt(s.mean, 1), fmt(s.last, 1), "\(calls.count(where: \.completed))/\(calls.count)",
+                      ratio(s.mean, base.mean), ratio(s.last, base.last))
+        }
+        return table
     }
 
     /// A tools.d folder with the `cpu_burn` exec tool, loaded as the REPL loads its folders.
@@ -89,44 +201,5 @@ struct MixedLoadBenchmark: Benchmark {
             throw BenchFailure("the benchmark tool did not load: \(catalog.formattedList()) \(catalog.errors)")
         }
         return catalog
-    }
-
-    static func arrivals(load: Double, window: Double, shortCPU: Double, longCPU: Double, seed: UInt64) -> [Arrival] {
-        var rng = SplitMix64(seed: seed)
-        let meanService = 0.8 * shortCPU + 0.2 * longCPU
-        let rate = load * 2 / meanService
-        var t = 0.0
-        var result: [Arrival] = []
-        while true {
-            t += -log(1 - Double.random(in: 0..<1, using: &rng)) / rate
-            guard t < window else { break }
-            result.append(Arrival(at: t, isLong: Double.random(in: 0..<1, using: &rng) < 0.2))
-        }
-        if !result.contains(where: \.isLong), !result.isEmpty { result[0].isLong = true }
-        return result
-    }
-
-    /// Every arrival becomes a one-call turn of `ScheduledToolExecutor` on a fresh scheduler.
-    private func runOnce(strategy: Strategy, catalog: ToolCatalog, arrivals: [Arrival], shortCPU: Double, longCPU: Double) async -> [Outcome] {
-        let scheduler = ToolScheduler(configuration: SchedulerConfiguration(strategy: strategy, workers: workers))
-        let executor = ScheduledToolExecutor(scheduler: scheduler, catalog: catalog, runner: ToolRunner())
-        let start = ContinuousClock.now
-        let outcomes = await withTaskGroup(of: Outcome.self) { group in
-            for (index, arrival) in arrivals.enumerated() {
-                try? await Task.sleep(until: start + .seconds(arrival.at), clock: .continuous)
-                let arrived = ContinuousClock.now
-                let call = ToolCall(id: "call_\(index)", name: "cpu_burn", arguments: #"{"seconds":\#(arrival.isLong ? longCPU : shortCPU)}"#)
-                group.addTask {
-                    let results = await executor.execute([call], turn: TurnID(conversation: 0, turn: index), events: { _ in })
-                    return Outcome(isLong: arrival.isLong, turnaround: (ContinuousClock.now - arrived).seconds,
-                                   completed: results.count == 1 && results[0].ok)
-                }
-            }
-            var outcomes: [Outcome] = []
-            for await outcome in group { outcomes.append(outcome) }
-            return outcomes
-        }
-        await scheduler.shutdown()
-        return outcomes
     }
 }

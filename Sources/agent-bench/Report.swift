@@ -1,10 +1,23 @@
 import Foundation
 
-/// One benchmark section of docs/BENCHMARKS.md: a title, a short text, a table.
+/// One benchmark section of docs/BENCHMARKS.md: a title, a short text, one or more tables.
 struct ReportSection {
     var title: String
     var text: String
-    var table: MarkdownTable
+    var tables: [MarkdownTable]
+
+    init(title: String, text: String, table: MarkdownTable) {
+        self.init(title: title, text: text, tables: [table])
+    }
+
+    init(title: String, text: String, tables: [MarkdownTable]) {
+        self.title = title
+        self.text = text
+        self.tables = tables
+    }
+
+    /// The tables, each after its caption.
+    var tablesMarkdown: String { tables.map(\.markdownWithCaption).joined(separator: "\n\n") }
 }
 
 /// A benchmark that produces one section. Add a type conforming to this and list it in main.swift.
@@ -17,6 +30,13 @@ protocol Benchmark {
 struct MarkdownTable {
     var headers: [String]
     var rows: [[String]] = []
+    /// A line printed before the table when there are several in a section.
+    var caption: String?
+
+    init(headers: [String], caption: String? = nil) {
+        self.headers = headers
+        self.caption = caption
+    }
 
     mutating func add(_ row: String...) { rows.append(row) }
 
@@ -26,6 +46,8 @@ struct MarkdownTable {
         lines += rows.map { "| " + $0.joined(separator: " | ") + " |" }
         return lines.joined(separator: "\n")
     }
+
+    var markdownWithCaption: String { caption.map { "\($0)\n\n" + markdown } ?? markdown }
 }
 
 enum Machine {

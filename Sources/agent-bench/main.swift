@@ -8,7 +8,9 @@ let arguments = CommandLine.arguments.dropFirst()
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
     Usage: agent-bench [--quick] [--only WORD] [--output PATH]   (or: scripts/bench with the same flags)
-      --quick         smaller sizes and shorter runs (the full run takes about 4 minutes on 2 cores)
+      --quick         smaller sizes and shorter runs (the full run takes about 15 minutes on 2 cores,
+                      about 12 of them the mixed section by its arrival windows and CPU work, more under
+                      outside load; quick: a few minutes, the mixed section under one)
       --only WORD     only the sections whose title contains WORD (case-insensitive), e.g. overhead, mixed
       --output PATH   where to write the report (default docs/BENCHMARKS.md)
     The Python baselines run in .build/bench-venv, made on the first run (python3 -m venv, then pip
@@ -36,7 +38,7 @@ var sections: [ReportSection] = []
 for benchmark in benchmarks {
     FileHandle.standardError.write(Data("running: \(benchmark.title)\n".utf8))
     let section = try await benchmark.run(quick: quick)
-    print("## \(section.title)\n\n\(section.table.markdown)\n")
+    print("## \(section.title)\n\n\(section.tablesMarkdown)\n")
     sections.append(section)
 }
 
@@ -54,7 +56,7 @@ Each figure stands beside its baseline measured in the same run. Other processes
 
 """
 for section in sections {
-    report += "\n## \(section.title)\n\n\(section.text)\n\n\(section.table.markdown)\n"
+    report += "\n## \(section.title)\n\n\(section.text)\n\n\(section.tablesMarkdown)\n"
 }
 try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
 try report.write(toFile: output, atomically: true, encoding: .utf8)
