@@ -358,7 +358,12 @@ public struct SchedulerStateMachine: Sendable {
 
     /// The `sjf` estimate for a task named `name` declaring `declared`.
     public func estimate(forTool name: String, declared: Duration?) -> Duration {
-        totals.tools[name]?.estimate.map { .nanoseconds($0) } ?? declared ?? configuration.defaultEstimate
+        .nanoseconds(estimate(forTool: name, declared: declared?.nanoseconds))
+    }
+
+    /// The learned estimate, else the declared one, else the default: what `sjf` ranks by.
+    private func estimate(forTool name: String, declared: Nanos?) -> Nanos {
+        totals.tools[name]?.estimate ?? declared ?? times.defaultEstimate
     }
 
     /// Ids of the tasks holding a worker, in start order.
@@ -451,7 +456,7 @@ public struct SchedulerStateMachine: Sendable {
         switch configuration.strategy {
         case .mlfq: Int64(tasks[slot].level)
         case .preemptive, .priority: Int64(clamping: tasks[slot].priority)
-        case .sjf: totals.tools[tasks[record: slot].name]?.estimate ?? tasks[slot].declaredEstimate ?? times.defaultEstimate
+        case .sjf: estimate(forTool: tasks[record: slot].name, declared: tasks[slot].declaredEstimate)
         case .roundRobin, .fifo: 0
         }
     }
