@@ -127,7 +127,11 @@ struct StatsAccumulator: Sendable {
         tool.runCount += 1
         push(run, into: &tool.window, limit: toolWindow)
         if learning {
-            tool.estimate = tool.estimate.map { Nanos(Double(run) * smoothing + Double($0) * (1 - smoothing)) } ?? run
+            tool.estimate = tool.estimate.map { previous in
+                // Between the two; only times near Nanos.max could round up to 2^63, which Int64 cannot hold.
+                let mixed = Double(run) * smoothing + Double(previous) * (1 - smoothing)
+                return mixed < 0x1p63 ? Nanos(mixed) : .max
+            } ?? run
         }
     }
 
