@@ -48,7 +48,7 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
         // Submit in call order, so arrival order is the model's order (fifo relies on it).
         var slots: [Slot] = []
         for call in calls {
-            let slot = await prepare(call, group: group, events: events)
+            let slot = await prepare(call, group: group, background: turn.conversation != 0, events: events)
             if case .immediate(let result) = slot { events(.toolFinished(call, ok: false, summary: Self.firstLine(result.modelContent))) }
             slots.append(slot)
         }
@@ -78,7 +78,7 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
     }
 
     /// Checks one call and asks about it when its tool wants that; submits it if it may run.
-    private func prepare(_ call: ToolCall, group: String, events: @escaping @Sendable (TurnEvent) -> Void) async -> Slot {
+    private func prepare(_ call: ToolCall, group: String, background: Bool, events: @escaping @Sendable (TurnEvent) -> Void) async -> Slot {
         guard let tool = catalog.tool(named: call.name) else {
             return .immediate(ToolRunner.unknownTool(call.name, known: catalog.tools.map(\.name)))
         }
@@ -91,15 +91,18 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
             return .immediate(.failure("the user declined to run this tool", outcome: .declined))
         }
         if Task.isCancelled { return .immediate(.failure("the tool call was cancelled", outcome: .cancelled)) }
-        return .task(scheduler.submit(Self.spec(for: invocation, group: group), body: body(for: invocation, call: call, events: events)), tool)
+        let spec = Self.spec(for: invocation, group: group, background: background)
+        return .task(scheduler.submit(spec, body: body(for: invocation, call: call, events: events)), tool)
     }
 
-    static func spec(for invocation: ToolInvocation, group: String) -> TaskSpec {
+    /// The task of one call. A background job's calls (`prompt &`: a conversation other than the
+    /// foreground's 0) enter one priority below their tool's, so the foreground turn goes first.
+    static func spec(for invocation: ToolInvocation, group: String, background: Bool = false) -> TaskSpec {
         let tool = invocation.tool
         return TaskSpec(
-            name: tool.name, group: group, priority: tool.priority,
+            name: tool.name, group: group, priority: tool.priority + (background ? 1 : 0),
             estimate: tool.estimatedTime.map(Duration.seconds), timeout: tool.timeout.map(Duration.seconds),
-            preemptibility: invocation.canPause ? .signals : .none, detail: invocation.arguments.jsonString)
+            preemptibility: invocation.canPause ? .signals : .none, cpuBound: tool.cpu, detail: invocation.arguments.jsonString)
     }
 
     private func body(for invocation: ToolInvocation, call: ToolCall, events: @escaping @Sendable (TurnEvent) -> Void) -> ToolScheduler.Body {
@@ -108,6 +111,7 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
             let execution = runner.start(invocation)
             if execution.canPause {
                 context.onPause({ execution.pause() }, resume: { execution.resume() })
+                context.onCPUDemand { execution.cpuDemand() }
             }
             // Cancelling this body (the scheduler's cancel or timeout) terminates the tool.
             let result = await execution.result()

@@ -7,7 +7,8 @@ enum SchedulerView {
     static func statsTable(_ s: SchedulerStats) -> String {
         var lines: [String] = []
         lines.append("strategy \(s.strategy.rawValue) · workers \(s.workers) · quantum \(ms(s.quantumMs)) · boost every \(ms(s.boostPeriodMs))")
-        lines.append("now      running \(s.running) · paused \(s.paused) · queued \(s.queued)")
+        let cores = s.cpuSlots.map { " · CPU-bound \(s.cpuBoundRunning) of \($0) cores" } ?? ""
+        lines.append("now      running \(s.running) · paused \(s.paused) · queued \(s.queued)\(cores)")
         let levels = s.levels.map { "L\($0.level) (\(ms($0.quantumMs))): \($0.running) running, \($0.queued) waiting" }
         lines.append("levels   " + levels.joined(separator: " · "))
         lines.append("tasks    submitted \(s.submitted) · completed \(s.completed) · failed \(s.failed) · cancelled \(s.cancelled) · timed out \(s.timedOut)")
@@ -16,10 +17,11 @@ enum SchedulerView {
         if !s.tools.isEmpty {
             let width = max(4, s.tools.keys.map(\.count).max() ?? 0)
             lines.append("")
-            lines.append(pad("tool", width) + "  " + lpad("count", 6) + "  " + lpad("avg", 9) + "  " + lpad("p95", 9))
+            lines.append(pad("tool", width) + "  " + lpad("count", 6) + "  " + lpad("avg", 9) + "  " + lpad("p95", 9) + "  cpu")
             for name in s.tools.keys.sorted() {
                 let t = s.tools[name]!
-                lines.append(pad(name, width) + "  " + lpad("\(t.count)", 6) + "  " + lpad(ms(t.avgMs), 9) + "  " + lpad(ms(t.p95Ms), 9))
+                let cpu = t.cpuBound.map { $0 ? "bound" : "light" } ?? "-"
+                lines.append(pad(name, width) + "  " + lpad("\(t.count)", 6) + "  " + lpad(ms(t.avgMs), 9) + "  " + lpad(ms(t.p95Ms), 9) + "  " + cpu)
             }
         }
         return lines.joined(separator: "\n") + "\n"

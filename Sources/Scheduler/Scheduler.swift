@@ -45,6 +45,7 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         var cancels: [TaskContext] = []
         var outcomes: [(CheckedContinuation<Outcome?, Never>, Outcome)] = []
         var idle: [CheckedContinuation<Void, Never>] = []
+        var measures: [TaskContext] = []
     }
 
     private let state: Mutex<State>
@@ -257,6 +258,9 @@ public final class Scheduler<Value: TaskResult>: Sendable {
                     effects.outcomes.append((waiter, outcome))
                 }
                 remember(outcome, of: id, limit: state.machine.configuration.recordLimit)
+            case .measureCPU(let id):
+                guard let context = state.bodies[id]?.context else { continue }
+                effects.measures.append(context)
             case .armTimer(let deadline):
                 state.timer?.cancel()
                 state.timer = Task { [weak self, clock] in
@@ -288,6 +292,11 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         for start in effects.starts { spawnWorker(start) }
         for (continuation, outcome) in effects.outcomes { continuation.resume(returning: outcome) }
         for continuation in effects.idle { continuation.resume() }
+        // Read outside the lock (a few system calls each), then reported as one event each.
+        for context in effects.measures {
+            let demand = context.cpuDemand()
+            handle { state, now, actions in actions += state.machine.measuredCPU(context.id, demand: demand, now: now) }
+        }
     }
 
     // MARK: - Workers
@@ -314,7 +323,7 @@ public final class Scheduler<Value: TaskResult>: Sendable {
             let value = await body(context)
             // Ignored by the machine if the task was cancelled or timed out meanwhile.
             var (_, effects) = process((id, value)) { state, now, actions in
-                state.machine.finished(id, succeeded: value.succeeded, summary: value.summary, now: now, into: &actions)
+                state.machine.finished(id, succeeded: value.succeeded, summary: value.summary, cpuTime: value.cpuTime, now: now, into: &actions)
             }
             next = Task.isCancelled || effects.starts.isEmpty ? nil : effects.starts.removeFirst()
             perform(effects)

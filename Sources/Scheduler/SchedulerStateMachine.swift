@@ -39,9 +39,29 @@ public struct SchedulerStateMachine: Sendable {
         case finish(TaskID, TaskEnd)
         /// Call ``advance(to:)`` at this time.
         case armTimer(at: Duration)
+        /// Read the running task's CPU demand so far (time on a CPU plus time waiting for one) and report
+        /// it with ``measuredCPU(_:demand:now:)``.
+        case measureCPU(TaskID)
     }
 
     enum Place: Sendable, Equatable { case waiting, running, paused }
+
+    /// What the machine knows of a task's CPU use. All but `light` hold one of the `cpuSlots` while running.
+    enum CPUUse: UInt8, Sendable {
+        /// I/O-bound or in-process: needs a worker, not a core.
+        case light
+        /// Keeps a core busy.
+        case heavy
+        /// Not measured yet (a pausable task of a tool without measurements): treated as heavy, and its
+        /// CPU time is read once it has run for `cpuProbe`.
+        case unknown
+        /// Its CPU time was asked for (``Action/measureCPU(_:)``); treated as heavy until it comes.
+        case probing
+
+        var holdsCore: Bool { self != .light }
+        /// The queue of `ready` it waits in.
+        var queue: Int { holdsCore ? 1 : 0 }
+    }
 
     /// What the machine reads on every event about a live task. Plain values only (no strings or
     /// arrays), so reading one costs no reference counting; its ``TaskRecord`` sits beside it in the table.
@@ -71,11 +91,17 @@ public struct SchedulerStateMachine: Sendable {
         var runTime: Nanos = 0
         var preemptible: Bool
         var place: Place = .waiting
+        var cpu: CPUUse
+        /// The spec said whether it is CPU-bound: measurements do not change `cpu`.
+        var cpuDeclared: Bool
 
-        init(id: TaskID, priority: Int, preemptible: Bool, timeout: Nanos?, estimate: Nanos?, level: Int, order: UInt64, now: Nanos) {
+        init(id: TaskID, priority: Int, preemptible: Bool, cpu: CPUUse, cpuDeclared: Bool, timeout: Nanos?, estimate: Nanos?,
+             level: Int, order: UInt64, now: Nanos) {
             self.id = id
             self.priority = priority
             self.preemptible = preemptible
+            self.cpu = cpu
+            self.cpuDeclared = cpuDeclared
             timeoutRaw = timeout ?? .max
             estimateRaw = estimate ?? .max
             submittedAt = now
@@ -95,6 +121,15 @@ public struct SchedulerStateMachine: Sendable {
             guard place == .running, let timeout else { return nil }
             return (sliceStart - runTime).adding(timeout)
         }
+
+        /// When a running task of unknown CPU use has run for `runTime` (its run time then).
+        func probeDeadline(atRunTime target: Nanos) -> Nanos? {
+            guard place == .running, cpu == .unknown else { return nil }
+            return (sliceStart - runTime).adding(target)
+        }
+
+        /// Run time up to `now` (valid while running).
+        func runTime(at now: Nanos) -> Nanos { runTime + (place == .running ? now - sliceStart : 0) }
     }
 
     public private(set) var configuration: SchedulerConfiguration {
@@ -105,8 +140,14 @@ public struct SchedulerStateMachine: Sendable {
     private var tasks = TaskTable()
     /// Slots of the running tasks, in start order.
     private var running: [TaskTable.Slot] = []
-    private var ready = ReadyQueue()
+    /// The ready tasks in two queues, by ``CPUUse/queue``: `[0]` light ones (they need a worker only),
+    /// `[1]` the ones that need a core too; ``dispatch(_:)`` looks at the best of each.
+    private var ready = [ReadyQueue(), ReadyQueue()]
     private var readyCount = 0
+    /// Running tasks that hold a core (``CPUUse/holdsCore``).
+    private var coresHeld = 0
+    /// Per level, the last time a task of that level held a worker (for the boost).
+    private var levelServedAt: [Nanos]
     private var pausedCount = 0
     private var belowTop = 0
     /// Running tasks below the top MLFQ level: while there are none, no ready task can preempt under
@@ -121,6 +162,10 @@ public struct SchedulerStateMachine: Sendable {
     private var newEarliest: Nanos?
     private var nextBoostAt: Nanos
     private var totals: StatsAccumulator
+    /// Per tool name, whether its measured calls were CPU-bound (see ``learnCPU(_:cpu:run:_:)``).
+    private var cpuLearned: [String: Bool] = [:]
+    /// The first CPU reading (and the run time then) of running tasks being measured, by slot.
+    private var probeBase: [TaskTable.Slot: (cpu: Nanos, run: Nanos)] = [:]
     private var ended: Deque<TaskRecord> = []
 
     public init(configuration: SchedulerConfiguration = SchedulerConfiguration(), now: Duration = .zero) {
@@ -128,6 +173,7 @@ public struct SchedulerStateMachine: Sendable {
         self.times = Times(configuration)
         self.now = now.nanoseconds
         self.nextBoostAt = self.now.adding(times.boostPeriod)
+        self.levelServedAt = Array(repeating: self.now, count: configuration.levels)
         self.totals = StatsAccumulator(windowLimit: configuration.recordLimit)
         // The ring of ended records is allocated once (up to 2^17 records; pages are touched only as it
         // fills): growing it copies every record into fresh memory, a tenth of the time per task when
@@ -152,7 +198,8 @@ public struct SchedulerStateMachine: Sendable {
         nextID += 1
         let level = min(max(spec.priority, 0), configuration.levels - 1)
         let entry = Entry(
-            id: id, priority: spec.priority, preemptible: spec.preemptibility != .none, timeout: spec.timeout?.nanoseconds,
+            id: id, priority: spec.priority, preemptible: spec.preemptibility != .none,
+            cpu: cpuUse(of: spec), cpuDeclared: spec.cpuBound != nil, timeout: spec.timeout?.nanoseconds,
             estimate: spec.estimate?.nanoseconds, level: level, order: takeToken(), now: self.now)
         let slot = tasks.insert(entry, TaskRecord(id: id, spec: spec, level: level, submittedAt: self.now))
         if level > 0 { noteBelowTop(+1) }
@@ -166,17 +213,28 @@ public struct SchedulerStateMachine: Sendable {
     /// The task's body returned a value that `succeeded` (the task is completed) or not (failed);
     /// `summary` is the start of its output or its error, for the task's record.
     /// Ignored if the task already ended (cancelled or timed out meanwhile).
-    public mutating func finished(_ id: TaskID, succeeded: Bool, summary: String, now: Duration) -> [Action] {
+    /// `cpuTime`, when known, is the CPU time the body's work used: it teaches the machine whether the tool is
+    /// CPU-bound.
+    public mutating func finished(_ id: TaskID, succeeded: Bool, summary: String, cpuTime: Duration? = nil, now: Duration) -> [Action] {
         var actions: [Action] = []
-        finished(id, succeeded: succeeded, summary: summary, now: now, into: &actions)
+        finished(id, succeeded: succeeded, summary: summary, cpuTime: cpuTime, now: now, into: &actions)
         return actions
     }
 
-    /// ``finished(_:succeeded:summary:now:)`` appending its actions to `actions`.
-    public mutating func finished(_ id: TaskID, succeeded: Bool, summary: String, now: Duration, into actions: inout [Action]) {
+    /// ``finished(_:succeeded:summary:cpuTime:now:)`` appending its actions to `actions`.
+    public mutating func finished(
+        _ id: TaskID, succeeded: Bool, summary: String, cpuTime: Duration? = nil, now: Duration, into actions: inout [Action]
+    ) {
         advanceNow(now)
         guard let slot = tasks.slot(of: id) else { return }
+        // Learned once the task gave back its core, so what is learned cannot pause a task for its sake.
+        var measured: (name: String, run: Nanos)?
+        if cpuTime != nil, tasks[slot].place == .running, case let run = tasks[slot].runTime(at: self.now), run >= Self.shortestTelling,
+           run >= Self.longTelling || cpuLearned.isEmpty || cpuLearned[tasks[record: slot].name] == nil {
+            measured = (tasks[record: slot].name, run)
+        }
         end(slot, outcome: succeeded ? .completed : .failed, summary: summary, stopBody: false, &actions)
+        if let measured, let cpuTime { learnCPU(measured.name, cpu: cpuTime.nanoseconds, run: measured.run, &actions) }
         dispatch(&actions)
         finishEvent(&actions, onlyNew: true)
     }
@@ -204,7 +262,46 @@ public struct SchedulerStateMachine: Sendable {
         return actions
     }
 
-    /// MLFQ priority boost: every task moves to the top level with a fresh allotment.
+    /// The CPU demand of a running task so far (time on a CPU plus time runnable but waiting for one), as
+    /// asked for by ``Action/measureCPU(_:)`` (`nil`: it could not be read). The first answer (after
+    /// `cpuProbe` of run time) is a baseline: a process's start-up (an interpreter loading) burns CPU
+    /// whatever the tool then does. Then every `cpuProbe` of run time it is read again: the first window
+    /// with a demand under 10% of it makes the task, and its tool from now on, I/O-bound (it gives its
+    /// core back at once); after ``probeWindows`` windows the last one decides. (An undecided task
+    /// already counts as CPU-bound, so deciding that late costs nothing.)
+    public mutating func measuredCPU(_ id: TaskID, demand: Duration?, now: Duration) -> [Action] {
+        advanceNow(now)
+        var actions: [Action] = []
+        guard let slot = tasks.slot(of: id), tasks[slot].cpu == .probing else { return [] }
+        let run = tasks[slot].runTime(at: self.now)
+        if let cpu = demand?.nanoseconds {
+            if let base = probeBase[slot] {
+                let windowCPU = max(0, cpu - base.cpu), windowRun = max(1, run - base.run)
+                if Double(windowCPU) < Double(windowRun) * Self.ioBoundShare || run >= times.cpuProbe.multipliedClamped(by: Self.probeWindows) {
+                    probeBase[slot] = nil
+                    learnCPU(tasks[record: slot].name, cpu: windowCPU, run: windowRun, &actions)
+                } else {
+                    probeBase[slot] = (cpu, run)
+                    tasks[slot].cpu = .unknown
+                    noteDeadline(probeDeadline(slot))
+                }
+            } else {
+                probeBase[slot] = (cpu, run)
+                tasks[slot].cpu = .unknown
+                noteDeadline(probeDeadline(slot))
+            }
+        } else {
+            probeBase[slot] = nil
+        }
+        // Learning set every undecided task of the tool; this one stays heavy if nothing was learned.
+        if tasks[slot].cpu == .probing { tasks[slot].cpu = .heavy }
+        dispatch(&actions)
+        finishEvent(&actions)
+        return actions
+    }
+
+    /// MLFQ priority boost: the tasks that waited a whole boost period at a level that got no run time in
+    /// that period move to the top level with a fresh allotment.
     public mutating func boost(now: Duration) -> [Action] {
         advanceNow(now)
         var actions: [Action] = []
@@ -252,6 +349,10 @@ public struct SchedulerStateMachine: Sendable {
         for slot in running where tasks[slot].sliceEnd.map({ $0 <= self.now }) == true {
             expireSlice(slot, &actions)
         }
+        for slot in running where probeDeadline(slot).map({ $0 <= self.now }) == true {
+            tasks[slot].cpu = .probing
+            actions.append(.measureCPU(tasks[slot].id))
+        }
         if configuration.strategy == .mlfq, belowTop > 0, nextBoostAt <= self.now {
             applyBoost()
         }
@@ -272,6 +373,7 @@ public struct SchedulerStateMachine: Sendable {
         for slot in running { tasks[slot].sliceEnd = sliceEnd(for: tasks[slot]) }
         resortReady()
         var actions: [Action] = []
+        fitCores(&actions)
         dispatch(&actions)
         finishEvent(&actions)
         return actions
@@ -306,6 +408,7 @@ public struct SchedulerStateMachine: Sendable {
         for slot in running {
             consider(tasks[slot].sliceEnd)
             consider(tasks[slot].timeoutDeadline)
+            consider(probeDeadline(slot))
         }
         if configuration.strategy == .mlfq, belowTop > 0 { consider(nextBoostAt) }
         return earliest
@@ -328,11 +431,14 @@ public struct SchedulerStateMachine: Sendable {
         }
         var tools: [String: SchedulerStats.Tool] = [:]
         for (name, t) in totals.tools where t.count > 0 {
-            tools[name] = .init(count: t.count, avgMs: StatsAccumulator.mean(t.runSum, t.runCount), p95Ms: StatsAccumulator.p95(t.window))
+            tools[name] = .init(
+                count: t.count, avgMs: StatsAccumulator.mean(t.runSum, t.runCount), p95Ms: StatsAccumulator.p95(t.window),
+                cpuBound: cpuLearned[name])
         }
         return SchedulerStats(
             strategy: configuration.strategy, workers: configuration.workers,
             quantumMs: configuration.baseQuantum.milliseconds, boostPeriodMs: configuration.boostPeriod.milliseconds,
+            cpuSlots: coreLimit == .max ? nil : coreLimit, cpuBoundRunning: coresHeld,
             levels: levels, running: running.count, paused: pausedCount, queued: queued,
             submitted: totals.submitted, completed: totals.completed, failed: totals.failed,
             cancelled: totals.cancelled, timedOut: totals.timedOut, preemptions: totals.preemptions,
@@ -414,15 +520,29 @@ public struct SchedulerStateMachine: Sendable {
         if running.count > configuration.workers, running.contains(where: { tasks[$0].preemptible }) {
             return "\(running.count) running with \(configuration.workers) workers"
         }
+        let holding = running.filter { tasks[$0].cpu.holdsCore }
+        if holding.count != coresHeld { return "cores held \(coresHeld) but \(holding.count) running tasks hold one" }
+        if coresHeld > coreLimit, holding.contains(where: { tasks[$0].preemptible }) {
+            return "\(coresHeld) running tasks hold a core with \(coreLimit) cores"
+        }
+        if tasks.slots.contains(where: { tasks[$0].place != .running && tasks[$0].cpu == .probing }) {
+            return "a task not running waits for its CPU time"
+        }
+        for slot in probeBase.keys where !tasks.isOccupied(slot) || ![.unknown, .probing].contains(tasks[slot].cpu) {
+            return "a CPU baseline kept for slot \(slot), which holds no task being measured"
+        }
         let ended = totals.completed + totals.failed + totals.cancelled + totals.timedOut
         if totals.submitted != ended + tasks.count { return "submitted \(totals.submitted) != ended \(ended) + live \(tasks.count)" }
-        // Every ready task is reachable from the heap: copy and drain it.
-        var heap = ready
+        // Every ready task is reachable from its heap: copy and drain them.
         var seen = Set<TaskID>()
-        while let key = heap.best(isLive: { Self.isLive($0, in: tasks) }) {
-            heap.removeBest()
-            if tasks[key.slot].id != key.id { return "key of task \(key.id) points to slot \(key.slot) of task \(tasks[key.slot].id)" }
-            if !seen.insert(key.id).inserted { return "task \(key.id) has two live keys" }
+        for queue in ready.indices {
+            var heap = ready[queue]
+            while let key = heap.best(isLive: { Self.isLive($0, in: tasks) }) {
+                heap.removeBest()
+                if tasks[key.slot].id != key.id { return "key of task \(key.id) points to slot \(key.slot) of task \(tasks[key.slot].id)" }
+                if !seen.insert(key.id).inserted { return "task \(key.id) has two live keys" }
+                if tasks[key.slot].cpu.queue != queue { return "task \(key.id) waits in the wrong queue" }
+            }
         }
         if seen.count != readyCount { return "heap holds \(seen.count) live keys for \(readyCount) ready tasks" }
         if let deadline = earliestDeadline {
@@ -473,10 +593,18 @@ public struct SchedulerStateMachine: Sendable {
         return tasks[key.slot].place != .running && tasks[key.slot].readyToken == key.token
     }
 
-    /// The best ready task's key (dropping stale keys).
-    private mutating func bestReady() -> ReadyQueue.Key? {
+    /// The best key of one ready queue (dropping stale keys).
+    private mutating func bestReady(_ queue: Int) -> ReadyQueue.Key? {
         let tasks = self.tasks
-        return ready.best { Self.isLive($0, in: tasks) }
+        return ready[queue].best { Self.isLive($0, in: tasks) }
+    }
+
+    /// The best ready task of both queues.
+    private mutating func bestReady() -> ReadyQueue.Key? {
+        switch (bestReady(0), bestReady(1)) {
+        case (let a?, let b?): min(a, b)
+        case (let a, let b): a ?? b
+        }
     }
 
     private func key(for slot: TaskTable.Slot) -> ReadyQueue.Key {
@@ -484,25 +612,92 @@ public struct SchedulerStateMachine: Sendable {
         return ReadyQueue.Key(rank: rank(slot), order: entry.readyOrder, token: entry.readyToken, id: entry.id, slot: slot)
     }
 
-    /// Puts a waiting or paused task into `ready` with a fresh token.
-    private mutating func enqueue(_ slot: TaskTable.Slot) {
+    /// Puts a waiting or paused task into `ready` with a fresh token. Under the time-slicing strategies it
+    /// goes to the back of its level, unless `keepOrder` (a task paused for a better-ranked one keeps its
+    /// place: the lowest level then serves its tasks in order instead of sharing the cores among them).
+    private mutating func enqueue(_ slot: TaskTable.Slot, keepOrder: Bool = false) {
         let token = takeToken()
         tasks[slot].readyToken = token
         tasks[slot].readySince = now
-        if requeuesAtTail { tasks[slot].readyOrder = token }
-        ready.insert(key(for: slot))
+        if requeuesAtTail, !keepOrder { tasks[slot].readyOrder = token }
+        ready[tasks[slot].cpu.queue].insert(key(for: slot))
         readyCount += 1
     }
 
     /// Re-ranks every ready task (after a strategy change or a boost).
     /// - Complexity: O(n) in the live tasks.
     private mutating func resortReady() {
-        var keys: [ReadyQueue.Key] = []
-        keys.reserveCapacity(readyCount)
+        var keys: [[ReadyQueue.Key]] = [[], []]
         for slot in tasks.slots where tasks[slot].place != .running {
-            keys.append(key(for: slot))
+            keys[tasks[slot].cpu.queue].append(key(for: slot))
         }
-        ready.rebuild(keys)
+        for queue in ready.indices { ready[queue].rebuild(keys[queue]) }
+    }
+
+    /// When a running task of unknown CPU use is to have its CPU time read; never while there is no core
+    /// limit (nothing would change).
+    private func probeDeadline(_ slot: TaskTable.Slot) -> Nanos? {
+        guard coreLimit != .max, tasks[slot].cpu == .unknown else { return nil }
+        return tasks[slot].probeDeadline(atRunTime: (probeBase[slot]?.run ?? 0).adding(times.cpuProbe))
+    }
+
+    /// Under `mlfq`, the running tasks that may hold a core at once.
+    private var coreLimit: Int {
+        configuration.strategy == .mlfq ? configuration.cpuSlots ?? .max : .max
+    }
+
+    /// Run time below which a task's CPU time says little (interpreter start-up, a short burst).
+    static let shortestTelling: Nanos = 50_000_000
+    /// Run time from which a finished call's CPU time overrides what its tool's earlier calls taught (a
+    /// shorter one's share is mostly its start-up).
+    static let longTelling: Nanos = 1_000_000_000
+    /// CPU time windows of `cpuProbe` read at most, after the baseline, while a task's use is unknown.
+    static let probeWindows: Int64 = 10
+    /// Share of its run time a CPU-bound task spends on a CPU, at least. A CPU-bound task sharing a core
+    /// with other work gets less than all of it; I/O-bound tools use a few percent.
+    static let cpuBoundShare = 0.25
+    /// Share under which a task is I/O-bound. Between the two, what was learned stays (an unmeasured tool
+    /// is taken as CPU-bound): a CPU-bound tool measured on a crowded machine does not flip back and forth.
+    static let ioBoundShare = 0.1
+
+    /// What a new task's CPU use is taken to be: declared, else learned for its tool, else light for
+    /// in-process and unpausable tasks and unknown (to be measured) for pausable ones.
+    private func cpuUse(of spec: TaskSpec) -> CPUUse {
+        if let declared = spec.cpuBound { return declared ? .heavy : .light }
+        if !cpuLearned.isEmpty, let learned = cpuLearned[spec.name] { return learned ? .heavy : .light }
+        return spec.preemptibility == .signals ? .unknown : .light
+    }
+
+    /// Learns from `cpu` ns of CPU over `run` ns of run time whether the tool `name` is CPU-bound. When
+    /// that changes what is known, every live task of the tool that declared nothing is re-classified
+    /// (waiting ones move to the other queue; running ones take or give back a core).
+    private mutating func learnCPU(_ name: String, cpu: Nanos, run: Nanos, _ actions: inout [Action]) {
+        let share = Double(cpu) / Double(max(run, 1))
+        let bound = share >= Self.cpuBoundShare || (share >= Self.ioBoundShare && cpuLearned[name] != false)
+        guard cpuLearned[name] != bound else { return }
+        cpuLearned[name] = bound
+        let use: CPUUse = bound ? .heavy : .light
+        for slot in tasks.slots where !tasks[slot].cpuDeclared && tasks[slot].cpu != use && tasks[record: slot].name == name {
+            let before = tasks[slot].cpu
+            tasks[slot].cpu = use
+            if !probeBase.isEmpty { probeBase[slot] = nil }
+            if tasks[slot].place == .running {
+                coresHeld += (use.holdsCore ? 1 : 0) - (before.holdsCore ? 1 : 0)
+            } else if before.queue != use.queue {
+                // A key in the other queue; the old one is stale (its token is no longer the task's).
+                let token = takeToken()
+                tasks[slot].readyToken = token
+                ready[use.queue].insert(key(for: slot))
+            }
+        }
+        fitCores(&actions)
+    }
+
+    /// Pauses the worst-ranked running tasks that hold a core until the rest fit in ``coreLimit``.
+    private mutating func fitCores(_ actions: inout [Action]) {
+        while coresHeld > coreLimit, let victim = worstRunning(preemptibleOnly: true, holdingCore: true) {
+            preempt(victim, keepOrder: true, &actions)
+        }
     }
 
     /// The slice end for a task starting a slice now, under the current strategy.
@@ -524,6 +719,7 @@ public struct SchedulerStateMachine: Sendable {
     /// Charges the running task's current slice up to now and starts a new accounting slice.
     private mutating func charge(_ slot: TaskTable.Slot) {
         guard tasks[slot].place == .running else { return }
+        levelServedAt[tasks[slot].level] = now
         let ran = now - tasks[slot].sliceStart
         tasks[slot].runTime += ran
         if configuration.strategy == .mlfq { tasks[slot].usedAtLevel += ran }
@@ -575,10 +771,12 @@ public struct SchedulerStateMachine: Sendable {
         }
         tasks[slot].place = .running
         if tasks[slot].level > 0 { runningBelowTop += 1 }
+        if tasks[slot].cpu.holdsCore { coresHeld += 1 }
         tasks[slot].sliceStart = now
         tasks[slot].sliceEnd = sliceEnd(for: tasks[slot])
         noteDeadline(tasks[slot].sliceEnd)
         noteDeadline(tasks[slot].timeoutDeadline)
+        noteDeadline(probeDeadline(slot))
         running.append(slot)
     }
 
@@ -586,72 +784,98 @@ public struct SchedulerStateMachine: Sendable {
         if let deadline, newEarliest.map({ deadline < $0 }) ?? true { newEarliest = deadline }
     }
 
-    /// Takes the worker from a running preemptible task; it waits in `ready` as paused.
-    private mutating func preempt(_ slot: TaskTable.Slot, _ actions: inout [Action]) {
+    /// Takes the worker from a running preemptible task; it waits in `ready` as paused (see
+    /// ``enqueue(_:keepOrder:)`` for its place).
+    private mutating func preempt(_ slot: TaskTable.Slot, keepOrder: Bool = false, _ actions: inout [Action]) {
         charge(slot)
         running.removeAll { $0 == slot }
         if tasks[slot].level > 0 { runningBelowTop -= 1 }
+        if tasks[slot].cpu.holdsCore { coresHeld -= 1 }
+        // A CPU time asked for now would count the pause: asked again once it runs (the answer is ignored).
+        if tasks[slot].cpu == .probing { tasks[slot].cpu = .unknown }
         tasks[slot].place = .paused
         tasks[slot].sliceEnd = nil
         tasks[record: slot].preemptions += 1
         tasks[record: slot].append(.paused, at: now)
         pausedCount += 1
         totals.preemptions += 1
-        enqueue(slot)
+        enqueue(slot, keepOrder: keepOrder)
         actions.append(.pause(tasks[slot].id))
     }
 
-    /// The running task to pause first: worst rank, then the latest started.
-    private func worstRunning(preemptibleOnly: Bool) -> TaskTable.Slot? {
+    /// The running task to pause first (among those holding a core, if `holdingCore`): worst rank, then
+    /// the latest started.
+    private func worstRunning(preemptibleOnly: Bool, holdingCore: Bool = false) -> TaskTable.Slot? {
         var worst: (slot: TaskTable.Slot, rank: Int64)?
         for slot in running {
-            guard !preemptibleOnly || tasks[slot].preemptible else { continue }
+            guard !preemptibleOnly || tasks[slot].preemptible, !holdingCore || tasks[slot].cpu.holdsCore else { continue }
             let r = rank(slot)
             if worst == nil || r >= worst!.rank { worst = (slot, r) }
         }
         return worst?.slot
     }
 
-    /// Fills free workers from `ready`, then (for `mlfq` and `preemptive`) lets a better-ranked ready
-    /// task take the worker of the worst-ranked running preemptible task.
+    /// Fills free workers from `ready`, best first; a task that needs a core takes one only while fewer
+    /// than ``coreLimit`` are held. Then (for `mlfq` and `preemptive`) a better-ranked ready task takes
+    /// the worker (and core) of the worst-ranked running preemptible task (that holds a core). When the
+    /// best task of one queue cannot start, the best of the other may (an I/O-bound call does not wait
+    /// for a core).
     private mutating func dispatch(_ actions: inout [Action]) {
-        while let best = bestReady() {
-            if running.count < configuration.workers {
-                ready.removeBest()
-                run(best.slot, &actions)
-                continue
-            }
-            guard configuration.strategy == .mlfq ? runningBelowTop > 0 : configuration.strategy == .preemptive,
-                  let victim = worstRunning(preemptibleOnly: true),
-                  rank(victim) > best.rank else { break }
-            ready.removeBest()
-            preempt(victim, &actions)
-            run(best.slot, &actions)
+        while true {
+            let light = bestReady(0), heavy = bestReady(1)
+            guard let first = light.flatMap({ l in heavy.map { min(l, $0) } ?? l }) ?? heavy else { break }
+            if admit(first, &actions) { continue }
+            let second = first == light ? heavy : light
+            if let second, admit(second, &actions) { continue }
+            break
         }
-        if ready.needsCompaction(liveCount: readyCount) {
+        for queue in ready.indices where ready[queue].needsCompaction(liveCount: readyCount) {
             let tasks = self.tasks
-            ready.compact(liveCount: readyCount) { Self.isLive($0, in: tasks) }
+            ready[queue].compact(liveCount: readyCount) { Self.isLive($0, in: tasks) }
         }
     }
 
+    /// Starts the ready task of `key` (the best of its queue) if a worker and, when it needs one, a core
+    /// are free, or if it may preempt a worse-ranked running task; false if it must wait.
+    private mutating func admit(_ key: ReadyQueue.Key, _ actions: inout [Action]) -> Bool {
+        let queue = tasks[key.slot].cpu.queue
+        let coreFree = !tasks[key.slot].cpu.holdsCore || coresHeld < coreLimit
+        if running.count < configuration.workers, coreFree {
+            ready[queue].removeBest()
+            run(key.slot, &actions)
+            return true
+        }
+        guard configuration.strategy == .mlfq ? runningBelowTop > 0 : configuration.strategy == .preemptive,
+              let victim = worstRunning(preemptibleOnly: true, holdingCore: !coreFree),
+              rank(victim) > key.rank else { return false }
+        ready[queue].removeBest()
+        preempt(victim, keepOrder: true, &actions)
+        run(key.slot, &actions)
+        return true
+    }
+
+    /// The boost lifts starved tasks only: a ready task below the top that waited at least a boost period
+    /// at a level where no task ran in that period (the levels above kept every worker or core). Tasks
+    /// that ran, and tasks waiting their turn at a level that is being served, stay where they are: lifting
+    /// those only makes them share the cores with the short calls the top level is for.
     private mutating func applyBoost() {
         guard configuration.strategy == .mlfq else { return }
         for slot in running { charge(slot) }
+        let since = now - times.boostPeriod
         var moved = false
-        for slot in tasks.slots {
-            if tasks[slot].level != 0 {
-                tasks[slot].level = 0
-                tasks[record: slot].changeLevel(to: 0, at: now)
-                moved = true
-            }
+        for slot in tasks.slots where tasks[slot].place != .running && tasks[slot].level > 0 {
+            guard tasks[slot].readySince <= since, levelServedAt[tasks[slot].level] <= since else { continue }
+            tasks[slot].level = 0
             tasks[slot].usedAtLevel = 0
+            tasks[record: slot].changeLevel(to: 0, at: now)
+            belowTop -= 1
+            moved = true
         }
-        belowTop = 0
-        runningBelowTop = 0
-        for slot in running { tasks[slot].sliceEnd = sliceEnd(for: tasks[slot]) }
-        if moved { totals.boosts += 1 }
+        if moved {
+            totals.boosts += 1
+            resortReady()
+        }
         nextBoostAt = now.adding(times.boostPeriod)
-        resortReady()
     }
 
     /// Ends a live task exactly once: removes it from its place, records it, emits `finish`.
@@ -662,6 +886,7 @@ public struct SchedulerStateMachine: Sendable {
             charge(slot)
             running.removeAll { $0 == slot }
             if tasks[slot].level > 0 { runningBelowTop -= 1 }
+            if tasks[slot].cpu.holdsCore { coresHeld -= 1 }
         case .paused:
             tasks[record: slot].pausedNanos += now - tasks[slot].readySince
             pausedCount -= 1
@@ -671,6 +896,7 @@ public struct SchedulerStateMachine: Sendable {
             readyCount -= 1
         }
         let entry = tasks[slot]
+        if !probeBase.isEmpty { probeBase[slot] = nil }
         var record = tasks.remove(slot)
         let id = entry.id
         record.runNanos = entry.runTime
@@ -727,6 +953,7 @@ private struct Times: Sendable {
     var baseQuantum: Nanos
     var boostPeriod: Nanos
     var defaultEstimate: Nanos
+    var cpuProbe: Nanos
 
     init(_ configuration: SchedulerConfiguration) {
         quanta = (0..<configuration.levels).map { configuration.quantum(atLevel: $0).nanoseconds }
@@ -734,6 +961,7 @@ private struct Times: Sendable {
         baseQuantum = configuration.baseQuantum.nanoseconds
         boostPeriod = configuration.boostPeriod.nanoseconds
         defaultEstimate = configuration.defaultEstimate.nanoseconds
+        cpuProbe = configuration.cpuProbe.nanoseconds
     }
 }
 

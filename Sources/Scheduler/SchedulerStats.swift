@@ -22,14 +22,29 @@ public struct SchedulerStats: Sendable, Equatable, Encodable {
         /// Mean run time (time holding a worker) of the ended calls that ran.
         public var avgMs: Double
         public var p95Ms: Double
+        /// Whether the tool's measured calls were CPU-bound; nil until one was measured.
+        public var cpuBound: Bool? = nil
 
-        enum CodingKeys: String, CodingKey { case count, avgMs = "avg_ms", p95Ms = "p95_ms" }
+        enum CodingKeys: String, CodingKey { case count, avgMs = "avg_ms", p95Ms = "p95_ms", cpuBound = "cpu_bound" }
+
+        /// `cpu_bound` is `null` until measured, rather than missing.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(count, forKey: .count)
+            try c.encode(avgMs, forKey: .avgMs)
+            try c.encode(p95Ms, forKey: .p95Ms)
+            try c.encode(cpuBound, forKey: .cpuBound)
+        }
     }
 
     public var strategy: Strategy
     public var workers: Int
     public var quantumMs: Double
     public var boostPeriodMs: Double
+    /// Running tasks that may be CPU-bound at once (`mlfq`); nil: no limit.
+    public var cpuSlots: Int?
+    /// Running tasks counted as CPU-bound (declared, measured, or not measured yet).
+    public var cpuBoundRunning: Int
     public var levels: [Level]
     public var running: Int
     public var paused: Int
@@ -50,7 +65,8 @@ public struct SchedulerStats: Sendable, Equatable, Encodable {
     public var tools: [String: Tool]
 
     enum CodingKeys: String, CodingKey {
-        case strategy, workers, quantumMs = "quantum_ms", boostPeriodMs = "boost_period_ms", levels
+        case strategy, workers, quantumMs = "quantum_ms", boostPeriodMs = "boost_period_ms"
+        case cpuSlots = "cpu_slots", cpuBoundRunning = "cpu_bound_running", levels
         case running, paused, queued, submitted, completed, failed, cancelled
         case timedOut = "timed_out", preemptions, demotions, boosts
         case avgWaitMs = "avg_wait_ms", p95WaitMs = "p95_wait_ms"
@@ -59,6 +75,28 @@ public struct SchedulerStats: Sendable, Equatable, Encodable {
 
     /// Tasks that ended, whatever the outcome.
     public var ended: Int { completed + failed + cancelled + timedOut }
+
+    /// Every key is written, `cpu_slots` as `null` when there is no limit.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(strategy, forKey: .strategy)
+        try c.encode(workers, forKey: .workers)
+        try c.encode(quantumMs, forKey: .quantumMs)
+        try c.encode(boostPeriodMs, forKey: .boostPeriodMs)
+        try c.encode(cpuSlots, forKey: .cpuSlots)
+        try c.encode(cpuBoundRunning, forKey: .cpuBoundRunning)
+        try c.encode(levels, forKey: .levels)
+        for (value, key) in [(running, CodingKeys.running), (paused, .paused), (queued, .queued), (submitted, .submitted),
+                             (completed, .completed), (failed, .failed), (cancelled, .cancelled), (timedOut, .timedOut),
+                             (preemptions, .preemptions), (demotions, .demotions), (boosts, .boosts)] {
+            try c.encode(value, forKey: key)
+        }
+        for (value, key) in [(avgWaitMs, CodingKeys.avgWaitMs), (p95WaitMs, .p95WaitMs), (avgTurnaroundMs, .avgTurnaroundMs),
+                             (p95TurnaroundMs, .p95TurnaroundMs)] {
+            try c.encode(value, forKey: key)
+        }
+        try c.encode(tools, forKey: .tools)
+    }
 }
 
 /// Running totals behind ``SchedulerStats``, with bounded sample windows.

@@ -13,6 +13,7 @@ public final class TaskContext: Sendable {
         var cancelled = false
         var pause: (@Sendable () -> Void)?
         var resume: (@Sendable () -> Void)?
+        var cpuDemand: (@Sendable () -> Duration?)?
         var parked: [CheckedContinuation<Void, Never>] = []
         var runner: BodyRunner?
     }
@@ -42,14 +43,29 @@ public final class TaskContext: Sendable {
         }
     }
 
-    /// Removes the pause handlers (call when the process has ended), resuming first if paused.
+    /// How to read the CPU demand of the body's work so far: the time its processes ran on a CPU plus
+    /// the time they waited, runnable, for one (a busy process on a crowded machine gets little CPU but
+    /// waits for it all the time; a sleeping one does neither). With it the scheduler tells a CPU-bound
+    /// task from an I/O-bound one while it runs. Called outside any lock.
+    public func onCPUDemand(_ read: @escaping @Sendable () -> Duration?) {
+        state.withLock { $0.cpuDemand = read }
+    }
+
+    /// Removes the pause handlers and the CPU demand reader (call when the process has ended), resuming
+    /// first if paused.
     public func clearPauseHandlers() {
         state.withLock { state in
             if state.appliedPaused { state.resume?() }
             state.appliedPaused = false
             state.pause = nil
             state.resume = nil
+            state.cpuDemand = nil
         }
+    }
+
+    /// The CPU demand so far, if the body registered a reader and its work is still there.
+    func cpuDemand() -> Duration? {
+        state.withLock { $0.cpuDemand }?()
     }
 
     /// For `.cooperative` tasks: returns at once unless the scheduler paused the task; then waits until

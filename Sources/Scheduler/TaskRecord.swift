@@ -203,4 +203,10 @@ extension Nanos {
         let (sum, overflow) = addingReportingOverflow(other)
         return overflow ? (other > 0 ? .max : .min) : sum
     }
+
+    /// Saturating multiplication by a non-negative factor.
+    func multipliedClamped(by factor: Nanos) -> Nanos {
+        let (product, overflow) = multipliedReportingOverflow(by: factor)
+        return overflow ? (self > 0 ? .max : .min) : product
+    }
 }

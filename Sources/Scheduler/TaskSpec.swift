@@ -47,6 +47,8 @@ public struct TaskSpec: Sendable {
     /// Maximum run time (time holding a worker; waiting and paused time do not count).
     public var timeout: Duration?
     public var preemptibility: Preemptibility
+    /// Whether the task keeps a core busy (`"cpu"` in tools.d); `nil`: learned from measurements.
+    public var cpuBound: Bool?
     /// Free text for `/task ID`, e.g. the call's arguments.
     public var detail: String?
 
@@ -57,6 +59,7 @@ public struct TaskSpec: Sendable {
         estimate: Duration? = nil,
         timeout: Duration? = nil,
         preemptibility: Preemptibility = .cooperative,
+        cpuBound: Bool? = nil,
         detail: String? = nil
     ) {
         self.name = name
@@ -65,6 +68,7 @@ public struct TaskSpec: Sendable {
         self.estimate = estimate
         self.timeout = timeout
         self.preemptibility = preemptibility
+        self.cpuBound = cpuBound
         self.detail = detail
     }
 }
@@ -79,6 +83,13 @@ public protocol TaskResult: Sendable {
     var succeeded: Bool { get }
     /// The start of the output when it succeeded, else the error, for `/tasks` and `/task ID`.
     var summary: String { get }
+    /// CPU time the body's work used (a tool's processes), when known: with the run time it tells the
+    /// scheduler whether the tool is CPU-bound.
+    var cpuTime: Duration? { get }
+}
+
+extension TaskResult {
+    public var cpuTime: Duration? { nil }
 }
 
 /// How a task ended, as the state machine sees it: the final states.

@@ -22,7 +22,7 @@ extension SchedulerStateMachine {
         private var free: [Slot] = []
         private var index = TaskIDMap<Slot>()
 
-        private static let vacantEntry = Entry(id: TaskID(0), priority: 0, preemptible: false, timeout: nil, estimate: nil, level: 0, order: 0, now: 0)
+        private static let vacantEntry = Entry(id: TaskID(0), priority: 0, preemptible: false, cpu: .light, cpuDeclared: false, timeout: nil, estimate: nil, level: 0, order: 0, now: 0)
         /// Empty strings and arrays: copying this costs no allocation and no reference counting.
         private static let vacantRecord = TaskRecord(id: TaskID(0), spec: TaskSpec(name: ""), level: 0, submittedAt: .zero)
 

@@ -26,6 +26,8 @@ final class ChildProcess: ExecutionControl, Sendable {
         var stdout: [UInt8]
         var stdoutTotal: Int
         var stderrTail: [UInt8]
+        /// User and system CPU time of the child and the descendants it waited for.
+        var cpuTime: Duration?
     }
 
     struct SpawnError: Error, CustomStringConvertible {
@@ -151,14 +153,17 @@ final class ChildProcess: ExecutionControl, Sendable {
             let streams = io.run()
             close(wakePipe[0])
             close(wakePipe[1])
-            let (code, signal) = status.get() ?? (nil, nil)
-            completion(Outcome(exitCode: code, signal: signal, stdout: streams.stdout, stdoutTotal: streams.stdoutTotal, stderrTail: streams.stderrTail))
+            let (code, signal, cpu) = status.get() ?? (nil, nil, nil)
+            completion(Outcome(
+                exitCode: code, signal: signal, stdout: streams.stdout, stdoutTotal: streams.stdoutTotal, stderrTail: streams.stderrTail,
+                cpuTime: cpu))
         }
         return child
     }
 
-    /// Blocks until the child exits; kills its group while its pid is still reserved, then reaps it.
-    private func waitForExit() -> (Int32?, Int32?) {
+    /// Blocks until the child exits; kills its group while its pid is still reserved, then reaps it
+    /// (`wait4`, for its CPU time).
+    private func waitForExit() -> (Int32?, Int32?, Duration?) {
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
         state.withLock { state in
@@ -167,10 +172,20 @@ final class ChildProcess: ExecutionControl, Sendable {
         }
         registry?.ended(pid)  // before the reap, while the group id cannot be reused
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        func duration(_ t: timeval) -> Duration { .seconds(Int64(t.tv_sec)) + .microseconds(Int64(t.tv_usec)) }
+        let cpu = duration(usage.ru_utime) + duration(usage.ru_stime)
         let low = status & 0x7F
-        if low == 0 { return ((status >> 8) & 0xFF, nil) }
-        return (nil, low)
+        if low == 0 { return ((status >> 8) & 0xFF, nil, cpu) }
+        return (nil, low, cpu)
+    }
+
+    /// The CPU demand so far of the live processes of the child's group, read from `/proc`; nil once the
+    /// child has exited or where there is no `/proc`.
+    func cpuDemand() -> Duration? {
+        guard !state.withLock({ $0.exited }) else { return nil }
+        return ProcessGroupCPU.demand(ofGroup: pid)
     }
 
     private static func makePipe() throws(SpawnError) -> [Int32] {
@@ -185,9 +200,9 @@ final class ChildProcess: ExecutionControl, Sendable {
 
 /// The exit status, handed from the waiting thread to the I/O thread.
 private final class StatusBox: Sendable {
-    private let value = Mutex<(Int32?, Int32?)?>(nil)
-    func set(_ v: (Int32?, Int32?)) { value.withLock { $0 = v } }
-    func get() -> (Int32?, Int32?)? { value.withLock { $0 } }
+    private let value = Mutex<(Int32?, Int32?, Duration?)?>(nil)
+    func set(_ v: (Int32?, Int32?, Duration?)) { value.withLock { $0 = v } }
+    func get() -> (Int32?, Int32?, Duration?)? { value.withLock { $0 } }
 }
 
 /// Writes stdin and reads stdout and stderr until the child is gone and the pipes are drained.

@@ -34,6 +34,8 @@ public struct ToolDeclaration: Sendable {
     public var timeout: Double?
     /// Whether the scheduler may pause it (SIGSTOP/SIGCONT); only `exec` tools can be paused.
     public var preemptible: Bool
+    /// Whether a call keeps a core busy (`"cpu"`); `nil`: the scheduler measures it.
+    public var cpu: Bool?
     /// Ask the user before each run.
     public var confirm: Bool
     /// Extra environment variables for `exec` tools.
@@ -48,7 +50,7 @@ public struct ToolDeclaration: Sendable {
     public init(
         name: String, description: String, parameters: JSONValue = ["type": "object", "properties": [:]],
         runner: Runner, priority: Int = 1, estimatedTime: Double? = nil, timeout: Double? = nil,
-        preemptible: Bool? = nil, confirm: Bool = false, env: [String: String] = [:], cwd: String? = nil,
+        preemptible: Bool? = nil, cpu: Bool? = nil, confirm: Bool = false, env: [String: String] = [:], cwd: String? = nil,
         passEnv: [String] = [], source: SourceLocation? = nil
     ) {
         self.name = name
@@ -59,6 +61,7 @@ public struct ToolDeclaration: Sendable {
         self.estimatedTime = estimatedTime
         self.timeout = timeout
         if case .exec = runner { self.preemptible = preemptible ?? true } else { self.preemptible = preemptible ?? false }
+        self.cpu = cpu
         self.confirm = confirm
         self.env = env
         self.cwd = cwd

@@ -6,6 +6,8 @@ protocol ExecutionControl: Sendable {
     func pause()
     func resume()
     func terminate()
+    /// CPU demand so far (time on a CPU plus time waiting for one), where there is a process to ask.
+    func cpuDemand() -> Duration?
 }
 
 /// Stops a tool that runs as a Swift task (builtins, http requests) by cancelling the task.
@@ -14,6 +16,7 @@ private struct TaskControl: ExecutionControl {
     func pause() {}
     func resume() {}
     func terminate() { task.cancel() }
+    func cpuDemand() -> Duration? { nil }
 }
 
 /// One running tool call, as a handle: pause, resume or terminate it from any thread, await its result.
@@ -51,6 +54,12 @@ public final class ToolExecution: Sendable {
     /// Continues a paused tool (SIGCONT).
     public func resume() {
         if canPause { liveControl()?.resume() }
+    }
+
+    /// The CPU demand of the tool's processes so far: time on a CPU plus time runnable but waiting for
+    /// one (exec tools, while they run); nil for in-process tools.
+    public func cpuDemand() -> Duration? {
+        liveControl()?.cpuDemand()
     }
 
     private func liveControl() -> (any ExecutionControl)? {

@@ -216,7 +216,7 @@ private struct FileContext {
 
     static let knownKeys = [
         "name", "description", "parameters", "exec", "http", "builtin", "priority", "estimated_time",
-        "timeout", "preemptible", "confirm", "env", "cwd", "pass_env",
+        "timeout", "preemptible", "cpu", "confirm", "env", "cwd", "pass_env",
     ]
     static let httpKeys = ["method", "url", "headers", "body"]
     static let httpMethods: Set<String> = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -304,6 +304,7 @@ private struct FileContext {
         let estimated = number(object, "estimated_time", pointer, label)
         let timeout = number(object, "timeout", pointer, label)
         let preemptible = boolean(object, "preemptible", pointer, label)
+        let cpu = boolean(object, "cpu", pointer, label)
         let confirm = boolean(object, "confirm", pointer, label) ?? false
         if preemptible == true, let runner, runner.kind != "exec" {
             warning(pointer + "/preemptible", "\(label): only 'exec' tools can be paused; 'preemptible' is ignored")
@@ -347,7 +348,7 @@ private struct FileContext {
         guard errorsAfter == errorsBefore, let runner, !name.isEmpty else { return nil }
         return ToolDeclaration(
             name: name, description: description, parameters: parameters, runner: runner, priority: priority,
-            estimatedTime: estimated, timeout: timeout, preemptible: preemptible, confirm: confirm, env: env,
+            estimatedTime: estimated, timeout: timeout, preemptible: preemptible, cpu: cpu, confirm: confirm, env: env,
             cwd: cwd, passEnv: passEnv, source: valueLocation(pointer))
     }
 

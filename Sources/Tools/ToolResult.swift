@@ -25,6 +25,8 @@ public struct ToolResult: Sendable, Equatable {
     public var stderrTail: String?
     /// The response status (http tools).
     public var httpStatus: Int?
+    /// CPU time the tool's processes used (exec tools: the reaped child and the descendants it reaped).
+    public var cpuTime: Duration?
 
     public init(
         outcome: Outcome, output: String = "", error: String? = nil, exitCode: Int32? = nil, signal: Int32? = nil,

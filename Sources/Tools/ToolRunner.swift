@@ -118,6 +118,7 @@ enum ExecExecutor {
         }
         let stderr = String(decoding: o.stderrTail, as: UTF8.self)
         var result = ToolResult(outcome: .success, output: output, exitCode: o.exitCode, signal: o.signal, stderrTail: stderr.isEmpty ? nil : stderr)
+        result.cpuTime = o.cpuTime
         if let signal = o.signal {
             result.outcome = .failed
             result.error = "the tool was killed by signal \(signal)"

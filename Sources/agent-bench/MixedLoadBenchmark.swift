@@ -96,8 +96,9 @@ struct MixedLoadBenchmark: Benchmark {
     /// The default configuration in words, for the report.
     static var defaults: String {
         let c = SchedulerConfiguration()
-        return "\(c.workers) workers, \(fmt(c.baseQuantum.seconds * 1000, 0)) ms base quantum, \(c.levels) levels, allotment " +
-            "\(c.allotmentQuanta) quanta, boost every \(String(format: "%g", c.boostPeriod.seconds)) s"
+        return "\(c.workers) workers, \(c.cpuSlots.map { "\($0)" } ?? "no") cores for CPU-bound calls, \(c.levels) levels, quanta " +
+            (0..<c.levels).map { "\(fmt(c.quantum(atLevel: $0).seconds * 1000, 0)) ms" }.joined(separator: ", ") +
+            ", allotment \(c.allotmentQuanta) quantum, boost of starved tasks every \(String(format: "%g", c.boostPeriod.seconds)) s"
     }
 
     static func ratio(_ value: Double, _ base: Double) -> String { "\(fmt(value / base, 2))x" }
@@ -150,10 +151,9 @@ struct MixedLoadBenchmark: Benchmark {
             issued \(fmt(sizes.foregroundGap, 1)) s after a background job (`prompt &`: conversation 1) submitted one turn of \
             \(sizes.jobCalls) calls of \(Self.cpu(sizes.longCPU)), then again \(fmt(sizes.foregroundGap, 1)) s after each \
             ended while the job still ran (at most \(sizes.foregroundRepeats) times); then the job is cancelled and the turn \
-            runs \(sizes.foregroundRepeats) times alone on a fresh scheduler of the same row. Background jobs get no \
-            priority of their own today: `BackgroundJobs` runs the job's `Agent` on the session's one \
-            `ScheduledToolExecutor`, which submits every call with its tool's declared priority (here 0), as for the \
-            foreground; this is what the product does.
+            runs \(sizes.foregroundRepeats) times alone on a fresh scheduler of the same row. As in the product, \
+            `ScheduledToolExecutor` submits a background job's calls one priority below their tool's (here 1 instead \
+            of 0); under mlfq they enter level 1, below the foreground turn's calls.
             """)
         let base = mean(results.first { $0.0.name == MixedLoad.allAtOnce }?.1.duringJob ?? [])
         for (row, times) in results {

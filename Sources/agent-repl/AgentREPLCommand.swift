@@ -49,7 +49,7 @@ struct AgentREPLCommand: ParsableCommand {
     @Option(name: .long, help: "How many tools may run at once.")
     var workers = SchedulerConfiguration().workers
 
-    @Option(name: .long, help: ArgumentHelp("Top-level time slice; lower levels double it.", valueName: "SECONDS"))
+    @Option(name: .long, help: ArgumentHelp("Top-level time slice (default 0.05); levels above the lowest double it, the lowest runs 10 s slices.", valueName: "SECONDS"))
     var quantum: Double?
 
     @Flag(name: .long, help: ArgumentHelp("Print how long streamed text takes from the socket to the screen.", visibility: .hidden))

@@ -24,9 +24,10 @@ final class ScheduledTools: Sendable {
     }
 
     /// Runs one call of `tool` as turn `turn` and returns the text the model would read.
-    func run(_ tool: String, arguments: String = "{}", turn: Int = 1) async -> String {
+    /// `conversation` 0 is the foreground; others are background jobs (`prompt &`).
+    func run(_ tool: String, arguments: String = "{}", turn: Int = 1, conversation: Int = 0) async -> String {
         let call = ToolCall(id: "call-\(turn)-\(tool)", name: tool, arguments: arguments)
-        let results = await executor.execute([call], turn: TurnID(conversation: 1, turn: turn)) { [self] event in
+        let results = await executor.execute([call], turn: TurnID(conversation: conversation, turn: turn)) { [self] event in
             if case .toolStarted(let call, let id?) = event {
                 started.withLock { $0[call.id] = TaskID(id) }
             }
@@ -35,8 +36,8 @@ final class ScheduledTools: Sendable {
     }
 
     /// Starts `run` in a task of its own: for calls the test stops, pauses or lets time out.
-    func start(_ tool: String, arguments: String = "{}", turn: Int = 1) -> Task<String, Never> {
-        Task { [self] in await run(tool, arguments: arguments, turn: turn) }
+    func start(_ tool: String, arguments: String = "{}", turn: Int = 1, conversation: Int = 0) -> Task<String, Never> {
+        Task { [self] in await run(tool, arguments: arguments, turn: turn, conversation: conversation) }
     }
 
     /// The task of turn `turn`'s call of `tool`, once it started.

@@ -53,13 +53,13 @@ import Tools
     @Test func statsTableCountsWhatRan() async throws {
         let (repl, _) = try echoSession()
         let before = try await repl.enter("/stats").out
-        #expect(before.contains("strategy mlfq · workers 8 · quantum 200ms"))
+        #expect(before.contains("strategy mlfq · workers 8 · quantum 50.0ms"))
         #expect(before.contains("submitted 0 · completed 0 · failed 0"))
         try await repl.enter("echo one")
         let after = try await repl.enter("/stats").out
         #expect(after.contains("submitted 1 · completed 1 · failed 0 · cancelled 0 · timed out 0"))
-        #expect(after.contains("now      running 0 · paused 0 · queued 0"))
-        #expect(after.contains("levels   L0 (200ms)"))
+        #expect(after.contains("now      running 0 · paused 0 · queued 0 · CPU-bound 0 of \(SchedulerConfiguration.cores) cores"))
+        #expect(after.contains("levels   L0 (50.0ms)"))
         #expect(after.split(separator: "\n").contains { $0.hasPrefix("echo ") && $0.contains("      1  ") }, "a row for the echo tool: \(after)")
         #expect(try await repl.enter("/stats bogus").err == "Usage: /stats [json]\n")
     }
@@ -80,7 +80,8 @@ import Tools
         for level in levels {
             for key in StatsKeys.level { #expect(level[key] != nil, "missing levels[].\(key)") }
         }
-        #expect(levels.map { $0["quantum_ms"] } == [200, 400, 800])
+        #expect(levels.map { $0["quantum_ms"] } == [50, 100, 10000])
+        #expect(stats["cpu_slots"] == .int(Int64(SchedulerConfiguration.cores)))
         let echo = try #require(stats["tools"]?["echo"])
         for key in StatsKeys.tool { #expect(echo[key] != nil, "missing tools.echo.\(key)") }
         #expect(echo["count"] == 2)
@@ -125,14 +126,14 @@ import Tools
     @Test func strategyShowsAndSwitches() async throws {
         let (repl, _) = try echoSession()
         #expect(try await repl.enter("/strategy").out
-            == "Strategy: mlfq, base quantum 200ms. Choices: mlfq, preemptive, priority, round_robin, sjf, fifo.\n")
+            == "Strategy: mlfq, base quantum 50.0ms. Choices: mlfq, preemptive, priority, round_robin, sjf, fifo.\n")
         #expect(try await repl.enter("/strategy fifo").out == "Strategy: fifo.\n")
         #expect(repl.session.scheduler.configuration.strategy == .fifo)
-        #expect(repl.session.scheduler.configuration.baseQuantum == .milliseconds(200))
-        #expect(try await repl.enter("/strategy round_robin 0.05").out == "Strategy: round_robin, base quantum 50.0ms.\n")
-        #expect(repl.session.scheduler.configuration.strategy == .roundRobin)
         #expect(repl.session.scheduler.configuration.baseQuantum == .milliseconds(50))
-        #expect(try await repl.enter("/strategy").out.hasPrefix("Strategy: round_robin, base quantum 50.0ms."))
+        #expect(try await repl.enter("/strategy round_robin 0.2").out == "Strategy: round_robin, base quantum 200ms.\n")
+        #expect(repl.session.scheduler.configuration.strategy == .roundRobin)
+        #expect(repl.session.scheduler.configuration.baseQuantum == .milliseconds(200))
+        #expect(try await repl.enter("/strategy").out.hasPrefix("Strategy: round_robin, base quantum 200ms."))
         // A tool still runs after the switch.
         #expect(try await repl.enter("echo still").out.contains(#"done: {"text":"still"}"#))
     }
@@ -145,7 +146,7 @@ import Tools
             #expect(try await repl.enter("/strategy fifo \(slice)").err == "The slice is in seconds, e.g. /strategy round_robin 0.1\n")
         }
         #expect(repl.session.scheduler.configuration.strategy == .mlfq)
-        #expect(repl.session.scheduler.configuration.baseQuantum == .milliseconds(200))
+        #expect(repl.session.scheduler.configuration.baseQuantum == .milliseconds(50))
     }
 
     @Test func workersShowsAndChanges() async throws {

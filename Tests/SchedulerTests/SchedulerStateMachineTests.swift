@@ -15,8 +15,15 @@ import TestSupport
         TaskSpec(name: name, group: group, priority: priority, estimate: estimate, timeout: timeout, preemptibility: preemptibility)
     }
 
+    /// The textbook MLFQ of these tests (quanta 200, 400, 800 ms, allotment 2 quanta) without the core
+    /// limit; the product's defaults and the core rules have tests of their own below.
+    static func classic(_ strategy: Strategy, workers: Int = 1) -> SchedulerConfiguration {
+        SchedulerConfiguration(
+            strategy: strategy, workers: workers, baseQuantum: ms(200), lowestQuantum: ms(800), allotmentQuanta: 2, cpuSlots: nil)
+    }
+
     static func machine(_ strategy: Strategy, workers: Int = 1) -> SchedulerStateMachine {
-        SchedulerStateMachine(configuration: SchedulerConfiguration(strategy: strategy, workers: workers))
+        SchedulerStateMachine(configuration: classic(strategy, workers: workers))
     }
 
     
@@ -94,15 +101,35 @@ import TestSupport
         #expect(record.levelHistory.map(\.level) == [1, 2])
     }
 
-    @Test func mlfqBoostMovesEveryTaskToTheTop() {
+    @Test func mlfqBoostLiftsOnlyTasksStarvedAtTheirLevel() {
         var m = Self.machine(.mlfq)
+        // a starts on level 2, b (level 1) pauses it and keeps the one worker: level 2 gets no run time.
         let (a, _) = m.submit(Self.spec(priority: 2), now: .zero)
         let (b, _) = m.submit(Self.spec(priority: 1), now: .zero)
-        _ = m.advance(to: Self.ms(2000))
-        #expect(m.level(of: a) == 0)
-        #expect(m.level(of: b) == 0)
+        #expect(m.state(of: a) == .paused)
+        // The boost first charges b's run time: b sinks to level 2, but a had waited there unserved.
+        _ = m.boost(now: Self.ms(2000))
+        #expect(m.level(of: a) == 0, "a waited 2 s on a level that got no run time: lifted")
+        #expect(m.level(of: b) == 2, "b ran (and sank): not lifted")
+        #expect(m.state(of: a) == .running)
         #expect(m.stats().boosts == 1)
         #expect(m.nextDeadline! > Self.ms(2000))
+        #expect(m.checkInvariants() == nil)
+    }
+
+    @Test func mlfqBoostLeavesTasksWaitingAtALevelThatIsServed() {
+        var configuration = Self.classic(.mlfq)
+        configuration.lowestQuantum = .seconds(100)
+        var m = SchedulerStateMachine(configuration: configuration)
+        // Both on the lowest level, one worker: b waits its turn behind a, which runs: no starvation.
+        let (a, _) = m.submit(Self.spec(priority: 2), now: .zero)
+        let (b, _) = m.submit(Self.spec(priority: 2), now: .zero)
+        #expect(m.boost(now: Self.ms(700)) == [])
+        // b has waited 2.7 s, more than a period, but a ran at its level all along.
+        #expect(m.boost(now: Self.ms(2700)) == [])
+        #expect(m.level(of: a) == 2 && m.level(of: b) == 2)
+        #expect(m.state(of: a) == .running && m.state(of: b) == .waiting)
+        #expect(m.stats().boosts == 0)
     }
 
     @Test func mlfqBoostDoesNothingWhenEveryoneIsAtTheTop() {
@@ -110,6 +137,152 @@ import TestSupport
         _ = m.submit(Self.spec(priority: 0), now: .zero)
         _ = m.boost(now: Self.ms(10))
         #expect(m.stats().boosts == 0)
+    }
+
+    // MARK: cores (mlfq)
+
+    /// Quanta long enough to stay out of the way; `cores` CPU slots.
+    static func cores(_ cores: Int?, workers: Int = 8) -> SchedulerStateMachine {
+        SchedulerStateMachine(configuration: SchedulerConfiguration(
+            strategy: .mlfq, workers: workers, baseQuantum: .seconds(10), lowestQuantum: .seconds(100), cpuSlots: cores,
+            boostPeriod: .seconds(1000)))
+    }
+
+    static func cpuSpec(_ name: String = "build", priority: Int = 0, cpu: Bool?) -> TaskSpec {
+        TaskSpec(name: name, priority: priority, preemptibility: .signals, cpuBound: cpu)
+    }
+
+    @Test func cpuBoundTasksWaitForACoreWhileIOBoundOnesUseTheOtherWorkers() {
+        var m = Self.cores(1)
+        let (a, _) = m.submit(Self.cpuSpec(cpu: true), now: .zero)
+        let (b, waiting) = m.submit(Self.cpuSpec(cpu: true), now: .zero)
+        #expect(!waiting.contains(.start(b)), "the one core is held by a")
+        let (c, started) = m.submit(Self.cpuSpec("fetch", cpu: false), now: .zero)
+        #expect(started.contains(.start(c)), "an I/O-bound call needs no core")
+        #expect(m.runningTasks == [a, c])
+        #expect(m.finished(a, succeeded: true, summary: "", now: Self.ms(5)).contains(.start(b)))
+        #expect(m.checkInvariants() == nil)
+    }
+
+    @Test func withoutACoreLimitEveryWorkerTakesACPUBoundTask() {
+        var m = Self.cores(nil)
+        for _ in 0..<3 { _ = m.submit(Self.cpuSpec(cpu: true), now: .zero) }
+        #expect(m.runningTasks.count == 3)
+    }
+
+    @Test func aBetterLevelTakesTheCoreOfALowerOneEvenWithWorkersFree() {
+        var m = Self.cores(1)
+        let (a, _) = m.submit(Self.cpuSpec(priority: 2, cpu: true), now: .zero)
+        let (b, actions) = m.submit(Self.cpuSpec(priority: 0, cpu: true), now: Self.ms(10))
+        #expect(actions.prefix(2) == [.pause(a), .start(b)])
+        #expect(m.checkInvariants() == nil)
+    }
+
+    @Test func aTaskPausedForABetterOneKeepsItsPlaceOnItsLevel() {
+        var m = Self.cores(1)
+        // a and b on the lowest level, in that order; a runs.
+        let (a, _) = m.submit(Self.cpuSpec(priority: 2, cpu: true), now: .zero)
+        let (b, _) = m.submit(Self.cpuSpec(priority: 2, cpu: true), now: Self.ms(1))
+        let (c, _) = m.submit(Self.cpuSpec(priority: 0, cpu: true), now: Self.ms(10))
+        #expect(m.state(of: a) == .paused && m.state(of: b) == .waiting)
+        // When c ends, a goes on (it was first), not b: the level runs its tasks one after another.
+        let next = m.finished(c, succeeded: true, summary: "", now: Self.ms(60))
+        #expect(next.contains(.resume(a)) && !next.contains(.start(b)))
+    }
+
+    @Test func anUnmeasuredPausableTaskHoldsACoreUntilItsCPUTimeShowsItWaits() {
+        var m = Self.cores(1)
+        let (a, first) = m.submit(Self.cpuSpec("fetch", cpu: nil), now: .zero)
+        #expect(first == [.start(a), .armTimer(at: Self.ms(100))], "its CPU time is read after 100 ms of run time")
+        let (b, _) = m.submit(Self.cpuSpec("fetch", cpu: nil), now: Self.ms(1))
+        #expect(m.state(of: b) == .waiting, "unknown counts as CPU-bound")
+        #expect(m.advance(to: Self.ms(100)).first == .measureCPU(a))
+        // The first reading is a baseline (start-up burns CPU whatever the tool does next): 40 ms.
+        #expect(m.measuredCPU(a, demand: Self.ms(40), now: Self.ms(100)) == [.armTimer(at: Self.ms(200))])
+        #expect(m.state(of: b) == .waiting)
+        #expect(m.advance(to: Self.ms(200)).first == .measureCPU(a))
+        // 3 ms more in the next 100 ms: I/O-bound. a gives its core back, and the tool is known now: b starts.
+        let actions = m.measuredCPU(a, demand: Self.ms(43), now: Self.ms(200))
+        #expect(actions.contains(.start(b)))
+        #expect(m.checkInvariants() == nil)
+        // A later call of the tool needs no core and is not measured again.
+        let (c, later) = m.submit(Self.cpuSpec("fetch", cpu: nil), now: Self.ms(202))
+        #expect(later == [.start(c)])
+    }
+
+    @Test func aMeasuredCPUBoundTaskKeepsItsCoreAndTheToolIsKnownFromThen() {
+        var m = Self.cores(1)
+        let (a, _) = m.submit(Self.cpuSpec("test", cpu: nil), now: .zero)
+        // A baseline at 100 ms, then ten windows of 100 ms with 95 ms of CPU each: CPU-bound, decided.
+        for k in 1...10 {
+            #expect(m.advance(to: Self.ms(100 * k)).first == .measureCPU(a), "reading \(k)")
+            #expect(m.measuredCPU(a, demand: Self.ms(95 * k), now: Self.ms(100 * k)).allSatisfy { if case .armTimer = $0 { true } else { false } })
+        }
+        #expect(!m.advance(to: Self.ms(1100)).contains(.measureCPU(a)), "no more readings once decided")
+        // An I/O-bound call of another, unmeasured pausable tool waits for the core too.
+        let (b, _) = m.submit(Self.cpuSpec("other", cpu: nil), now: Self.ms(1301))
+        #expect(m.state(of: b) == .waiting)
+        let (c, _) = m.submit(Self.cpuSpec("test", cpu: nil), now: Self.ms(1302))
+        #expect(m.state(of: c) == .waiting)
+        #expect(m.checkInvariants() == nil)
+    }
+
+    @Test func startUpCPUDoesNotMakeASleepingToolCPUBound() {
+        var m = Self.cores(1)
+        let (a, _) = m.submit(Self.cpuSpec("py", cpu: nil), now: .zero)
+        let (b, _) = m.submit(Self.cpuSpec("py", cpu: nil), now: .zero)
+        // An interpreter starting: 40 ms of CPU by 100 ms, 90 by 200, then it sleeps (91 by 300).
+        for (k, cpu) in [(1, 40), (2, 90)] {
+            _ = m.advance(to: Self.ms(100 * k))
+            #expect(!m.measuredCPU(a, demand: Self.ms(cpu), now: Self.ms(100 * k)).contains(.start(b)))
+        }
+        _ = m.advance(to: Self.ms(300))
+        #expect(m.measuredCPU(a, demand: Self.ms(91), now: Self.ms(300)).contains(.start(b)))
+        // a short later call whose share is its start-up does not undo that.
+        _ = m.finished(b, succeeded: true, summary: "", cpuTime: Self.ms(90), now: Self.ms(500))
+        let (c, _) = m.submit(Self.cpuSpec("py", cpu: nil), now: Self.ms(500))
+        let (d, started) = m.submit(Self.cpuSpec("py", cpu: nil), now: Self.ms(500))
+        #expect(m.state(of: c) == .running && started.contains(.start(d)))
+    }
+
+    @Test func aFinishedCallTeachesWhetherItsToolIsCPUBound() {
+        var m = Self.cores(1)
+        let (a, _) = m.submit(Self.cpuSpec("grep", cpu: nil), now: .zero)
+        // Too short to tell (under 50 ms of run time): nothing learned.
+        _ = m.finished(a, succeeded: true, summary: "", cpuTime: Self.ms(1), now: Self.ms(20))
+        let (b, _) = m.submit(Self.cpuSpec("grep", cpu: nil), now: Self.ms(20))
+        let (c, _) = m.submit(Self.cpuSpec("grep", cpu: nil), now: Self.ms(20))
+        #expect(m.state(of: c) == .waiting)
+        // b ran 80 ms (its probe at 100 ms did not come yet) and used 2 ms of CPU: the waiting c starts.
+        #expect(m.finished(b, succeeded: true, summary: "", cpuTime: Self.ms(2), now: Self.ms(100)).contains(.start(c)))
+        #expect(m.checkInvariants() == nil)
+    }
+
+    @Test func aDeclaredCPUUseIsNotOverriddenByMeasurements() {
+        var m = Self.cores(1)
+        let (a, _) = m.submit(Self.cpuSpec("x", cpu: true), now: .zero)
+        _ = m.finished(a, succeeded: true, summary: "", cpuTime: .zero, now: Self.ms(200))
+        // The tool measured I/O-bound, but these calls declare CPU use: one core, one at a time.
+        _ = m.submit(Self.cpuSpec("x", cpu: true), now: Self.ms(200))
+        let (c, _) = m.submit(Self.cpuSpec("x", cpu: true), now: Self.ms(200))
+        #expect(m.state(of: c) == .waiting)
+    }
+
+    @Test func otherStrategiesIgnoreTheCoreLimit() {
+        var m = SchedulerStateMachine(configuration: SchedulerConfiguration(strategy: .fifo, workers: 4, cpuSlots: 1))
+        for _ in 0..<3 { _ = m.submit(Self.cpuSpec(cpu: true), now: .zero) }
+        #expect(m.runningTasks.count == 3)
+        // Switching to mlfq enforces it: the latest started give back their cores.
+        let actions = m.setStrategy(.mlfq, now: Self.ms(1))
+        #expect(actions.filter { if case .pause = $0 { true } else { false } }.count == 2)
+        #expect(m.checkInvariants() == nil)
+    }
+
+    @Test func theDefaultsAreTheTunedOnes() {
+        let c = SchedulerConfiguration()
+        #expect(c.workers == 8 && c.levels == 3 && c.cpuSlots == SchedulerConfiguration.cores)
+        #expect([0, 1, 2].map { c.quantum(atLevel: $0) } == [Self.ms(50), Self.ms(100), .seconds(10)])
+        #expect(c.allotment(atLevel: 0) == Self.ms(50) && c.allotment(atLevel: 1) == Self.ms(100) && c.allotment(atLevel: 2) == nil)
     }
 
     // MARK: preemptive, priority
@@ -295,13 +468,14 @@ import TestSupport
     func randomEventSequencesKeepTheInvariants(seed: Int) throws {
         var rng = SplitMix64(seed: UInt64(seed))
         var m = SchedulerStateMachine(configuration: SchedulerConfiguration(
-            strategy: Strategy.allCases[seed % Strategy.allCases.count], workers: 1 + seed % 3))
+            strategy: Strategy.allCases[seed % Strategy.allCases.count], workers: 1 + seed % 3, cpuSlots: seed % 4 == 3 ? nil : 1 + seed % 2))
         var now = Duration.zero
         var submitted: [TaskID] = []
         var finishes: [TaskID: Int] = [:]
         var running = Set<TaskID>()
         var paused = Set<TaskID>()
         var started = Set<TaskID>()
+        var measuring: [TaskID] = []
 
         func apply(_ actions: [Action]) {
             for action in actions {
@@ -323,6 +497,9 @@ import TestSupport
                 case .armTimer:
                     // May lie in the past here: this test skips timer callbacks at random.
                     break
+                case .measureCPU(let id):
+                    #expect(running.contains(id), "CPU time asked of a task not running: \(id)")
+                    measuring.append(id)
                 }
             }
         }
@@ -336,7 +513,8 @@ import TestSupport
                     priority: Int(rng.next(below: 5)),
                     estimate: rng.next(below: 2) == 0 ? .milliseconds(Int(rng.next(below: 3000))) : nil,
                     timeout: rng.next(below: 4) == 0 ? .milliseconds(50 + Int(rng.next(below: 1000))) : nil,
-                    preemptibility: Preemptibility.allCases[Int(rng.next(below: 3))])
+                    preemptibility: Preemptibility.allCases[Int(rng.next(below: 3))],
+                    cpuBound: [nil, nil, true, false][Int(rng.next(below: 4))])
                 let (id, actions) = m.submit(spec, now: now)
                 submitted.append(id)
                 apply(actions)
@@ -344,7 +522,8 @@ import TestSupport
                 // The body of a running task (or of a paused cooperative one, before its checkpoint) ends.
                 let candidates = Array(running.union(paused)).sorted()
                 if let id = candidates.randomElement(using: &rng) {
-                    apply(m.finished(id, succeeded: rng.next(below: 4) != 0, summary: "y", now: now))
+                    let cpu: Duration? = rng.next(below: 2) == 0 ? nil : .milliseconds(Int(rng.next(below: 2000)))
+                    apply(m.finished(id, succeeded: rng.next(below: 4) != 0, summary: "y", cpuTime: cpu, now: now))
                 }
             case 5:
                 if let id = (submitted.randomElement(using: &rng)) { apply(m.cancel(id, now: now)) }
@@ -355,7 +534,14 @@ import TestSupport
             case 8:
                 apply(m.setWorkers(1 + Int(rng.next(below: 4)), now: now))
             case 9:
-                apply(m.boost(now: now))
+                if !measuring.isEmpty, rng.next(below: 2) == 0 {
+                    // The CPU time asked for arrives (or cannot be read), possibly after the task ended.
+                    let id = measuring.remove(at: Int(rng.next(below: UInt64(measuring.count))))
+                    let cpu: Duration? = rng.next(below: 4) == 0 ? nil : .milliseconds(Int(rng.next(below: 300)))
+                    apply(m.measuredCPU(id, demand: cpu, now: now))
+                } else {
+                    apply(m.boost(now: now))
+                }
             default:
                 if let deadline = m.nextDeadline, deadline > now { now = deadline }
                 apply(m.advance(to: now))

@@ -249,3 +249,54 @@ import TestSupport
         #expect(lastStart < firstEnd, "the last run started \(lastStart - firstEnd) s after the first one ended")
     }
 }
+
+/// What the scheduler reads to tell a CPU-bound tool from one that waits: live, the CPU demand of the
+/// whole process group from `/proc` (time on a CPU plus time waiting for one); at the end, `wait4`'s CPU time.
+@Suite(.timeLimit(.minutes(1))) struct ExecCPUTimeTests {
+    let runner = ToolRunner(environment: ProcessInfo.processInfo.environment, killGrace: .milliseconds(300))
+
+    func start(_ tool: ToolDeclaration) throws -> ToolExecution {
+        runner.start(try ToolRunner.invocation(of: tool, arguments: "{}").get())
+    }
+
+    @Test func aBusyToolShowsCPUDemandAndASleepingOneAlmostNone() async throws {
+        let folder = TempFolder()
+        defer { folder.remove() }
+        let release = folder.path + "/release"
+        let busy = try start(Fixtures.execTool("spin_until.sh", env: ["PIDFILE": folder.path + "/pid", "RELEASE": release]))
+        // The busy loop runs in a child of the tool's process: only the group's sum sees it while it runs.
+        let child = try start(ToolDeclaration(
+            name: "c", description: "d", runner: .exec(["/bin/sh", "-c", "\"$0\"; :", Fixtures.path("spin_until.sh")]),
+            env: ["PIDFILE": folder.path + "/pid2", "RELEASE": release]))
+        let nap = try start(Fixtures.execTool("nap.sh", env: ["NAP_SECONDS": "30"]))
+        let started = ContinuousClock.now
+        // However crowded the machine, a busy loop runs or waits to run: 300 ms of demand soon.
+        #expect(await Proc.eventually { (busy.cpuDemand() ?? .zero) >= .milliseconds(300) })
+        #expect(await Proc.eventually { (child.cpuDemand() ?? .zero) >= .milliseconds(300) })
+        let elapsed = ContinuousClock.now - started
+        let napDemand = try #require(nap.cpuDemand())
+        // The nap sleeps in `sleep`: its demand is its start-up, far below the time it has been running.
+        #expect(napDemand < .milliseconds(100) && napDemand < elapsed / 3, "\(napDemand) in \(elapsed)")
+        FileManager.default.createFile(atPath: release, contents: nil)
+        let busyResult = await busy.result()
+        _ = await child.result()
+        nap.terminate()
+        let napResult = await nap.result()
+        #expect(try #require(busyResult.cpuTime) > .zero)
+        #expect(try #require(napResult.cpuTime) < .milliseconds(100))
+        #expect(busy.cpuDemand() == nil, "nothing to read once the tool is over")
+    }
+
+    @Test func procLinesAreParsedFromTheirLastParenthesisAndHostileValuesAreRefused() {
+        // A command name may hold spaces and parentheses: the fields count from the last ')'.
+        #expect(ProcessGroupCPU.groupOf(statLine: Array("12 (a) b) (c) R 1 4242 1 0 -1".utf8)) == 4242)
+        #expect(ProcessGroupCPU.groupOf(statLine: Array("12 no parenthesis".utf8)) == nil)
+        #expect(ProcessGroupCPU.groupOf(statLine: Array("12 (x) R 1".utf8)) == nil, "too few fields")
+        #expect(ProcessGroupCPU.groupOf(statLine: Array("12 (x) R 1 99999999999999999999 1".utf8)) == nil)
+        #expect(ProcessGroupCPU.demand(schedstatLine: Array("1194560 26678316 2\n".utf8)) == 27_872_876)
+        #expect(ProcessGroupCPU.demand(schedstatLine: Array("9223372036854775807 1 2".utf8)) == nil, "a sum that overflows")
+        #expect(ProcessGroupCPU.demand(schedstatLine: Array("-5 1 2".utf8)) == nil)
+        #expect(ProcessGroupCPU.demand(schedstatLine: Array("x 1 2".utf8)) == nil)
+        #expect(ProcessGroupCPU.demand(schedstatLine: Array("5".utf8)) == nil)
+    }
+}

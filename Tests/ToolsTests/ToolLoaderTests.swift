@@ -207,6 +207,21 @@ private let validTool = #"{"name": "ok_tool", "description": "d", "parameters": 
         #expect(lines.contains("\(folder.path)/e.json:1:71: tool 'e': 'pass_env' must be an array of variable names"))
     }
 
+    @Test func cpuUseIsReadWhenDeclared() throws {
+        let (catalog, folder) = load([
+            "a.json": #"{"name": "a", "description": "d", "exec": ["bin/run.sh"], "cpu": true}"#,
+            "b.json": #"{"name": "b", "description": "d", "exec": ["bin/run.sh"], "cpu": false}"#,
+            "c.json": #"{"name": "c", "description": "d", "exec": ["bin/run.sh"]}"#,
+            "d.json": #"{"name": "d", "description": "d", "exec": ["bin/run.sh"], "cpu": "lots"}"#,
+        ], scripts: ["bin/run.sh"])
+        defer { folder.remove() }
+        #expect(catalog.tool(named: "a")?.cpu == true)
+        #expect(catalog.tool(named: "b")?.cpu == false)
+        #expect(try #require(catalog.tool(named: "c")).cpu == nil, "not declared: measured by the scheduler")
+        #expect(catalog.tool(named: "d") == nil)
+        #expect(catalog.diagnostics.map(\.description).contains { $0.hasSuffix("tool 'd': 'cpu' must be true or false, got \"lots\"") })
+    }
+
     /// A relative `cwd` is the declaring file's folder joined with it, whatever the loader's own folder.
     @Test func relativeWorkingFolderResolvesAgainstTheFilesFolder() async throws {
         let folder = TempFolder()
