@@ -101,7 +101,9 @@ struct ProductRun {
             // Sleeping until each arrival and waiting for the exit block: a thread of our own, not the pool's.
             Thread { continuation.resume(with: Result { try feed(baseURL: baseURL, folder: folder) }) }.start()
         }
-        return collect(server.log(), elapsed: elapsed)
+        let calls = collect(server.log(), elapsed: elapsed)
+        FileHandle.standardError.write(Data("   \(calls.count(where: \.completed))/\(turns.count) calls done; agent-repl exited after \(fmt(elapsed, 1)) s\n".utf8))
+        return calls
     }
 
     /// Starts the binary, writes `burn N &` at each arrival, closes its input and waits for it to exit
