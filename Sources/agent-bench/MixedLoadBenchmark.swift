@@ -39,7 +39,7 @@ struct MixedLoadBenchmark: Benchmark {
         }
         for (index, load) in sizes.loads.enumerated() {
             FileHandle.standardError.write(Data(" (a) \(Int(load * 100))% load\n".utf8))
-            let turns = Self.arrivals(load: load, sizes: sizes, seed: UInt64(42 + index))
+            let turns = Self.arrivals(load: load, sizes: sizes, seed: Self.seed(loadIndex: index))
             add(Self.mixTable(load: load, sizes: sizes, turns: turns, rows: await MixedLoad.runRows(turns, catalog: catalog)))
         }
         FileHandle.standardError.write(Data(" (b) foreground turn during a background job\n".utf8))
@@ -71,6 +71,9 @@ struct MixedLoadBenchmark: Benchmark {
             """,
             tables: tables)
     }
+
+    /// Workload (a)'s seed for the load at `loadIndex` of `Sizes.loads`.
+    static func seed(loadIndex: Int) -> UInt64 { UInt64(42 + loadIndex) }
 
     /// Workload (a): one call per turn, 80% `shortCPU` and 20% `longCPU`, Poisson arrivals for `window` s
     /// at `load` of the cores.
@@ -108,11 +111,13 @@ struct MixedLoadBenchmark: Benchmark {
         seconds < 0.1 ? "\(Int((seconds * 1000).rounded())) ms" : String(format: "%g s", seconds)
     }
 
-    static func mixTable(load: Double, sizes: Sizes, turns: [MixedLoad.Turn], rows: [(MixedLoad.Row, [MixedLoad.Call])]) -> MarkdownTable {
+    /// `label` and `how` frame the caption: "(a) CPU mix at 90% load: … for 20.0 s, \(how)".
+    static func mixTable(load: Double, sizes: Sizes, turns: [MixedLoad.Turn], rows: [(MixedLoad.Row, [MixedLoad.Call])],
+                         label: String = "(a)", how: String = "one call per turn, then drained.") -> MarkdownTable {
         let longCount = turns.count(where: { $0.kind == .long })
         var table = MarkdownTable(
             headers: ["row", "workers", "short mean (ms)", "short p99 (ms)", "short mean vs all at once", "long done", "long mean (s)", "long max (s)", "long mean vs all at once"],
-            caption: "(a) CPU mix at \(Int(load * 100))% load: \(turns.count) calls, \(turns.count - longCount) of \(Self.cpu(sizes.shortCPU)) and \(longCount) of \(Self.cpu(sizes.longCPU)) of CPU, Poisson arrivals for \(fmt(sizes.window, 1)) s, one call per turn, then drained.")
+            caption: "\(label) CPU mix at \(Int(load * 100))% load: \(turns.count) calls, \(turns.count - longCount) of \(Self.cpu(sizes.shortCPU)) and \(longCount) of \(Self.cpu(sizes.longCPU)) of CPU, Poisson arrivals for \(fmt(sizes.window, 1)) s, \(how)")
         func means(_ calls: [MixedLoad.Call]) -> (short: Double, long: Double) {
             (mean(calls.filter { $0.kind == .short }.map(\.turnaround)), mean(calls.filter { $0.kind == .long }.map(\.turnaround)))
         }
@@ -182,6 +187,17 @@ struct MixedLoadBenchmark: Benchmark {
 
     /// A tools.d folder with the `cpu_burn` exec tool, loaded as the REPL loads its folders.
     static func toolCatalog() throws -> ToolCatalog {
+        let folder = try toolsFolder()
+        let catalog = ToolLoader.load(folders: [ToolFolder(folder.path)])
+        guard catalog.errors.isEmpty, catalog.tool(named: "cpu_burn") != nil else {
+            throw BenchFailure("the benchmark tool did not load: \(catalog.formattedList()) \(catalog.errors)")
+        }
+        return catalog
+    }
+
+    /// A new temporary tools.d folder holding `cpu_burn.json`: the `cpu_burn` exec tool
+    /// (`Benchmarks/cpu_tool.py` run by the benchmark environment's `python3`, priority 0, preemptible).
+    static func toolsFolder() throws -> URL {
         let folder = try BenchPaths.temporaryFolder().appendingPathComponent("tools.d")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         // The environment's interpreter directly: a version manager's `python3` shim on PATH would add
@@ -196,10 +212,6 @@ struct MixedLoadBenchmark: Benchmark {
             "preemptible": true,
         ]
         try declaration.jsonString.write(to: folder.appendingPathComponent("cpu_burn.json"), atomically: true, encoding: .utf8)
-        let catalog = ToolLoader.load(folders: [ToolFolder(folder.path)])
-        guard catalog.errors.isEmpty, catalog.tool(named: "cpu_burn") != nil else {
-            throw BenchFailure("the benchmark tool did not load: \(catalog.formattedList()) \(catalog.errors)")
-        }
-        return catalog
+        return folder
     }
 }

@@ -7,7 +7,7 @@ struct StartupBenchmark: Benchmark {
 
     func run(quick: Bool) async throws -> ReportSection {
         let runs = quick ? 3 : 10
-        let (binary, note) = try releaseBinary()
+        let (binary, note) = try Self.releaseBinary()
         // Run by the environment's interpreter, so that its `import openai` finds the pinned package.
         let data = try BenchPython.output([BenchPaths.file("Benchmarks/startup.py").path, binary.path, String(runs)])
         guard let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -25,8 +25,9 @@ struct StartupBenchmark: Benchmark {
     }
 
     /// `.build/release/agent-repl`, brought up to date with `swift build -c release --product agent-repl`
-    /// (a no-op when it is); falls back to the binary beside this executable.
-    private func releaseBinary() throws -> (URL, String) {
+    /// (a no-op when it is); falls back to the binary beside this executable. Also used by the product
+    /// section (`ProductBenchmark`).
+    static func releaseBinary() throws -> (URL, String) {
         let build = Process()
         build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         build.arguments = ["swift", "build", "-c", "release", "--product", "agent-repl"]

@@ -8,10 +8,13 @@ let arguments = CommandLine.arguments.dropFirst()
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
     Usage: agent-bench [--quick] [--only WORD] [--output PATH]   (or: scripts/bench with the same flags)
-      --quick         smaller sizes and shorter runs (the full run takes about 15 minutes on 2 cores,
-                      about 12 of them the mixed section by its arrival windows and CPU work, more under
-                      outside load; quick: a few minutes, the mixed section under one)
-      --only WORD     only the sections whose title contains WORD (case-insensitive), e.g. overhead, mixed
+      --quick         smaller sizes and shorter runs (the full run takes about 18 minutes on 2 cores,
+                      about 12 of them the mixed section by its arrival windows and CPU work and about 3
+                      the product section (the release agent-repl under the same mix), more under
+                      outside load; quick: a few minutes, the mixed section under one, the product
+                      section about half of one)
+      --only WORD     only the sections whose title contains WORD (case-insensitive), e.g. overhead, mixed,
+                      product
       --output PATH   where to write the report (default docs/BENCHMARKS.md)
     The Python baselines run in .build/bench-venv, made on the first run (python3 -m venv, then pip
     install -r Benchmarks/requirements.txt).
@@ -29,6 +32,7 @@ let benchmarks: [any Benchmark] = [
     OverheadBenchmark(),
     PreemptionLatencyBenchmark(),
     MixedLoadBenchmark(),
+    ProductBenchmark(),
     FanOutBenchmark(),
     LoopOverheadBenchmark(),
     StartupBenchmark(),

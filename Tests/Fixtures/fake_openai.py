@@ -15,15 +15,21 @@ the last one repeats when the list runs out. Each response is one of:
       client hangs up, the log gets {"event": "disconnect", "path": ..., "time": ...}; after
       hang_seconds (default: never) the answer ends with [DONE] and the log gets "hang_ended"
   {"close": true}                                       the connection closed at once
+  {"rule": "burn", "tool": "cpu_burn", "text": "Done."}  answers by rule, not in order (agent-bench's
+      product section; put it alone in the script so that it repeats): a request whose last message
+      is the user's "burn N" gets ONE streamed call of "tool" with {"seconds": N} (id burn_<k>, unique
+      per server), and the log gets {"event": "tool_call_sent", "id", "seconds", "time"} once the
+      answer's last byte is written; a request whose last message is a tool result gets the text
+      streamed, and the log gets {"event": "tool_result", "id", "content", "time"} on its arrival
 A non-streaming request ("stream": false) gets the same content as one JSON body; so does a
 streaming one when the response has "json_body": true (as some servers answer).
 Every request is appended to the log as one JSON line: method, path, headers, body.
 """
-import argparse, json, select, signal, sys, threading, time
+import argparse, json, re, select, signal, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
-state = {"script": [], "next": 0, "log": None}
+state = {"script": [], "next": 0, "log": None, "calls": 0}
 
 
 def next_response():
@@ -72,6 +78,35 @@ def events_for(resp):
     return out
 
 
+BURN = re.compile(r"^\s*burn\s+([0-9]+(?:\.[0-9]+)?)\s*$")
+
+
+def by_rule(resp, body):
+    """The concrete response a {"rule": "burn"} entry gives for this request body, and what to log:
+    (response, event logged on arrival or None, event logged after the answer is sent or None)."""
+    messages = body.get("messages", []) if isinstance(body, dict) else []
+    last = messages[-1] if messages else {}
+    if last.get("role") == "tool":
+        arrived = {"event": "tool_result", "id": last.get("tool_call_id"), "content": last.get("content"),
+                   "time": time.time()}
+        return {"text": resp.get("text", "Done.")}, arrived, None
+    match = BURN.match(last.get("content") or "") if last.get("role") == "user" else None
+    if not match:
+        return {"status": 400, "body": {"error": {"message": "the burn rule wants 'burn N' or a tool result"}}}, None, None
+    with lock:
+        state["calls"] += 1
+        cid = "burn_%d" % state["calls"]
+    seconds = float(match.group(1))
+    call = {"id": cid, "name": resp.get("tool", "cpu_burn"), "arguments": {"seconds": seconds}}
+    return {"tool_calls": [call]}, None, {"event": "tool_call_sent", "id": cid, "seconds": seconds}
+
+
+def log_event(event):
+    if state["log"]:
+        with lock, open(state["log"], "a") as f:
+            f.write(json.dumps(event) + "\n")
+
+
 def whole_body(resp):
     message = {"role": "assistant", "content": None}
     finish = "stop"
@@ -95,6 +130,14 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def handle(self):
+        # A client that resets a kept-alive connection between requests (agent-repl exiting with idle
+        # connections) is not an error worth a traceback on stderr.
+        try:
+            super().handle()
+        except ConnectionResetError:
+            pass
+
     def do_GET(self):
         self.send_json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
 
@@ -110,6 +153,11 @@ class Handler(BaseHTTPRequestHandler):
                 f.write(json.dumps({"method": "POST", "path": self.path, "headers": dict(self.headers),
                                     "body": body, "time": time.time()}) + "\n")
         resp = next_response()
+        sent = None
+        if resp.get("rule") == "burn":
+            resp, arrived, sent = by_rule(resp, body)
+            if arrived:
+                log_event(arrived)
         if resp.get("close"):
             self.close_connection = True
             self.connection.close()
@@ -121,6 +169,8 @@ class Handler(BaseHTTPRequestHandler):
         streaming = isinstance(body, dict) and body.get("stream", False)
         if (not streaming or resp.get("json_body")) and "sse" not in resp and not resp.get("hang"):
             self.send_json(200, whole_body(resp))
+            if sent:
+                log_event(dict(sent, time=time.time()))
             return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -156,7 +206,9 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            return
+        if sent:
+            log_event(dict(sent, time=time.time()))
 
     def wait_for_hang_up(self, seconds):
         """Silence until the client hangs up (True) or `seconds` pass (False; None waits forever)."""

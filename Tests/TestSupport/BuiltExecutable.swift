@@ -18,3 +18,17 @@ public enum BuiltExecutable {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 }
+
+/// The environment of a user with an empty home: agent-repl as the end-to-end tests and agent-bench run it.
+public enum FreshUser {
+    /// PATH (this process's), HOME = `home`, its XDG data and config folders under it, LANG=C.UTF-8.
+    public static func environment(home: URL) -> [String: String] {
+        [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "HOME": home.path,
+            "XDG_DATA_HOME": home.appendingPathComponent("data").path,
+            "XDG_CONFIG_HOME": home.appendingPathComponent("config").path,
+            "LANG": "C.UTF-8",
+        ]
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `agent-repl` as a user would, in a fresh working folder and home.
 struct AgentProcess {
@@ -15,14 +16,8 @@ struct AgentProcess {
         workingFolder = try TemporaryFolder.make()
         let home = workingFolder.appendingPathComponent("home")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        environment = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-            "HOME": home.path,
-            "XDG_DATA_HOME": home.appendingPathComponent("data").path,
-            "XDG_CONFIG_HOME": home.appendingPathComponent("config").path,
-            "LANG": "C.UTF-8",
-            "TERM": "xterm-256color",
-        ]
+        environment = FreshUser.environment(home: home)
+        environment["TERM"] = "xterm-256color"
         environment.merge(extra) { _, new in new }
     }
 
