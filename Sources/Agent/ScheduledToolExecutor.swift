@@ -111,7 +111,7 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
             let execution = runner.start(invocation)
             if execution.canPause {
                 context.onPause({ execution.pause() }, resume: { execution.resume() })
-                context.onCPUDemand { execution.cpuDemand() }
+                context.onCPUReading { execution.cpuReading() }
             }
             // Cancelling this body (the scheduler's cancel or timeout) terminates the tool.
             let result = await execution.result()

@@ -265,7 +265,11 @@ public final class Scheduler<Value: TaskResult>: Sendable {
                 state.timer?.cancel()
                 state.timer = Task { [weak self, clock] in
                     do { try await clock.sleep(until: deadline) } catch { return }
-                    self?.handle { state, now, actions in actions += state.machine.advance(to: now) }
+                    self?.handle { state, now, actions in
+                        // A slice that ends charges a CPU-bound task its CPU time (a few system calls each).
+                        let bodies = state.bodies
+                        actions += state.machine.advance(to: now) { bodies[$0]?.context?.cpuReading()?.cpu }
+                    }
                 }
             }
         }
@@ -294,7 +298,7 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         for continuation in effects.idle { continuation.resume() }
         // Read outside the lock (a few system calls each), then reported as one event each.
         for context in effects.measures {
-            let demand = context.cpuDemand()
+            let demand = context.cpuReading().map { $0.cpu + $0.waited }
             handle { state, now, actions in actions += state.machine.measuredCPU(context.id, demand: demand, now: now) }
         }
     }

@@ -94,6 +94,9 @@ public struct SchedulerStateMachine: Sendable {
         var cpu: CPUUse
         /// The spec said whether it is CPU-bound: measurements do not change `cpu`.
         var cpuDeclared: Bool
+        /// The task's CPU time when it entered its level (0 at the start: a new process), `-1` if unknown;
+        /// a CPU-bound task's MLFQ allotment is charged in CPU time from it (see ``expireSlice``).
+        var cpuAtLevelStart: Nanos = 0
 
         init(id: TaskID, priority: Int, preemptible: Bool, cpu: CPUUse, cpuDeclared: Bool, timeout: Nanos?, estimate: Nanos?,
              level: Int, order: UInt64, now: Nanos) {
@@ -242,10 +245,11 @@ public struct SchedulerStateMachine: Sendable {
     /// The running task's slice is over (MLFQ or round robin). Its run time is charged; under MLFQ it
     /// moves down a level once its allotment there is used up. If a task of the same or a better rank
     /// waits, it is paused and goes to the back of its queue; otherwise it gets a new slice.
-    public mutating func quantumExpired(_ id: TaskID, now: Duration) -> [Action] {
+    /// `cpuTime` reads a task's CPU time so far (`nil`: not known); see ``expireSlice(_:cpuTime:_:)``.
+    public mutating func quantumExpired(_ id: TaskID, now: Duration, cpuTime: (TaskID) -> Duration? = { _ in nil }) -> [Action] {
         advanceNow(now)
         var actions: [Action] = []
-        if let slot = tasks.slot(of: id) { expireSlice(slot, &actions) }
+        if let slot = tasks.slot(of: id) { expireSlice(slot, cpuTime: cpuTime, &actions) }
         dispatch(&actions)
         finishEvent(&actions)
         return actions
@@ -337,8 +341,9 @@ public struct SchedulerStateMachine: Sendable {
         return actions
     }
 
-    /// Fires every deadline due at `now`: timeouts, slice ends, the boost.
-    public mutating func advance(to now: Duration) -> [Action] {
+    /// Fires every deadline due at `now`: timeouts, slice ends, the boost. `cpuTime` reads a task's CPU
+    /// time so far, for the slices that end (`nil`: not known); see ``expireSlice(_:cpuTime:_:)``.
+    public mutating func advance(to now: Duration, cpuTime: (TaskID) -> Duration? = { _ in nil }) -> [Action] {
         advanceNow(now)
         if let armed = armedAt, armed <= self.now { armedAt = nil }
         var actions: [Action] = []
@@ -347,7 +352,7 @@ public struct SchedulerStateMachine: Sendable {
             end(slot, outcome: .timedOut, summary: nil, stopBody: true, &actions)
         }
         for slot in running where tasks[slot].sliceEnd.map({ $0 <= self.now }) == true {
-            expireSlice(slot, &actions)
+            expireSlice(slot, cpuTime: cpuTime, &actions)
         }
         for slot in running where probeDeadline(slot).map({ $0 <= self.now }) == true {
             tasks[slot].cpu = .probing
@@ -646,6 +651,10 @@ public struct SchedulerStateMachine: Sendable {
         configuration.strategy == .mlfq ? configuration.cpuSlots ?? .max : .max
     }
 
+    /// The shortest slice granted for the rest of an allotment charged in CPU time (each slice end of a
+    /// CPU-bound task reads `/proc`: a few per call, not hundreds).
+    static let minimumSlice: Nanos = 10_000_000
+
     /// Run time below which a task's CPU time says little (interpreter start-up, a short burst).
     static let shortestTelling: Nanos = 50_000_000
     /// Run time from which a finished call's CPU time overrides what its tool's earlier calls taught (a
@@ -706,7 +715,7 @@ public struct SchedulerStateMachine: Sendable {
         case .mlfq:
             var slice = times.quanta[entry.level]
             if let allotment = times.allotments[entry.level] {
-                slice = min(slice, allotment - entry.usedAtLevel)
+                slice = min(slice, max(allotment - entry.usedAtLevel, Self.minimumSlice))
             }
             return now.adding(slice)
         case .roundRobin:
@@ -716,21 +725,31 @@ public struct SchedulerStateMachine: Sendable {
         }
     }
 
-    /// Charges the running task's current slice up to now and starts a new accounting slice.
-    private mutating func charge(_ slot: TaskTable.Slot) {
+    /// Charges the running task's current slice up to now and starts a new accounting slice. With
+    /// `cpuNow` (the task's CPU time now) the MLFQ allotment is charged the CPU time used at the level.
+    private mutating func charge(_ slot: TaskTable.Slot, cpuNow: Nanos? = nil) {
         guard tasks[slot].place == .running else { return }
         levelServedAt[tasks[slot].level] = now
         let ran = now - tasks[slot].sliceStart
         tasks[slot].runTime += ran
-        if configuration.strategy == .mlfq { tasks[slot].usedAtLevel += ran }
+        if configuration.strategy == .mlfq {
+            if let cpuNow {
+                // CPU time never exceeds the time held, so this only lowers what wall time charged.
+                tasks[slot].usedAtLevel = min(tasks[slot].usedAtLevel + ran, max(0, cpuNow - tasks[slot].cpuAtLevelStart))
+            } else {
+                tasks[slot].usedAtLevel += ran
+            }
+        }
         tasks[slot].sliceStart = now
-        if configuration.strategy == .mlfq { demoteIfAllotmentUsed(slot) }
+        if configuration.strategy == .mlfq { demoteIfAllotmentUsed(slot, cpuNow: cpuNow) }
     }
 
     /// MLFQ rule 4: a task that used its allotment at a level moves down one level.
-    private mutating func demoteIfAllotmentUsed(_ slot: TaskTable.Slot) {
+    private mutating func demoteIfAllotmentUsed(_ slot: TaskTable.Slot, cpuNow: Nanos?) {
         guard let allotment = times.allotments[tasks[slot].level],
               tasks[slot].usedAtLevel >= allotment else { return }
+        // The next level is charged from here, in CPU time only if the CPU time now is known.
+        tasks[slot].cpuAtLevelStart = cpuNow ?? -1
         if tasks[slot].level == 0 {
             noteBelowTop(+1)
             runningBelowTop += 1  // only running tasks are charged
@@ -742,9 +761,19 @@ public struct SchedulerStateMachine: Sendable {
         totals.demotions += 1
     }
 
-    private mutating func expireSlice(_ slot: TaskTable.Slot, _ actions: inout [Action]) {
+    /// A slice ends. Under MLFQ a task that holds a core is charged the CPU time it used at its level, when
+    /// `cpuTime` can tell it, rather than the time it held a worker: on a machine whose cores other work
+    /// shares, a short call gets a fraction of a core, and charged in wall time it would sink to the
+    /// lowest level (and wait there behind the long calls) before it used its allotment. A task charged
+    /// less than its allotment gets a new slice for the rest (at least `minimumSlice`).
+    private mutating func expireSlice(_ slot: TaskTable.Slot, cpuTime: (TaskID) -> Duration?, _ actions: inout [Action]) {
         guard tasks[slot].place == .running, tasks[slot].sliceEnd != nil else { return }
-        charge(slot)
+        var cpuNow: Nanos?
+        if configuration.strategy == .mlfq, tasks[slot].cpu.holdsCore, times.allotments[tasks[slot].level] != nil,
+           tasks[slot].cpuAtLevelStart >= 0, let cpu = cpuTime(tasks[slot].id) {
+            cpuNow = cpu.nanoseconds
+        }
+        charge(slot, cpuNow: cpuNow)
         if tasks[slot].preemptible, let best = bestReady(), best.rank <= rank(slot) {
             preempt(slot, &actions)
         } else {
@@ -867,6 +896,7 @@ public struct SchedulerStateMachine: Sendable {
             guard tasks[slot].readySince <= since, levelServedAt[tasks[slot].level] <= since else { continue }
             tasks[slot].level = 0
             tasks[slot].usedAtLevel = 0
+            tasks[slot].cpuAtLevelStart = -1
             tasks[record: slot].changeLevel(to: 0, at: now)
             belowTop -= 1
             moved = true

@@ -13,7 +13,7 @@ public final class TaskContext: Sendable {
         var cancelled = false
         var pause: (@Sendable () -> Void)?
         var resume: (@Sendable () -> Void)?
-        var cpuDemand: (@Sendable () -> Duration?)?
+        var cpuReading: (@Sendable () -> (cpu: Duration, waited: Duration)?)?
         var parked: [CheckedContinuation<Void, Never>] = []
         var runner: BodyRunner?
     }
@@ -43,15 +43,16 @@ public final class TaskContext: Sendable {
         }
     }
 
-    /// How to read the CPU demand of the body's work so far: the time its processes ran on a CPU plus
-    /// the time they waited, runnable, for one (a busy process on a crowded machine gets little CPU but
-    /// waits for it all the time; a sleeping one does neither). With it the scheduler tells a CPU-bound
-    /// task from an I/O-bound one while it runs. Called outside any lock.
-    public func onCPUDemand(_ read: @escaping @Sendable () -> Duration?) {
-        state.withLock { $0.cpuDemand = read }
+    /// How to read the CPU use of the body's work so far: the time its processes ran on a CPU, and the
+    /// time they waited, runnable, for one (a busy process on a crowded machine gets little CPU but waits
+    /// for it all the time; a sleeping one does neither). With it the scheduler tells a CPU-bound task from
+    /// an I/O-bound one, and charges a CPU-bound one's MLFQ allotment in CPU time. Called without the
+    /// context's lock, possibly under the scheduler's: keep it to a few system calls.
+    public func onCPUReading(_ read: @escaping @Sendable () -> (cpu: Duration, waited: Duration)?) {
+        state.withLock { $0.cpuReading = read }
     }
 
-    /// Removes the pause handlers and the CPU demand reader (call when the process has ended), resuming
+    /// Removes the pause handlers and the CPU reader (call when the process has ended), resuming
     /// first if paused.
     public func clearPauseHandlers() {
         state.withLock { state in
@@ -59,13 +60,13 @@ public final class TaskContext: Sendable {
             state.appliedPaused = false
             state.pause = nil
             state.resume = nil
-            state.cpuDemand = nil
+            state.cpuReading = nil
         }
     }
 
-    /// The CPU demand so far, if the body registered a reader and its work is still there.
-    func cpuDemand() -> Duration? {
-        state.withLock { $0.cpuDemand }?()
+    /// The CPU use so far, if the body registered a reader and its work is still there.
+    func cpuReading() -> (cpu: Duration, waited: Duration)? {
+        state.withLock { $0.cpuReading }?()
     }
 
     /// For `.cooperative` tasks: returns at once unless the scheduler paused the task; then waits until

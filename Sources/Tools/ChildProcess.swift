@@ -181,11 +181,11 @@ final class ChildProcess: ExecutionControl, Sendable {
         return (nil, low, cpu)
     }
 
-    /// The CPU demand so far of the live processes of the child's group, read from `/proc`; nil once the
-    /// child has exited or where there is no `/proc`.
-    func cpuDemand() -> Duration? {
+    /// CPU time and time waiting for a CPU so far of the live processes of the child's group, read from
+    /// `/proc`; nil once the child has exited or where there is no `/proc`.
+    func cpuReading() -> (cpu: Duration, waited: Duration)? {
         guard !state.withLock({ $0.exited }) else { return nil }
-        return ProcessGroupCPU.demand(ofGroup: pid)
+        return ProcessGroupCPU.reading(ofGroup: pid)
     }
 
     private static func makePipe() throws(SpawnError) -> [Int32] {

@@ -4,8 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The CPU demand of a process group, from `/proc`: what the scheduler reads, while a tool of unknown CPU
-/// use runs, to tell a CPU-bound tool from one that waits.
+/// The CPU time and CPU demand of a process group, from `/proc`: what the scheduler reads, while a tool
+/// runs, to tell a CPU-bound tool from one that waits, and to charge a CPU-bound one its CPU time.
 ///
 /// Demand = time on a CPU + time runnable but waiting for a CPU (the first two fields of
 /// `/proc/PID/schedstat`, nanoseconds, of each process whose group (`/proc/PID/stat`) is the tool's).
@@ -15,12 +15,12 @@ enum ProcessGroupCPU {
     /// No sum goes above this (about 290 years): adding can never overflow.
     private static let cap: Int64 = .max >> 3
 
-    /// The summed demand of every live process of `group`; nil if `/proc` cannot be read or no member
-    /// was found.
-    static func demand(ofGroup group: pid_t) -> Duration? {
+    /// The summed CPU time and time waiting for a CPU of every live process of `group`; nil if `/proc`
+    /// cannot be read or no member was found.
+    static func reading(ofGroup group: pid_t) -> (cpu: Duration, waited: Duration)? {
         guard let dir = opendir("/proc") else { return nil }
         defer { closedir(dir) }
-        var total: Int64 = 0
+        var cpu: Int64 = 0, waited: Int64 = 0
         var found = false
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -28,11 +28,12 @@ enum ProcessGroupCPU {
             }
             guard let first = name.utf8.first, first >= UInt8(ascii: "1"), first <= UInt8(ascii: "9"),
                   let stat = read("/proc/\(name)/stat"), groupOf(statLine: stat) == group,
-                  let schedstat = read("/proc/\(name)/schedstat"), let nanos = demand(schedstatLine: schedstat) else { continue }
-            total = min(total + nanos, cap)
+                  let schedstat = read("/proc/\(name)/schedstat"), let times = times(schedstatLine: schedstat) else { continue }
+            cpu = min(cpu + times.cpu, cap)
+            waited = min(waited + times.waited, cap)
             found = true
         }
-        return found ? .nanoseconds(total) : nil
+        return found ? (.nanoseconds(cpu), .nanoseconds(waited)) : nil
     }
 
     /// Up to 1 KiB of a `/proc` file.
@@ -54,13 +55,12 @@ enum ProcessGroupCPU {
         return pid_t(String(decoding: fields[2], as: UTF8.self))
     }
 
-    /// Time on a CPU plus time waiting for one, from a `schedstat` line (`run_ns wait_ns slices`); nil
-    /// for anything else, negative numbers, or a sum that does not fit.
-    static func demand(schedstatLine line: some Collection<UInt8>) -> Int64? {
+    /// Time on a CPU and time waiting for one, from a `schedstat` line (`run_ns wait_ns slices`); nil
+    /// for anything else or negative numbers; each at most `cap`, so sums of them never overflow.
+    static func times(schedstatLine line: some Collection<UInt8>) -> (cpu: Int64, waited: Int64)? {
         let fields = line.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") })
         guard fields.count >= 2, let run = Int64(String(decoding: fields[0], as: UTF8.self)),
               let wait = Int64(String(decoding: fields[1], as: UTF8.self)), run >= 0, wait >= 0 else { return nil }
-        let (sum, overflow) = run.addingReportingOverflow(wait)
-        return overflow ? nil : min(sum, cap)
+        return (min(run, cap), min(wait, cap))
     }
 }

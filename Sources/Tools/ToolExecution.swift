@@ -6,8 +6,8 @@ protocol ExecutionControl: Sendable {
     func pause()
     func resume()
     func terminate()
-    /// CPU demand so far (time on a CPU plus time waiting for one), where there is a process to ask.
-    func cpuDemand() -> Duration?
+    /// CPU time and time waiting for a CPU so far, where there is a process to ask.
+    func cpuReading() -> (cpu: Duration, waited: Duration)?
 }
 
 /// Stops a tool that runs as a Swift task (builtins, http requests) by cancelling the task.
@@ -16,7 +16,7 @@ private struct TaskControl: ExecutionControl {
     func pause() {}
     func resume() {}
     func terminate() { task.cancel() }
-    func cpuDemand() -> Duration? { nil }
+    func cpuReading() -> (cpu: Duration, waited: Duration)? { nil }
 }
 
 /// One running tool call, as a handle: pause, resume or terminate it from any thread, await its result.
@@ -56,10 +56,10 @@ public final class ToolExecution: Sendable {
         if canPause { liveControl()?.resume() }
     }
 
-    /// The CPU demand of the tool's processes so far: time on a CPU plus time runnable but waiting for
-    /// one (exec tools, while they run); nil for in-process tools.
-    public func cpuDemand() -> Duration? {
-        liveControl()?.cpuDemand()
+    /// The CPU time of the tool's processes so far, and the time they were runnable but waited for a
+    /// CPU (exec tools, while they run); nil for in-process tools.
+    public func cpuReading() -> (cpu: Duration, waited: Duration)? {
+        liveControl()?.cpuReading()
     }
 
     private func liveControl() -> (any ExecutionControl)? {

@@ -278,6 +278,34 @@ import TestSupport
         #expect(m.checkInvariants() == nil)
     }
 
+    @Test func aCPUBoundTaskIsChargedItsCPUTimeNotTheTimeItHeldAWorker() {
+        // The defaults' levels: 50 ms at the top, 100 ms at level 1, one quantum each.
+        var m = SchedulerStateMachine(configuration: SchedulerConfiguration(strategy: .mlfq, cpuSlots: 1, boostPeriod: .seconds(1000)))
+        let (a, _) = m.submit(Self.cpuSpec(priority: 0, cpu: true), now: .zero)
+        // Its slice ends at 50 ms, but other work shared the core: 20 ms of CPU. It stays, for 30 ms more.
+        let first = m.advance(to: Self.ms(50)) { _ in Self.ms(20) }
+        #expect(m.level(of: a) == 0)
+        #expect(first.contains(.armTimer(at: Self.ms(80))))
+        // 50 ms of CPU by 80 ms: its allotment is used; level 1 is charged from there.
+        _ = m.advance(to: Self.ms(80)) { _ in Self.ms(50) }
+        #expect(m.level(of: a) == 1)
+        // 100 ms later it has used 70 ms of CPU at level 1: it stays, for the 30 ms left.
+        let third = m.advance(to: Self.ms(180)) { _ in Self.ms(120) }
+        #expect(m.level(of: a) == 1)
+        #expect(third.contains(.armTimer(at: Self.ms(210))))
+        #expect(m.checkInvariants() == nil)
+    }
+
+    @Test func anIOBoundTaskAndAnUnreadableOneAreChargedTheTimeTheyHeldAWorker() {
+        var m = SchedulerStateMachine(configuration: SchedulerConfiguration(strategy: .mlfq, cpuSlots: 1, boostPeriod: .seconds(1000)))
+        let (io, _) = m.submit(Self.cpuSpec("fetch", priority: 0, cpu: false), now: .zero)
+        let (cpu, _) = m.submit(Self.cpuSpec("build", priority: 0, cpu: true), now: .zero)
+        // The I/O-bound one used 1 ms of CPU, but it held a worker for its whole slice: it sinks. The CPU
+        // time of the CPU-bound one cannot be read: it is charged the time it ran, and sinks too.
+        _ = m.advance(to: Self.ms(50)) { $0 == io ? Self.ms(1) : nil }
+        #expect(m.level(of: io) == 1 && m.level(of: cpu) == 1)
+    }
+
     @Test func theDefaultsAreTheTunedOnes() {
         let c = SchedulerConfiguration()
         #expect(c.workers == 8 && c.levels == 3 && c.cpuSlots == SchedulerConfiguration.cores)

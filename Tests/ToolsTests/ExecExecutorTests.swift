@@ -259,6 +259,11 @@ import TestSupport
         runner.start(try ToolRunner.invocation(of: tool, arguments: "{}").get())
     }
 
+    /// Time on a CPU plus time waiting for one.
+    func demand(_ execution: ToolExecution) -> Duration? {
+        execution.cpuReading().map { $0.cpu + $0.waited }
+    }
+
     @Test func aBusyToolShowsCPUDemandAndASleepingOneAlmostNone() async throws {
         let folder = TempFolder()
         defer { folder.remove() }
@@ -269,14 +274,19 @@ import TestSupport
             name: "c", description: "d", runner: .exec(["/bin/sh", "-c", "\"$0\"; :", Fixtures.path("spin_until.sh")]),
             env: ["PIDFILE": folder.path + "/pid2", "RELEASE": release]))
         let nap = try start(Fixtures.execTool("nap.sh", env: ["NAP_SECONDS": "30"]))
-        let started = ContinuousClock.now
         // However crowded the machine, a busy loop runs or waits to run: 300 ms of demand soon.
-        #expect(await Proc.eventually { (busy.cpuDemand() ?? .zero) >= .milliseconds(300) })
-        #expect(await Proc.eventually { (child.cpuDemand() ?? .zero) >= .milliseconds(300) })
-        let elapsed = ContinuousClock.now - started
-        let napDemand = try #require(nap.cpuDemand())
-        // The nap sleeps in `sleep`: its demand is its start-up, far below the time it has been running.
-        #expect(napDemand < .milliseconds(100) && napDemand < elapsed / 3, "\(napDemand) in \(elapsed)")
+        #expect(await Proc.eventually { (demand(busy) ?? .zero) >= .milliseconds(300) })
+        #expect(await Proc.eventually { (demand(child) ?? .zero) >= .milliseconds(300) })
+        // The nap sleeps in `sleep` once started: over half a second its demand hardly grows, however
+        // crowded the machine (a sleeping process neither runs nor waits to run).
+        #expect(await Proc.eventually { (demand(nap) ?? .zero) > .zero })
+        let before = try #require(demand(nap))
+        let busyBefore = try #require(demand(busy))
+        try await Task.sleep(for: .milliseconds(500))
+        let napGrowth = try #require(demand(nap)) - before
+        let busyGrowth = try #require(demand(busy)) - busyBefore
+        #expect(napGrowth < .milliseconds(50), "\(napGrowth)")
+        #expect(busyGrowth > .milliseconds(250), "\(busyGrowth): a busy loop runs or waits to run all the time")
         FileManager.default.createFile(atPath: release, contents: nil)
         let busyResult = await busy.result()
         _ = await child.result()
@@ -284,7 +294,7 @@ import TestSupport
         let napResult = await nap.result()
         #expect(try #require(busyResult.cpuTime) > .zero)
         #expect(try #require(napResult.cpuTime) < .milliseconds(100))
-        #expect(busy.cpuDemand() == nil, "nothing to read once the tool is over")
+        #expect(busy.cpuReading() == nil, "nothing to read once the tool is over")
     }
 
     @Test func procLinesAreParsedFromTheirLastParenthesisAndHostileValuesAreRefused() {
@@ -293,10 +303,11 @@ import TestSupport
         #expect(ProcessGroupCPU.groupOf(statLine: Array("12 no parenthesis".utf8)) == nil)
         #expect(ProcessGroupCPU.groupOf(statLine: Array("12 (x) R 1".utf8)) == nil, "too few fields")
         #expect(ProcessGroupCPU.groupOf(statLine: Array("12 (x) R 1 99999999999999999999 1".utf8)) == nil)
-        #expect(ProcessGroupCPU.demand(schedstatLine: Array("1194560 26678316 2\n".utf8)) == 27_872_876)
-        #expect(ProcessGroupCPU.demand(schedstatLine: Array("9223372036854775807 1 2".utf8)) == nil, "a sum that overflows")
-        #expect(ProcessGroupCPU.demand(schedstatLine: Array("-5 1 2".utf8)) == nil)
-        #expect(ProcessGroupCPU.demand(schedstatLine: Array("x 1 2".utf8)) == nil)
-        #expect(ProcessGroupCPU.demand(schedstatLine: Array("5".utf8)) == nil)
+        #expect(ProcessGroupCPU.times(schedstatLine: Array("1194560 26678316 2\n".utf8))! == (1_194_560, 26_678_316))
+        #expect(ProcessGroupCPU.times(schedstatLine: Array("9223372036854775807 1 2".utf8))! == (Int64.max >> 3, 1),
+                "capped, so sums over a group cannot overflow")
+        #expect(ProcessGroupCPU.times(schedstatLine: Array("-5 1 2".utf8)) == nil)
+        #expect(ProcessGroupCPU.times(schedstatLine: Array("x 1 2".utf8)) == nil)
+        #expect(ProcessGroupCPU.times(schedstatLine: Array("5".utf8)) == nil)
     }
 }
