@@ -118,6 +118,7 @@ public final class Agent: Sendable {
             for try await event in stream {
                 switch event {
                 case .textDelta(let text): events(.text(text))
+                case .notice(let text): events(.notice(text))
                 case .completed(let c): completion = c
                 }
             }

@@ -6,6 +6,8 @@ import Tools
 public enum TurnEvent: Sendable {
     /// A piece of the model's answer text, as it streams.
     case text(String)
+    /// A sentence from the model client for the user, said once (e.g. that answers no longer stream).
+    case notice(String)
     /// The model asked for these calls; they are about to be scheduled.
     case toolCallsRequested([ToolCall])
     /// One call started running (after waiting in the queue).

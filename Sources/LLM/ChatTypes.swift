@@ -90,6 +90,9 @@ public struct ChatCompletion: Sendable, Hashable {
 public enum ChatEvent: Sendable, Hashable {
     case textDelta(String)
     case completed(ChatCompletion)
+    /// A sentence for the user about how the session goes on from here (e.g. that answers no longer
+    /// stream); sent once, before the text of the answer it concerns.
+    case notice(String)
 }
 
 /// Anything that answers chat requests: the libcurl client for a real endpoint, or the offline demo model.

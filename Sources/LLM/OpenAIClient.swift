@@ -5,11 +5,15 @@ import Synchronization
 
 /// A `ChatModel` for an OpenAI-compatible Chat Completions endpoint.
 ///
-/// Streams with SSE, retries per `RetryPolicy` until the first event reaches the caller, and turns every
-/// failure into a `ChatError` whose sentence never holds the API key.
+/// Streams with SSE (or asks for whole answers when `configuration.streams` is false, or after the
+/// server refused to stream tool calls: `StreamingFallback`), retries per `RetryPolicy` until the first
+/// event reaches the caller, and turns every failure into a `ChatError` whose sentence never holds the
+/// API key. A whole JSON answer goes through the same `StreamAccumulator`, limits and checks as a
+/// stream.
 public struct OpenAIClient: ChatModel {
     public let configuration: OpenAIConfiguration
     private let transport: any HTTPTransport
+    private let fallback = StreamingFallback()
 
     public init(configuration: OpenAIConfiguration, transport: any HTTPTransport = CurlTransport()) {
         self.configuration = configuration
@@ -21,14 +25,14 @@ public struct OpenAIClient: ChatModel {
         Redaction.redact("\(configuration.model) at \(configuration.displayBaseURL)", secrets: secrets)
     }
 
-    /// Streams one answer: `.textDelta` as text arrives,
-    /// then exactly one `.completed`. Terminating the stream (or cancelling its consumer) cancels the
-    /// HTTP transfer at once.
+    /// Streams one answer: `.textDelta` as text arrives (all at once for a whole answer), perhaps one
+    /// `.notice` first, then exactly one `.completed`. Terminating the stream (or cancelling its
+    /// consumer) cancels the HTTP transfer at once.
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<ChatEvent, any Error>.makeStream()
         let task = Task {
             do {
-                let completion = try await streamCompletion(request) { continuation.yield($0) }
+                let completion = try await answer(request) { continuation.yield($0) }
                 continuation.yield(.completed(completion))
                 continuation.finish()
             } catch {
@@ -39,29 +43,59 @@ public struct OpenAIClient: ChatModel {
         return stream
     }
 
-    // MARK: - Streaming
+    // MARK: - Streaming or not
 
-    private func streamCompletion(
-        _ request: ChatRequest, emit: @escaping @Sendable (ChatEvent) -> Void
+    /// Streams when it may; repeats a request that offers tools without streaming when the server
+    /// refused to stream it, and remembers that for the model.
+    private func answer(_ request: ChatRequest, emit: @escaping @Sendable (ChatEvent) -> Void) async throws -> ChatCompletion {
+        let model = model(of: request)
+        guard configuration.streams, fallback.streams(model) else {
+            return try await completion(request, streaming: false, emit: emit)
+        }
+        do {
+            return try await completion(request, streaming: true, emit: emit)
+        } catch is StreamingFallback.Refusal {
+            // The events wait until the answer is whole, so the notice comes before its text and
+            // only when asking without streaming worked.
+            let held = HeldEvents()
+            let completion = try await completion(request, streaming: false, emit: held.append)
+            if fallback.stopStreaming(model) {
+                emit(.notice(Redaction.redact(StreamingFallback.notice(baseURL: configuration.displayBaseURL, model: model), secrets: secrets)))
+            }
+            held.events.forEach(emit)
+            return completion
+        }
+    }
+
+    /// Sends `request` once (with retries) and reads the answer, an SSE stream or one JSON body,
+    /// whichever the server sent. With `streaming` and tools offered, a refusal to stream throws
+    /// `StreamingFallback.Refusal`.
+    private func completion(
+        _ request: ChatRequest, streaming: Bool, emit: @escaping @Sendable (ChatEvent) -> Void
     ) async throws -> ChatCompletion {
-        let body = ChatRequestBody.data(for: resolved(request), stream: true)
+        let body = ChatRequestBody.data(for: resolved(request), stream: streaming)
+        let mayRefuse = streaming && !request.tools.isEmpty
         let delivered = DeliveryFlag()
-        return try await send(body, model: model(of: request), delivered: delivered) { head, parts in
+        return try await send(body, model: model(of: request), refusalPossible: mayRefuse, delivered: delivered) { head, parts in
             var accumulator = StreamAccumulator()
             if Self.isJSON(head) {
                 // A server that cannot stream (some cannot with tools) may answer with the whole completion.
                 let (whole, isTruncated) = try await parts.collectBody(limit: StreamLimits.maxEventBytes)
                 if isTruncated { throw tooLarge(.answer) }
-                for output in try accumulator.consume(String(decoding: whole, as: UTF8.self)) {
+                let text = String(decoding: whole, as: UTF8.self)
+                if mayRefuse, text.allSatisfy(\.isWhitespace) { throw StreamingFallback.Refusal() }
+                for output in try accumulator.consumeWholeAnswer(text) {
                     delivered.set()
                     emit(output)
                 }
                 return accumulator.completion
             }
             var parser = SSEParser()
+            var sawEvent = false
             var sawDone = false
             func handle(_ events: [SSEEvent]) throws {
                 for event in events where !sawDone {
+                    sawEvent = true
                     if event.isDone {
                         sawDone = true
                         return
@@ -85,6 +119,7 @@ public struct OpenAIClient: ChatModel {
                 parts.cancel()
                 throw tooLarge(.streamEvent)
             }
+            if mayRefuse && !sawEvent { throw StreamingFallback.Refusal() }
             guard sawDone || accumulator.finishReason != nil else {
                 throw ChatError(
                     .incompleteResponse,
@@ -118,8 +153,10 @@ public struct OpenAIClient: ChatModel {
 
     /// Sends `body` and hands a 2xx answer's body to `consume`. HTTP answers the policy calls retryable
     /// and transport failures are retried, but only while nothing has been delivered to the caller.
+    /// With `refusalPossible`, an error answer saying streaming is not supported throws
+    /// `StreamingFallback.Refusal` at once, without retries.
     private func send<T>(
-        _ body: Data, model: String, delivered: DeliveryFlag,
+        _ body: Data, model: String, refusalPossible: Bool, delivered: DeliveryFlag,
         consume: (HTTPResponseHead, inout HTTPResponseStream.Iterator) async throws -> T
     ) async throws -> T {
         if (configuration.apiKey ?? "").isEmpty && !configuration.isLocalEndpoint {
@@ -139,6 +176,9 @@ public struct OpenAIClient: ChatModel {
                     return try await consume(head, &parts)
                 }
                 let (errorBody, _) = try await parts.collectBody(limit: Self.errorBodyLimit)
+                if refusalPossible, StreamingFallback.saysStreamingIsUnsupported(status: head.status, body: errorBody) {
+                    throw StreamingFallback.Refusal()
+                }
                 if retries < policy.maxRetries, policy.shouldRetry(status: head.status, headers: head.headers) {
                     try await policy.sleep(policy.delay(afterRetries: retries, headers: head.headers))
                     retries += 1
@@ -253,6 +293,13 @@ public struct OpenAIClient: ChatModel {
         let value = duration / .seconds(1)
         return value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
     }
+}
+
+/// Events kept back until an answer is whole.
+private final class HeldEvents: Sendable {
+    private let held = Mutex<[ChatEvent]>([])
+    var events: [ChatEvent] { held.withLock { $0 } }
+    func append(_ event: ChatEvent) { held.withLock { $0.append(event) } }
 }
 
 /// Whether any event has reached the caller: from then on a failure is final, never retried.

@@ -18,6 +18,10 @@ public struct OpenAIConfiguration: Sendable {
     /// How long the server may stay silent, before its first byte and between chunks.
     public var idleTimeout: Duration
     public var retryPolicy: RetryPolicy
+    /// Whether requests ask for a streamed answer (SSE). When false (`--no-stream`, `AGENT_STREAM=0`)
+    /// every request asks for one whole JSON answer; when true the client still stops streaming for a
+    /// model whose server cannot stream tool calls (see `StreamingFallback`).
+    public var streams: Bool
     /// Debug probe: called on the transport's thread with the arrival time of every body chunk.
     public var onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)?
 
@@ -28,6 +32,7 @@ public struct OpenAIConfiguration: Sendable {
         connectTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(180),
         retryPolicy: RetryPolicy = RetryPolicy(),
+        streams: Bool = true,
         onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)? = nil
     ) {
         self.baseURL = Self.trimmingTrailingSlashes(baseURL)
@@ -36,6 +41,7 @@ public struct OpenAIConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
         self.retryPolicy = retryPolicy
+        self.streams = streams
         self.onBodyChunk = onBodyChunk
     }
 

@@ -10,7 +10,7 @@ import JSON
 /// chunk of `stream_options.include_usage` (with `choices: []`) is recorded. An `{"error": ...}`
 /// payload, a payload that is not JSON, and a tool-call index or token count that is not a whole
 /// number within `StreamLimits` throw a `ChatError`. A whole non-streaming answer (`message` instead
-/// of `delta`) is consumed the same way, as one payload.
+/// of `delta`) is consumed the same way, as one payload (`consumeWholeAnswer`).
 public struct StreamAccumulator: Sendable {
     private struct PartialCall: Sendable {
         var id = ""
@@ -21,6 +21,8 @@ public struct StreamAccumulator: Sendable {
     private var text = ""
     private var sawText = false
     private var calls: [Int: PartialCall] = [:]
+    /// A choice with a delta, a message or a finish reason arrived.
+    private var sawChoice = false
     public private(set) var finishReason: String?
     public private(set) var usage: Usage?
 
@@ -28,12 +30,28 @@ public struct StreamAccumulator: Sendable {
 
     /// Consumes one `data:` payload (not `[DONE]`); returns the events it produces for the caller.
     public mutating func consume(_ payload: String) throws(ChatError) -> [ChatEvent] {
-        let chunk: JSONValue
-        do {
-            chunk = try JSONValue.parse(payload)
-        } catch {
+        guard let chunk = try? JSONValue.parse(payload) else {
             throw ChatError(.malformedResponse, "The server sent a stream event that is not valid JSON: \(Self.excerpt(payload))")
         }
+        return try consume(chunk, whole: false)
+    }
+
+    /// Consumes a whole non-streaming answer (`chat.completion`, one `application/json` body): the
+    /// same rules as a chunk, except that each entry of `message.tool_calls` is a whole call of its
+    /// own (at its position, unless it names an `index`). An answer that is not JSON, or holds no
+    /// choice with a message or finish reason, throws.
+    public mutating func consumeWholeAnswer(_ body: String) throws(ChatError) -> [ChatEvent] {
+        guard let answer = try? JSONValue.parse(body) else {
+            throw ChatError(.malformedResponse, "The server sent an answer that is not valid JSON: \(Self.excerpt(body))")
+        }
+        let events = try consume(answer, whole: true)
+        guard sawChoice else {
+            throw ChatError(.malformedResponse, "The server sent an answer without a message (no choices[0].message): \(Self.excerpt(body))")
+        }
+        return events
+    }
+
+    private mutating func consume(_ chunk: JSONValue, whole: Bool) throws(ChatError) -> [ChatEvent] {
         if let error = chunk["error"], error != .null {
             throw ChatError(.streamError, "The server reported an error during the answer: \(Self.errorMessage(error)).")
         }
@@ -43,6 +61,7 @@ public struct StreamAccumulator: Sendable {
         }
         var events: [ChatEvent] = []
         if let delta = choice["delta"] ?? choice["message"] {
+            sawChoice = true
             for key in ["content", "refusal"] {
                 if let piece = delta[key]?.stringValue, !piece.isEmpty {
                     text += piece
@@ -51,10 +70,13 @@ public struct StreamAccumulator: Sendable {
                 }
             }
             for (position, fragment) in (delta["tool_calls"]?.arrayValue ?? []).enumerated() {
-                try mergeToolCall(fragment, position: position)
+                try mergeToolCall(fragment, position: position, inWholeAnswer: whole)
             }
         }
-        if let reason = choice["finish_reason"]?.stringValue { finishReason = reason }
+        if let reason = choice["finish_reason"]?.stringValue {
+            finishReason = reason
+            sawChoice = true
+        }
         return events
     }
 
@@ -67,8 +89,9 @@ public struct StreamAccumulator: Sendable {
         return ChatCompletion(content: sawText ? text : nil, toolCalls: toolCalls, finishReason: finishReason, usage: usage)
     }
 
-    /// Merges one tool-call fragment into the call it belongs to.
-    private mutating func mergeToolCall(_ fragment: JSONValue, position: Int) throws(ChatError) {
+    /// Merges one tool-call fragment into the call it belongs to; in a whole answer a fragment
+    /// without an `index` is the call at its `position`.
+    private mutating func mergeToolCall(_ fragment: JSONValue, position: Int, inWholeAnswer: Bool) throws(ChatError) {
         let id = fragment["id"]?.stringValue ?? ""
         let index: Int
         if let explicit = fragment["index"], explicit.numberValue != nil {
@@ -78,6 +101,8 @@ public struct StreamAccumulator: Sendable {
                     "The server sent a tool call whose index is \(Self.excerpt(explicit.jsonString)), not a whole number from 0 to \(StreamLimits.maxToolCallIndex).")
             }
             index = whole
+        } else if inWholeAnswer {
+            index = position
         } else if !id.isEmpty, let known = calls.first(where: { $0.value.id == id })?.key {
             index = known  // servers that omit `index` but repeat the id
         } else if !id.isEmpty {

@@ -44,6 +44,13 @@ final class TurnRenderer: Sendable {
                 // By scalar: "\r\n" is one Character, which hasSuffix("\n") would not match.
                 s.endsWithNewline = shown.unicodeScalars.last == "\n"
             }
+        case .notice(let text):
+            state.withLock { s in
+                breakLine(&s)
+                clearStatus(&s)
+                console.writeError(paint("· \(shown(text))", "2") + "\n")
+                if console.usesStatusLine && !s.active.isEmpty { drawStatus(&s) }
+            }
         case .toolCallsRequested(let calls):
             state.withLock { s in
                 breakLine(&s)

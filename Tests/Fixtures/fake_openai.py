@@ -21,6 +21,10 @@ the last one repeats when the list runs out. Each response is one of:
       per server), and the log gets {"event": "tool_call_sent", "id", "seconds", "time"} once the
       answer's last byte is written; a request whose last message is a tool result gets the text
       streamed, and the log gets {"event": "tool_result", "id", "content", "time"} on its arrival
+  {"empty": true, "content_type": "text/event-stream"}  200 with an empty body (what llama-cpp-python
+      answers a streaming request that offers tools)
+  {"raw_body": "text", "repeat": 1, "content_type": "application/json"}  200 with this body, written
+      `repeat` times (content_type defaults to text/event-stream here and for "empty")
 A non-streaming request ("stream": false) gets the same content as one JSON body; so does a
 streaming one when the response has "json_body": true (as some servers answer).
 Every request is appended to the log as one JSON line: method, path, headers, body.
@@ -165,6 +169,18 @@ class Handler(BaseHTTPRequestHandler):
         if "status" in resp:
             self.send_json(resp["status"], resp.get("body", {"error": {"message": "scripted error"}}),
                            resp.get("headers", {}))
+            return
+        if resp.get("empty") or "raw_body" in resp:
+            data = (resp.get("raw_body", "") * int(resp.get("repeat", 1))).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", resp.get("content_type", "text/event-stream"))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            try:
+                self.wfile.write(data)
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
             return
         streaming = isinstance(body, dict) and body.get("stream", False)
         if (not streaming or resp.get("json_body")) and "sse" not in resp and not resp.get("hang"):

@@ -1,0 +1,252 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import HTTP
+import JSON
+@testable import LLM
+
+/// Whole (non-streaming) answers and the fallback to them, over the real libcurl transport against
+/// the loopback fake server.
+@Suite struct NonStreamingTests {
+    /// A request that offers a tool with `tool_choice: "auto"`, as the agent loop sends.
+    let withTools = ChatRequest(
+        model: "fake-model", messages: [.user("hi")],
+        tools: [ToolDefinition(name: "weather", description: "Weather", parameters: ["type": "object"])],
+        toolChoice: "auto", parallelToolCalls: true)
+    let usage = Usage(promptTokens: 10, completionTokens: 5, totalTokens: 15)
+
+    func client(_ server: FakeOpenAIServer, streams: Bool = true, sleeps: SleepRecorder = SleepRecorder()) -> OpenAIClient {
+        let policy = RetryPolicy(maxRetries: 2, random: { 0 }, sleep: { sleeps.record($0) })
+        return OpenAIClient(
+            configuration: OpenAIConfiguration(
+                baseURL: server.baseURL, apiKey: "sk-nostream-0123456789", model: "fake-model",
+                connectTimeout: .seconds(5), idleTimeout: .seconds(30), retryPolicy: policy, streams: streams),
+            transport: CurlTransport())
+    }
+
+    func notice(_ server: FakeOpenAIServer) -> ChatEvent {
+        .notice(StreamingFallback.notice(baseURL: server.baseURL, model: "fake-model"))
+    }
+
+    // MARK: - Whole answers
+
+    @Test func aWholeAnswerWithText() async throws {
+        let server = try FakeOpenAIServer(script: [["text": "Hello, whole."]])
+        defer { server.stop() }
+        let (events, error) = await drain(client(server, streams: false).stream(withTools))
+        #expect(error == nil)
+        #expect(events == [
+            .textDelta("Hello, whole."),
+            .completed(ChatCompletion(content: "Hello, whole.", finishReason: "stop", usage: usage)),
+        ])
+        let body = try #require(server.requestBodies().first)
+        #expect(body["stream"] == nil && body["stream_options"] == nil)
+        #expect(body == ChatRequestBody.json(for: withTools, stream: false))
+    }
+
+    @Test func aWholeAnswerWithTwoParallelToolCalls() async throws {
+        let server = try FakeOpenAIServer(script: [[
+            "tool_calls": [
+                ["name": "weather", "arguments": ["city": "Oslo"]],
+                ["name": "read_file", "arguments": ["path": "/tmp/é"]],
+            ],
+        ]])
+        defer { server.stop() }
+        let (events, error) = await drain(client(server, streams: false).stream(withTools))
+        #expect(error == nil)
+        guard case .completed(let completion)? = events.last, events.count == 1 else {
+            Issue.record("expected one completion, got \(events)")
+            return
+        }
+        #expect(completion.toolCalls.map(\.id) == ["call_0", "call_1"])
+        #expect(completion.toolCalls.map(\.name) == ["weather", "read_file"])
+        #expect(try JSONValue.parse(completion.toolCalls[0].arguments) == ["city": "Oslo"])
+        #expect(try JSONValue.parse(completion.toolCalls[1].arguments) == ["path": "/tmp/é"])
+        #expect(completion.finishReason == "tool_calls" && completion.usage == usage)
+        #expect(server.requestBodies().first?["stream"] == nil)
+    }
+
+    // MARK: - Falling back
+
+    /// What a server that cannot stream tool calls answers a streamed request.
+    enum Refusal: String, CaseIterable, Sendable {
+        case emptyBody, emptyJSONBody, onlyComments, badRequestSaysNotSupported, serverErrorSaysUnsupported
+
+        var response: JSONValue {
+            switch self {
+            case .emptyBody: ["empty": true]
+            case .emptyJSONBody: ["empty": true, "content_type": "application/json"]
+            case .onlyComments: ["raw_body": ": keep-alive\n\n\n: still nothing\n"]
+            case .badRequestSaysNotSupported:
+                ["status": 400, "body": ["error": ["message": "Streaming is not supported with tools", "code": 400]]]
+            case .serverErrorSaysUnsupported:
+                ["status": 500, "body": ["detail": "Unsupported: stream=True with tool_choice auto"]]
+            }
+        }
+    }
+
+    @Test(arguments: Refusal.allCases)
+    func aRefusedStreamIsAskedAgainWholeOnceAndTheModelStaysWhole(_ refusal: Refusal) async throws {
+        let server = try FakeOpenAIServer(script: [refusal.response, ["text": "first, whole"], ["text": "second, whole"]])
+        defer { server.stop() }
+        let sleeps = SleepRecorder()
+        let client = client(server, sleeps: sleeps)
+
+        let (first, firstError) = await drain(client.stream(withTools))
+        #expect(firstError == nil)
+        #expect(first == [
+            notice(server),
+            .textDelta("first, whole"),
+            .completed(ChatCompletion(content: "first, whole", finishReason: "stop", usage: usage)),
+        ])
+        // The next request goes out whole at once, and says nothing more.
+        let (second, secondError) = await drain(client.stream(withTools))
+        #expect(secondError == nil)
+        #expect(second == [
+            .textDelta("second, whole"),
+            .completed(ChatCompletion(content: "second, whole", finishReason: "stop", usage: usage)),
+        ])
+        let streamed = server.requestBodies().map { $0["stream"] }
+        #expect(streamed == [true, nil, nil])
+        #expect(sleeps.sleeps.isEmpty, "a refusal is not retried with backoff")
+        #expect(server.requestBodies()[1] == ChatRequestBody.json(for: withTools, stream: false))
+    }
+
+    @Test func anotherModelOfTheSameEndpointStillStreams() async throws {
+        let server = try FakeOpenAIServer(script: [["empty": true], ["text": "whole"], ["text": "streamed"]])
+        defer { server.stop() }
+        let client = client(server)
+        _ = await drain(client.stream(withTools))
+        var other = withTools
+        other.model = "other-model"
+        let (events, error) = await drain(client.stream(other))
+        #expect(error == nil)
+        #expect(mergedText(events) == "streamed")
+        #expect(server.requestBodies().map { $0["stream"] } == [true, nil, true])
+    }
+
+    @Test func withoutToolsAnEmptyAnswerIsStillABrokenStream() async throws {
+        let server = try FakeOpenAIServer(script: [["empty": true], ["text": "not asked for"]])
+        defer { server.stop() }
+        let (events, error) = await drain(client(server).stream(hello))
+        #expect(events.isEmpty)
+        #expect((error as? ChatError)?.code == .incompleteResponse)
+        #expect(server.requests.count == 1)
+    }
+
+    @Test func aStreamThatBrokeOffAfterAnEventIsNotAskedAgain() async throws {
+        let server = try FakeOpenAIServer(script: [
+            ["raw_body": .string(#"data: {"choices":[{"index":0,"delta":{"content":"half"},"finish_reason":null}]}"# + "\n\n")],
+            ["text": "not asked for"],
+        ])
+        defer { server.stop() }
+        let (events, error) = await drain(client(server).stream(withTools))
+        #expect(events == [.textDelta("half")])
+        #expect((error as? ChatError)?.code == .incompleteResponse)
+        #expect(server.requests.count == 1)
+    }
+
+    @Test func serverErrorsWithToolsAreStillRetriedWhileStreaming() async throws {
+        let server = try FakeOpenAIServer(script: [
+            ["status": 503, "body": ["error": ["message": "overloaded"]]],
+            ["text": "after a retry"],
+        ])
+        defer { server.stop() }
+        let sleeps = SleepRecorder()
+        let (events, error) = await drain(client(server, sleeps: sleeps).stream(withTools))
+        #expect(error == nil)
+        #expect(mergedText(events) == "after a retry")
+        #expect(!events.contains { if case .notice = $0 { true } else { false } })
+        #expect(sleeps.sleeps.count == 1)
+        #expect(server.requestBodies().map { $0["stream"] } == [true, true])
+    }
+
+    @Test func whenTheWholeAnswerFailsTooNothingIsRemembered() async throws {
+        let server = try FakeOpenAIServer(script: [
+            ["empty": true],
+            ["status": 400, "body": ["error": ["message": "tools are broken too"]]],
+            ["text": "streamed after all"],
+        ])
+        defer { server.stop() }
+        let client = client(server)
+        let (events, error) = await drain(client.stream(withTools))
+        #expect(events.isEmpty)
+        let chatError = try #require(error as? ChatError)
+        #expect(chatError.code == .badRequest && chatError.message.contains("tools are broken too"))
+        let (again, _) = await drain(client.stream(withTools))
+        #expect(mergedText(again) == "streamed after all")
+        #expect(server.requestBodies().map { $0["stream"] } == [true, nil, true])
+    }
+
+    // MARK: - Hostile whole answers
+
+    func wholeAnswer(_ body: String, repeat count: Int = 1) throws -> FakeOpenAIServer {
+        try FakeOpenAIServer(script: [["raw_body": .string(body), "repeat": .int(Int64(count)), "content_type": "application/json"]])
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aHugeWholeAnswerIsASentence() async throws {
+        let server = try wholeAnswer(String(repeating: "a", count: 1 << 20), repeat: 17)
+        defer { server.stop() }
+        let (events, error) = await drain(client(server, streams: false).stream(withTools))
+        #expect(events.isEmpty)
+        let chatError = try #require(error as? ChatError)
+        #expect(chatError.code == .responseTooLarge)
+        #expect(chatError.message.contains("an answer larger than agent-repl's limit of 16 MiB in one piece"), "\(chatError.message)")
+    }
+
+    @Test func aWholeAnswerThatIsNotJSONIsASentence() async throws {
+        let server = try wholeAnswer(#"{"choices": [{"index": 0, "message": {"content": "cut"#)
+        defer { server.stop() }
+        let (_, error) = await drain(client(server, streams: false).stream(withTools))
+        let chatError = try #require(error as? ChatError)
+        #expect(chatError.code == .malformedResponse)
+        #expect(chatError.message.hasPrefix("The server sent an answer that is not valid JSON: {\"choices\""), "\(chatError.message)")
+    }
+
+    @Test func aWholeAnswerWithoutAMessageIsASentence() async throws {
+        let server = try wholeAnswer(#"{"object": "chat.completion", "choices": []}"#)
+        defer { server.stop() }
+        let (_, error) = await drain(client(server, streams: false).stream(withTools))
+        let chatError = try #require(error as? ChatError)
+        #expect(chatError.code == .malformedResponse)
+        #expect(chatError.message.contains("without a message"), "\(chatError.message)")
+    }
+
+    @Test func aWholeErrorObjectIsTheServersSentence() async throws {
+        let server = try wholeAnswer(#"{"error": {"message": "the model crashed"}}"#)
+        defer { server.stop() }
+        let (_, error) = await drain(client(server, streams: false).stream(withTools))
+        let chatError = try #require(error as? ChatError)
+        #expect(chatError.code == .streamError && chatError.message.contains("the model crashed"))
+    }
+
+    @Test func argumentsThatAreNotTextReachTheToolCallChecksAsTheirJSON() async throws {
+        let server = try wholeAnswer(#"""
+            {"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
+              "tool_calls": [{"type": "function", "function": {"name": "weather", "arguments": 42}},
+                             {"type": "function", "function": {"name": "weather", "arguments": {"city": "Oslo"}}},
+                             {"type": "function", "function": {"name": "weather", "arguments": null}}]}}]}
+            """#)
+        defer { server.stop() }
+        let (events, error) = await drain(client(server, streams: false).stream(withTools))
+        #expect(error == nil)
+        guard case .completed(let completion)? = events.last else {
+            Issue.record("no completion: \(events)")
+            return
+        }
+        // Three calls without ids or indexes are three calls, at their positions.
+        #expect(completion.toolCalls.map(\.arguments) == ["42", #"{"city":"Oslo"}"#, ""])
+        #expect(completion.content == nil)
+        let schema: JSONValue = ["type": "object", "properties": ["city": ["type": "string"]]]
+        #expect((try? SchemaValidator.parseArguments("42", schema: schema).get()) == nil, "42 is not an object")
+        #expect(try SchemaValidator.parseArguments(completion.toolCalls[1].arguments, schema: schema).get() == ["city": "Oslo"])
+    }
+
+    @Test func nullContentWithoutCallsIsAnEmptyAnswerAsWhenStreamed() async throws {
+        let server = try wholeAnswer(#"{"choices": [{"index": 0, "message": {"role": "assistant", "content": null}, "finish_reason": "stop"}]}"#)
+        defer { server.stop() }
+        let (events, error) = await drain(client(server, streams: false).stream(withTools))
+        #expect(error == nil)
+        #expect(events == [.completed(ChatCompletion(content: nil, finishReason: "stop"))])
+    }
+}
