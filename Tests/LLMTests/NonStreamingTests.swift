@@ -58,6 +58,7 @@ import JSON
             Issue.record("expected one completion, got \(events)")
             return
         }
+        try #require(completion.toolCalls.count == 2)
         #expect(completion.toolCalls.map(\.id) == ["call_0", "call_1"])
         #expect(completion.toolCalls.map(\.name) == ["weather", "read_file"])
         #expect(try JSONValue.parse(completion.toolCalls[0].arguments) == ["city": "Oslo"])
@@ -109,7 +110,7 @@ import JSON
         let streamed = server.requestBodies().map { $0["stream"] }
         #expect(streamed == [true, nil, nil])
         #expect(sleeps.sleeps.isEmpty, "a refusal is not retried with backoff")
-        #expect(server.requestBodies()[1] == ChatRequestBody.json(for: withTools, stream: false))
+        #expect(server.requestBodies().dropFirst().first == ChatRequestBody.json(for: withTools, stream: false))
     }
 
     @Test func anotherModelOfTheSameEndpointStillStreams() async throws {
@@ -235,7 +236,7 @@ import JSON
             return
         }
         // Three calls without ids or indexes are three calls, at their positions.
-        #expect(completion.toolCalls.map(\.arguments) == ["42", #"{"city":"Oslo"}"#, ""])
+        try #require(completion.toolCalls.map(\.arguments) == ["42", #"{"city":"Oslo"}"#, ""])
         #expect(completion.content == nil)
         let schema: JSONValue = ["type": "object", "properties": ["city": ["type": "string"]]]
         #expect((try? SchemaValidator.parseArguments("42", schema: schema).get()) == nil, "42 is not an object")
