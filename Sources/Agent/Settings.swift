@@ -9,11 +9,14 @@ public struct CommandLineSettings: Sendable {
     public var baseURL: String?
     public var model: String?
     public var demo: Bool
+    /// `--no-stream`.
+    public var noStream: Bool
 
-    public init(baseURL: String? = nil, model: String? = nil, demo: Bool = false) {
+    public init(baseURL: String? = nil, model: String? = nil, demo: Bool = false, noStream: Bool = false) {
         self.baseURL = baseURL
         self.model = model
         self.demo = demo
+        self.noStream = noStream
     }
 }
 
@@ -30,6 +33,16 @@ public struct Settings: Sendable, Equatable {
 
     public var backend: Backend
     public var model: String
+    /// Whether answers are asked for as a stream: false with `--no-stream` or `AGENT_STREAM` set to
+    /// 0, false, no or off. When true the client still stops streaming for a server that cannot
+    /// stream tool calls.
+    public var streams = true
+
+    public init(backend: Backend, model: String, streams: Bool = true) {
+        self.backend = backend
+        self.model = model
+        self.streams = streams
+    }
 
     /// Resolves the settings. `environment` should already include `.env` (see `DotEnv.merged`).
     public static func resolve(flags: CommandLineSettings, environment: [String: String]) -> Settings {
@@ -43,7 +56,8 @@ public struct Settings: Sendable, Equatable {
             return Settings(backend: .demo(reason: "no OPENAI_API_KEY and no endpoint"), model: model)
         }
         let url = OpenAIConfiguration.trimmingTrailingSlashes(baseURL ?? OpenAIConfiguration.defaultBaseURL)
-        return Settings(backend: .endpoint(baseURL: url, apiKey: key), model: model)
+        let streamOff = ["0", "false", "no", "off"].contains(environment["AGENT_STREAM"]?.trimmingCharacters(in: .whitespaces).lowercased() ?? "")
+        return Settings(backend: .endpoint(baseURL: url, apiKey: key), model: model, streams: !flags.noStream && !streamOff)
     }
 
     private static func nonEmpty(_ s: String?) -> String? {

@@ -13,7 +13,8 @@ struct AgentREPLCommand: ParsableCommand {
         commandName: "agent-repl",
         abstract: "A terminal chat with an LLM agent that runs tools in parallel on a preemptive scheduler.",
         discussion: """
-            Environment: OPENAI_API_KEY (never a flag), OPENAI_BASE_URL, AGENT_MODEL; a .env file in a \
+            Environment: OPENAI_API_KEY (never a flag), OPENAI_BASE_URL, AGENT_MODEL, AGENT_STREAM=0 (as \
+            --no-stream); a .env file in a \
             trusted working folder fills in variables that are not set (see /trust). With no key and no --base-url the offline \
             demo model answers. Exit codes: 0 success, 1 a failed one-shot turn, 2 bad usage or configuration.
             """,
@@ -30,6 +31,9 @@ struct AgentREPLCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Use the offline demo model.")
     var demo = false
+
+    @Flag(name: .long, help: "Ask the model for whole answers instead of streamed ones (also $AGENT_STREAM=0; chosen automatically for a server that cannot stream tool calls).")
+    var noStream = false
 
     @Option(name: .long, help: ArgumentHelp("Stop a turn after this many model calls.", valueName: "N"))
     var maxSteps = 12
@@ -93,7 +97,7 @@ struct AgentREPLCommand: ParsableCommand {
             into: ProcessInfo.processInfo.environment,
             file: URL(fileURLWithPath: workingFolder).appendingPathComponent(".env"))
         let settings = Settings.resolve(
-            flags: CommandLineSettings(baseURL: baseURL, model: model, demo: demo), environment: environment)
+            flags: CommandLineSettings(baseURL: baseURL, model: model, demo: demo, noStream: noStream), environment: environment)
         if checkTools {
             let (report, code) = Tools.checkTools(extraFolders: toolsDirs, environment: environment, project: trusted)
             let text = report.hasSuffix("\n") ? report : report + "\n"

@@ -12,7 +12,7 @@ enum ModelFactory {
             var onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)?
             if let timing { onBodyChunk = { timing.record($0) } }
             return OpenAIClient(configuration: OpenAIConfiguration(
-                baseURL: baseURL, apiKey: apiKey, model: settings.model, onBodyChunk: onBodyChunk))
+                baseURL: baseURL, apiKey: apiKey, model: settings.model, streams: settings.streams, onBodyChunk: onBodyChunk))
         }
     }
 }

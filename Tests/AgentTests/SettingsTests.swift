@@ -38,6 +38,20 @@ import Tools
         guard case .demo = s.backend else { Issue.record("expected the demo model"); return }
     }
 
+    @Test func answersStreamUnlessNoStreamOrAgentStreamSaysOtherwise() {
+        let endpoint = ["OPENAI_API_KEY": "sk-x"]
+        #expect(Settings.resolve(flags: CommandLineSettings(), environment: endpoint).streams)
+        #expect(!Settings.resolve(flags: CommandLineSettings(noStream: true), environment: endpoint).streams)
+        for off in ["0", "false", "No", " off "] {
+            let s = Settings.resolve(flags: CommandLineSettings(), environment: endpoint.merging(["AGENT_STREAM": off]) { $1 })
+            #expect(!s.streams, "AGENT_STREAM=\(off)")
+        }
+        for on in ["1", "true", ""] {
+            let s = Settings.resolve(flags: CommandLineSettings(), environment: endpoint.merging(["AGENT_STREAM": on]) { $1 })
+            #expect(s.streams, "AGENT_STREAM=\(on)")
+        }
+    }
+
     @Test func dotEnvParsesAndNeverOverrides() throws {
         let parsed = DotEnv.parse("""
             # comment

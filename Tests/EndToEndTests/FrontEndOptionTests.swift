@@ -9,10 +9,10 @@ import JSON
         let result = try await AgentProcess().run(["--help"])
         #expect(result.status == 0)
         for flag in ["--base-url", "--model", "-p, --prompt", "--demo", "--max-steps", "--tools-dir", "--check-tools", "--yes",
-                     "--strategy", "--workers", "--quantum", "--version", "--help"] {
+                     "--strategy", "--workers", "--quantum", "--no-stream", "--version", "--help"] {
             #expect(result.stdout.contains(flag), "--help lacks \(flag)")
         }
-        #expect(result.stdout.contains("OPENAI_API_KEY"))
+        #expect(result.stdout.contains("OPENAI_API_KEY") && result.stdout.contains("AGENT_STREAM=0"))
         #expect(!result.stdout.contains("--debug-timing"), "the timing probe stays hidden")
         #expect(result.stderr.isEmpty)
     }
