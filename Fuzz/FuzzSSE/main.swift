@@ -16,8 +16,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     defer { inspect(accumulator.completion) }
 
     if control & 0x80 != 0 {
-        // A server that answers application/json: the whole body is one payload.
-        _ = try? accumulator.consume(String(decoding: body, as: UTF8.self))
+        // A server that answers application/json: the whole body is one answer.
+        _ = try? accumulator.consumeWholeAnswer(String(decoding: body, as: UTF8.self))
         return 0
     }
     // The network cuts the body anywhere: chunk lengths from a small generator seeded by byte 0.
