@@ -83,7 +83,8 @@ import JSON
         #expect(completion.finishReason == "tool_calls")
     }
 
-    @Test func rateLimitIsRetriedHonouringRetryAfter() async throws {
+    /// Also when tools are offered: these answers do not refuse streaming.
+    @Test(arguments: [false, true]) func rateLimitIsRetriedHonouringRetryAfter(offeringTools: Bool) async throws {
         let server = try FakeOpenAIServer(script: [
             ["status": 429, "headers": ["Retry-After": "7"], "body": ["error": ["message": "slow down"]]],
             ["status": 503, "headers": ["retry-after-ms": "1500"]],
@@ -91,10 +92,11 @@ import JSON
         ])
         defer { server.stop() }
         let sleeps = SleepRecorder()
-        let (events, error) = await drain(client(server, sleeps: sleeps).stream(hello))
+        let (events, error) = await drain(client(server, sleeps: sleeps).stream(offeringTools ? helloWithTools : hello))
         #expect(error == nil)
         #expect(mergedText(events) == "after the wait")
-        #expect(server.requests.count == 3)
+        #expect(!events.contains { if case .notice = $0 { true } else { false } })
+        #expect(server.requestBodies().map { $0["stream"] } == [true, true, true])
         // The server's waits, not the policy's own 10-40 ms backoff.
         #expect(sleeps.sleeps == [.seconds(7), .milliseconds(1500)])
     }
@@ -154,13 +156,14 @@ import JSON
         #expect(chatError.message.contains("sent nothing for 0.3 s"))
     }
 
-    @Test func brokenStreamAfterTextIsNotRetried() async throws {
+    /// Nor asked again without streaming when tools were offered: the server did stream.
+    @Test(arguments: [false, true]) func brokenStreamAfterTextIsNotRetried(offeringTools: Bool) async throws {
         let server = try FakeOpenAIServer(script: [
             ["sse": [.string(#"data: {"choices":[{"index":0,"delta":{"content":"half"},"finish_reason":null}]}"# + "\n\n")]],
             ["text": "should not be asked for"],
         ])
         defer { server.stop() }
-        let (events, error) = await drain(client(server).stream(hello))
+        let (events, error) = await drain(client(server).stream(offeringTools ? helloWithTools : hello))
         #expect(events == [.textDelta("half")])
         #expect((error as? ChatError)?.code == .incompleteResponse)
         #expect(server.requests.count == 1)

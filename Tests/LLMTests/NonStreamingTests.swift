@@ -5,14 +5,16 @@ import TestSupport
 import JSON
 @testable import LLM
 
+/// A request that offers a tool with `tool_choice: "auto"`, as the agent loop sends.
+let helloWithTools = ChatRequest(
+    model: "fake-model", messages: [.user("hi")],
+    tools: [ToolDefinition(name: "weather", description: "Weather", parameters: ["type": "object"])],
+    toolChoice: "auto", parallelToolCalls: true)
+
 /// Whole (non-streaming) answers and the fallback to them, over the real libcurl transport against
 /// the loopback fake server.
 @Suite struct NonStreamingTests {
-    /// A request that offers a tool with `tool_choice: "auto"`, as the agent loop sends.
-    let withTools = ChatRequest(
-        model: "fake-model", messages: [.user("hi")],
-        tools: [ToolDefinition(name: "weather", description: "Weather", parameters: ["type": "object"])],
-        toolChoice: "auto", parallelToolCalls: true)
+    let withTools = helloWithTools
     let usage = Usage(promptTokens: 10, completionTokens: 5, totalTokens: 15)
 
     func client(_ server: FakeOpenAIServer, streams: Bool = true, sleeps: SleepRecorder = SleepRecorder()) -> OpenAIClient {
@@ -135,33 +137,6 @@ import JSON
         #expect(server.requests.count == 1)
     }
 
-    @Test func aStreamThatBrokeOffAfterAnEventIsNotAskedAgain() async throws {
-        let server = try FakeOpenAIServer(script: [
-            ["raw_body": .string(#"data: {"choices":[{"index":0,"delta":{"content":"half"},"finish_reason":null}]}"# + "\n\n")],
-            ["text": "not asked for"],
-        ])
-        defer { server.stop() }
-        let (events, error) = await drain(client(server).stream(withTools))
-        #expect(events == [.textDelta("half")])
-        #expect((error as? ChatError)?.code == .incompleteResponse)
-        #expect(server.requests.count == 1)
-    }
-
-    @Test func serverErrorsWithToolsAreStillRetriedWhileStreaming() async throws {
-        let server = try FakeOpenAIServer(script: [
-            ["status": 503, "body": ["error": ["message": "overloaded"]]],
-            ["text": "after a retry"],
-        ])
-        defer { server.stop() }
-        let sleeps = SleepRecorder()
-        let (events, error) = await drain(client(server, sleeps: sleeps).stream(withTools))
-        #expect(error == nil)
-        #expect(mergedText(events) == "after a retry")
-        #expect(!events.contains { if case .notice = $0 { true } else { false } })
-        #expect(sleeps.sleeps.count == 1)
-        #expect(server.requestBodies().map { $0["stream"] } == [true, true])
-    }
-
     @Test func whenTheWholeAnswerFailsTooNothingIsRemembered() async throws {
         let server = try FakeOpenAIServer(script: [
             ["empty": true],
@@ -195,30 +170,25 @@ import JSON
         #expect(chatError.message.contains("an answer larger than agent-repl's limit of 16 MiB in one piece"), "\(chatError.message)")
     }
 
-    @Test func aWholeAnswerThatIsNotJSONIsASentence() async throws {
-        let server = try wholeAnswer(#"{"choices": [{"index": 0, "message": {"content": "cut"#)
-        defer { server.stop() }
-        let (_, error) = await drain(client(server, streams: false).stream(withTools))
-        let chatError = try #require(error as? ChatError)
-        #expect(chatError.code == .malformedResponse)
-        #expect(chatError.message.hasPrefix("The server sent an answer that is not valid JSON: {\"choices\""), "\(chatError.message)")
-    }
+    /// Whole answers that are no answer: the body, the error's code, the start of its sentence.
+    static let badWholeAnswers: [(String, ChatError.Code, String)] = [
+        (#"{"choices": [{"index": 0, "message": {"content": "cut"#, .malformedResponse,
+         #"The server sent an answer that is not valid JSON: {"choices""#),
+        (#"{"object": "chat.completion", "choices": []}"#, .malformedResponse,
+         "The server sent an answer without a message (no choices[0].message)"),
+        (#"{"error": {"message": "the model crashed"}}"#, .streamError,
+         "The server reported an error during the answer: the model crashed."),
+    ]
 
-    @Test func aWholeAnswerWithoutAMessageIsASentence() async throws {
-        let server = try wholeAnswer(#"{"object": "chat.completion", "choices": []}"#)
+    @Test(arguments: badWholeAnswers)
+    func aBadWholeAnswerIsASentence(_ body: String, code: ChatError.Code, sentence: String) async throws {
+        let server = try wholeAnswer(body)
         defer { server.stop() }
-        let (_, error) = await drain(client(server, streams: false).stream(withTools))
+        let (events, error) = await drain(client(server, streams: false).stream(withTools))
+        #expect(events.isEmpty)
         let chatError = try #require(error as? ChatError)
-        #expect(chatError.code == .malformedResponse)
-        #expect(chatError.message.contains("without a message"), "\(chatError.message)")
-    }
-
-    @Test func aWholeErrorObjectIsTheServersSentence() async throws {
-        let server = try wholeAnswer(#"{"error": {"message": "the model crashed"}}"#)
-        defer { server.stop() }
-        let (_, error) = await drain(client(server, streams: false).stream(withTools))
-        let chatError = try #require(error as? ChatError)
-        #expect(chatError.code == .streamError && chatError.message.contains("the model crashed"))
+        #expect(chatError.code == code)
+        #expect(chatError.message.hasPrefix(sentence), "\(chatError.message)")
     }
 
     @Test func argumentsThatAreNotTextReachTheToolCallChecksAsTheirJSON() async throws {
