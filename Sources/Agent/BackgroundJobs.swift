@@ -30,6 +30,8 @@ public final class BackgroundJobs: Sendable {
         public var status: Status
         /// Whether its end was shown to the user.
         public var announced: Bool
+        /// The model client's notices during the turn (`TurnEvent.notice`), shown with its end.
+        public var notices: [String] = []
         fileprivate var task: Task<Void, Never>?
     }
 
@@ -52,7 +54,9 @@ public final class BackgroundJobs: Sendable {
         let task = Task { [self] in
             let status: Status
             do {
-                status = .done(answer: try await agent.run(prompt: prompt))
+                status = .done(answer: try await agent.run(prompt: prompt) { [self] event in
+                    if case .notice(let text) = event { update(number) { $0.notices.append(text) } }
+                })
             } catch let error as AgentError where error.code == .cancelled {
                 status = .cancelled
             } catch {

@@ -179,6 +179,7 @@ public final class Session: Sendable {
 
     private func announceEndedJobs() {
         for job in jobs.takeEnded() {
+            for notice in job.notices { console.showError("· \(notice)\n") }
             switch job.status {
             case .done(let answer):
                 console.show("[\(job.number)] done: \(job.prompt)\n\(answer)\n")

@@ -25,6 +25,16 @@ import Tools
         #expect(model.requests.map(\.messages) == [[.user("say hi")], [.user("in front")]])
     }
 
+    @Test func aJobsNoticeIsShownWithItsEnd() async throws {
+        let model = ScriptedModel { _ in .noticeThenText("Answers now come whole.", "whole answer") }
+        let repl = REPLHarness(model: model)
+        try await repl.enter("ask &")
+        try await repl.waitForJobs()
+        let next = try await repl.enter("")
+        #expect(next.err == "· Answers now come whole.\n")
+        #expect(next.out == "[1] done: ask\nwhole answer\n")
+    }
+
     @Test func jobsListsARunningJobAndCancelStopsItAndItsTool() async throws {
         let folder = try TestToolFolder().addSleeper()
         let model = ScriptedModel.callingTools { $0.contains("sleep") ? [call("sleeper")] : [] }

@@ -30,6 +30,14 @@ import Tools
         #expect(reply.out.hasPrefix("done: "))
     }
 
+    @Test func aNoticeFromTheModelClientIsOneLineOnStderrBeforeTheAnswer() async throws {
+        let model = ScriptedModel { _ in .noticeThenText("Answers now come whole.", "the answer") }
+        let repl = REPLHarness(model: model, console: ScriptedConsole(interactive: false, statusLine: false))
+        let reply = try await repl.enter("hi")
+        #expect(reply.err == "· Answers now come whole.\n")
+        #expect(reply.out == "the answer\n")
+    }
+
     @Test func onATerminalTheStatusLineIsRedrawnAndColoured() async throws {
         let console = ScriptedConsole(statusLine: true, color: true)
         let repl = REPLHarness(model: twoTools, tools: try TestToolFolder.standard().catalog, console: console)

@@ -11,6 +11,8 @@ final class ScriptedModel: ChatModel {
         case failure(any Error)
         /// Answers `text` once `gate` opens.
         case textAfter(Gate, String)
+        /// Says `notice` (as a client that stopped streaming does), then answers `text`.
+        case noticeThenText(String, String)
     }
 
     let respond: @Sendable (ChatRequest) -> Reply
@@ -51,6 +53,11 @@ final class ScriptedModel: ChatModel {
                     continuation.finish(throwing: CancellationError())
                 case .failure(let error):
                     continuation.finish(throwing: error)
+                case .noticeThenText(let notice, let text):
+                    continuation.yield(.notice(notice))
+                    continuation.yield(.textDelta(text))
+                    continuation.yield(.completed(ChatCompletion(content: text, finishReason: "stop")))
+                    continuation.finish()
                 case .textAfter(let gate, let text):
                     await gate.wait()
                     if Task.isCancelled { return continuation.finish(throwing: CancellationError()) }
