@@ -38,9 +38,12 @@ public struct StreamAccumulator: Sendable {
 
     /// Consumes a whole non-streaming answer (`chat.completion`, one `application/json` body): the
     /// same rules as a chunk, except that each entry of `message.tool_calls` is a whole call of its
-    /// own (at its position, unless it names an `index`). An answer that is not JSON, or holds no
-    /// choice with a message or finish reason, throws.
+    /// own (at its position, unless it names an `index`). An empty answer, one that is not JSON, and
+    /// one that holds no choice with a message or finish reason throw.
     public mutating func consumeWholeAnswer(_ body: String) throws(ChatError) -> [ChatEvent] {
+        if body.allSatisfy(\.isWhitespace) {
+            throw ChatError(.malformedResponse, "The server sent an empty answer.")
+        }
         guard let answer = try? JSONValue.parse(body) else {
             throw ChatError(.malformedResponse, "The server sent an answer that is not valid JSON: \(Self.excerpt(body))")
         }

@@ -174,6 +174,7 @@ let helloWithTools = ChatRequest(
     static let badWholeAnswers: [(String, ChatError.Code, String)] = [
         (#"{"choices": [{"index": 0, "message": {"content": "cut"#, .malformedResponse,
          #"The server sent an answer that is not valid JSON: {"choices""#),
+        (" \n", .malformedResponse, "The server sent an empty answer."),
         (#"{"object": "chat.completion", "choices": []}"#, .malformedResponse,
          "The server sent an answer without a message (no choices[0].message)"),
         (#"{"error": {"message": "the model crashed"}}"#, .streamError,
