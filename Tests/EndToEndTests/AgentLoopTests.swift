@@ -130,7 +130,7 @@ import Tools
         let process = try agent(server)
         let tools = try TestTools(in: process.workingFolder)
         let result = try await process.run(
-            ["--tools-dir", tools.folder.path, "--workers", "1", "--strategy", strategy, "--quantum", "0.1"],
+            ["--tools-dir", tools.folder.path, "--workers", "1", "--strategy", strategy, "--quantum", "0.2"],
             stdin: "go\n/stats json\n")
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let stats = try JSONValue.parse(String(try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("{") })))
