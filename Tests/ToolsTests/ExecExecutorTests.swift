@@ -266,22 +266,26 @@ import TestSupport
 
     @Test func aBusyToolShowsCPUDemandAndASleepingOneAlmostNone() async throws {
         let folder = TempFolder()
-        defer { folder.remove() }
         let release = folder.path + "/release"
-        let busy = try start(Fixtures.execTool("spin_until.sh", env: ["PIDFILE": folder.path + "/pid", "RELEASE": release]))
-        // The busy loop runs in a child of the tool's process: only the group's sum sees it while it runs.
-        let child = try start(ToolDeclaration(
+        // The busy loop runs in a child of the tool's process (`sh -c` runs it, then `:`): only the group's
+        // sum sees it while it runs. One busy loop, stopped on every path: the other tests share the cores.
+        let busy = try start(ToolDeclaration(
             name: "c", description: "d", runner: .exec(["/bin/sh", "-c", "\"$0\"; :", Fixtures.path("spin_until.sh")]),
-            env: ["PIDFILE": folder.path + "/pid2", "RELEASE": release]))
-        let nap = try start(Fixtures.execTool("nap.sh", env: ["NAP_SECONDS": "30"]))
+            env: ["PIDFILE": folder.path + "/pid", "RELEASE": release]))
+        let nap = try start(Fixtures.execTool("nap.sh", env: ["NAP_SECONDS": "600"]))
+        defer {
+            FileManager.default.createFile(atPath: release, contents: nil)
+            busy.terminate()
+            nap.terminate()
+            folder.remove()
+        }
         // However crowded the machine, a busy loop runs or waits to run: 300 ms of demand soon.
         #expect(await Proc.eventually { (demand(busy) ?? .zero) >= .milliseconds(300) })
-        #expect(await Proc.eventually { (demand(child) ?? .zero) >= .milliseconds(300) })
         // The nap sleeps in `sleep` once started: over half a second its demand hardly grows, however
         // crowded the machine (a sleeping process neither runs nor waits to run).
-        #expect(await Proc.eventually { (demand(nap) ?? .zero) > .zero })
-        let before = try #require(demand(nap))
-        let busyBefore = try #require(demand(busy))
+        #expect(await Proc.eventually { FileManager.default.fileExists(atPath: folder.path + "/pid") && (demand(nap) ?? .zero) > .zero })
+        try await Task.sleep(for: .milliseconds(300))
+        let before = try #require(demand(nap)), busyBefore = try #require(demand(busy))
         try await Task.sleep(for: .milliseconds(500))
         let napGrowth = try #require(demand(nap)) - before
         let busyGrowth = try #require(demand(busy)) - busyBefore
@@ -289,7 +293,6 @@ import TestSupport
         #expect(busyGrowth > .milliseconds(250), "\(busyGrowth): a busy loop runs or waits to run all the time")
         FileManager.default.createFile(atPath: release, contents: nil)
         let busyResult = await busy.result()
-        _ = await child.result()
         nap.terminate()
         let napResult = await nap.result()
         #expect(try #require(busyResult.cpuTime) > .zero)
