@@ -120,14 +120,11 @@ public struct SchedulerStateMachine: Sendable {
             set { sliceEndRaw = newValue ?? .max }
         }
 
-        var timeoutDeadline: Nanos? {
-            guard place == .running, let timeout else { return nil }
-            return (sliceStart - runTime).adding(timeout)
-        }
+        var timeoutDeadline: Nanos? { timeout.flatMap(whenRunTime) }
 
-        /// When a running task of unknown CPU use has run for `runTime` (its run time then).
-        func probeDeadline(atRunTime target: Nanos) -> Nanos? {
-            guard place == .running, cpu == .unknown else { return nil }
+        /// When a running task's run time reaches `target`; nil while it is not running.
+        func whenRunTime(reaches target: Nanos) -> Nanos? {
+            guard place == .running else { return nil }
             return (sliceStart - runTime).adding(target)
         }
 
@@ -233,8 +230,8 @@ public struct SchedulerStateMachine: Sendable {
         // Learned once the task gave back its core, so what is learned cannot pause a task for its sake.
         var measured: (name: String, run: Nanos)?
         if cpuTime != nil, tasks[slot].place == .running, case let run = tasks[slot].runTime(at: self.now), run >= Self.shortestTelling,
-           run >= Self.longTelling || cpuLearned.isEmpty || cpuLearned[tasks[record: slot].name] == nil {
-            measured = (tasks[record: slot].name, run)
+           case let name = tasks[record: slot].name, run >= Self.longTelling || cpuLearned[name] == nil {
+            measured = (name, run)
         }
         end(slot, outcome: succeeded ? .completed : .failed, summary: summary, stopBody: false, &actions)
         if let measured, let cpuTime { learnCPU(measured.name, cpu: cpuTime.nanoseconds, run: measured.run, &actions) }
@@ -279,16 +276,12 @@ public struct SchedulerStateMachine: Sendable {
         guard let slot = tasks.slot(of: id), tasks[slot].cpu == .probing else { return [] }
         let run = tasks[slot].runTime(at: self.now)
         if let cpu = demand?.nanoseconds {
-            if let base = probeBase[slot] {
-                let windowCPU = max(0, cpu - base.cpu), windowRun = max(1, run - base.run)
-                if Double(windowCPU) < Double(windowRun) * Self.ioBoundShare || run >= times.cpuProbe.multipliedClamped(by: Self.probeWindows) {
-                    probeBase[slot] = nil
-                    learnCPU(tasks[record: slot].name, cpu: windowCPU, run: windowRun, &actions)
-                } else {
-                    probeBase[slot] = (cpu, run)
-                    tasks[slot].cpu = .unknown
-                    noteDeadline(probeDeadline(slot))
-                }
+            // The window since the baseline, if there is one yet.
+            let window = probeBase[slot].map { (cpu: max(0, cpu - $0.cpu), run: max(1, run - $0.run)) }
+            if let window, Double(window.cpu) < Double(window.run) * Self.ioBoundShare
+                || run >= times.cpuProbe.multipliedClamped(by: Self.probeWindows) {
+                probeBase[slot] = nil
+                learnCPU(tasks[record: slot].name, cpu: window.cpu, run: window.run, &actions)
             } else {
                 probeBase[slot] = (cpu, run)
                 tasks[slot].cpu = .unknown
@@ -606,10 +599,13 @@ public struct SchedulerStateMachine: Sendable {
 
     /// The best ready task of both queues.
     private mutating func bestReady() -> ReadyQueue.Key? {
-        switch (bestReady(0), bestReady(1)) {
-        case (let a?, let b?): min(a, b)
-        case (let a, let b): a ?? b
-        }
+        Self.better(bestReady(0), bestReady(1))
+    }
+
+    /// The better of two keys, either of which may be missing.
+    private static func better(_ a: ReadyQueue.Key?, _ b: ReadyQueue.Key?) -> ReadyQueue.Key? {
+        guard let a, let b else { return a ?? b }
+        return min(a, b)
     }
 
     private func key(for slot: TaskTable.Slot) -> ReadyQueue.Key {
@@ -643,7 +639,7 @@ public struct SchedulerStateMachine: Sendable {
     /// limit (nothing would change).
     private func probeDeadline(_ slot: TaskTable.Slot) -> Nanos? {
         guard coreLimit != .max, tasks[slot].cpu == .unknown else { return nil }
-        return tasks[slot].probeDeadline(atRunTime: (probeBase[slot]?.run ?? 0).adding(times.cpuProbe))
+        return tasks[slot].whenRunTime(reaches: (probeBase[slot]?.run ?? 0).adding(times.cpuProbe))
     }
 
     /// Under `mlfq`, the running tasks that may hold a core at once.
@@ -852,7 +848,7 @@ public struct SchedulerStateMachine: Sendable {
     private mutating func dispatch(_ actions: inout [Action]) {
         while true {
             let light = bestReady(0), heavy = bestReady(1)
-            guard let first = light.flatMap({ l in heavy.map { min(l, $0) } ?? l }) ?? heavy else { break }
+            guard let first = Self.better(light, heavy) else { break }
             if admit(first, &actions) { continue }
             let second = first == light ? heavy : light
             if let second, admit(second, &actions) { continue }
