@@ -119,6 +119,7 @@ public final class Agent: Sendable {
                 switch event {
                 case .textDelta(let text): events(.text(text))
                 case .notice(let text): events(.notice(text))
+                case .toolCallReady: break
                 case .completed(let c): completion = c
                 }
             }

@@ -56,15 +56,22 @@ public struct ChatRequest: Sendable, Hashable {
     }
 }
 
+/// The tokens of one model call, as the server counted them. `prompt` is the input (Responses:
+/// `input_tokens`), `completion` the output (`output_tokens`); the cached part of the input and the
+/// reasoning part of the output are nil when the server does not say.
 public struct Usage: Sendable, Hashable {
     public var promptTokens: Int
     public var completionTokens: Int
     public var totalTokens: Int
+    public var cachedPromptTokens: Int?
+    public var reasoningTokens: Int?
 
-    public init(promptTokens: Int, completionTokens: Int, totalTokens: Int) {
+    public init(promptTokens: Int, completionTokens: Int, totalTokens: Int, cachedPromptTokens: Int? = nil, reasoningTokens: Int? = nil) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.totalTokens = totalTokens
+        self.cachedPromptTokens = cachedPromptTokens
+        self.reasoningTokens = reasoningTokens
     }
 }
 
@@ -93,6 +100,10 @@ public enum ChatEvent: Sendable, Hashable {
     /// A sentence for the user about how the session goes on from here (e.g. that answers no longer
     /// stream); sent once, before the text of the answer it concerns.
     case notice(String)
+    /// One tool call is complete in the stream (its arguments will not grow), sent as soon as that is
+    /// known, before `.completed`, in call order. A consumer may start the call at once; `.completed`
+    /// still lists every call. A model that cannot tell early sends none.
+    case toolCallReady(ToolCall)
 }
 
 /// Anything that answers chat requests: the libcurl client for a real endpoint, or the offline demo model.

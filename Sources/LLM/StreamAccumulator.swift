@@ -130,19 +130,24 @@ public struct StreamAccumulator: Sendable {
     /// `StreamLimits.maxTokenCount` throws.
     static func usage(from value: JSONValue) throws(ChatError) -> Usage? {
         guard value["prompt_tokens"]?.numberValue != nil, value["completion_tokens"]?.numberValue != nil else { return nil }
-        func count(_ key: String) throws(ChatError) -> Int? {
-            guard let number = value[key], number.numberValue != nil else { return nil }
+        func count(_ key: String, in object: String? = nil) throws(ChatError) -> Int? {
+            let holder = object.map { value[$0] } ?? value
+            guard let number = holder?[key], number.numberValue != nil else { return nil }
             guard let whole = number.wholeNumber(in: 0...StreamLimits.maxTokenCount) else {
+                let name = object.map { "\($0).\(key)" } ?? key
                 throw ChatError(
                     .malformedResponse,
-                    "The server reported \(key) \(excerpt(number.jsonString)), not a whole number from 0 to \(StreamLimits.maxTokenCount).")
+                    "The server reported \(name) \(excerpt(number.jsonString)), not a whole number from 0 to \(StreamLimits.maxTokenCount).")
             }
             return whole
         }
         let prompt = try count("prompt_tokens") ?? 0
         let completion = try count("completion_tokens") ?? 0
         let total = try count("total_tokens") ?? prompt + completion
-        return Usage(promptTokens: prompt, completionTokens: completion, totalTokens: total)
+        return Usage(
+            promptTokens: prompt, completionTokens: completion, totalTokens: total,
+            cachedPromptTokens: try count("cached_tokens", in: "prompt_tokens_details"),
+            reasoningTokens: try count("reasoning_tokens", in: "completion_tokens_details"))
     }
 
     /// The human part of an OpenAI-style error object (`{"message": ..., "code": ...}`) or a plain string.
