@@ -26,7 +26,8 @@ public struct OpenAIClient: ChatModel {
     }
 
     /// Streams one answer: `.textDelta` as text arrives (all at once for a whole answer), perhaps one
-    /// `.notice` first, then exactly one `.completed`. Terminating the stream (or cancelling its
+    /// `.notice` first, `.toolCallReady` for each tool call as soon as it is whole in the stream (see
+    /// `StreamAccumulator`), then exactly one `.completed`. Terminating the stream (or cancelling its
     /// consumer) cancels the HTTP transfer at once.
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<ChatEvent, any Error>.makeStream()
@@ -124,6 +125,11 @@ public struct OpenAIClient: ChatModel {
                 throw ChatError(
                     .incompleteResponse,
                     "The answer from \(configuration.displayBaseURL) broke off before it was complete; the turn was not saved.")
+            }
+            // A stream that ended with [DONE] but no finish_reason: its calls are whole now.
+            for output in accumulator.finishCalls() {
+                delivered.set()
+                emit(output)
             }
             return accumulator.completion
         }

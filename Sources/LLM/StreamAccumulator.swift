@@ -11,16 +11,31 @@ import JSON
 /// payload, a payload that is not JSON, and a tool-call index or token count that is not a whole
 /// number within `StreamLimits` throw a `ChatError`. A whole non-streaming answer (`message` instead
 /// of `delta`) is consumed the same way, as one payload (`consumeWholeAnswer`).
+///
+/// Ready calls (`ChatEvent.toolCallReady`), each reported exactly once, in index order: when a fragment
+/// with an index above every index seen so far arrives, the calls below it are ready, from index 0 up
+/// without a gap, as long as each has a name and arguments that already parse as one whole JSON value
+/// (a server that interleaves fragments of several calls sends the next call's header before the last
+/// arguments; its calls are then reported at the end). At `finish_reason`, at the end of the stream
+/// (`finishCalls`) and for a whole answer, every call not yet reported is ready. A ready call never
+/// changes: a later fragment of it that repeats its id or name is ignored, whitespace in its arguments
+/// is dropped, and any other argument text throws, so `.completed` lists the calls exactly as reported.
 public struct StreamAccumulator: Sendable {
     private struct PartialCall: Sendable {
         var id = ""
         var name = ""
         var arguments = ""
+        /// Reported as `.toolCallReady`; the call no longer changes.
+        var isReady = false
+
+        var toolCall: ToolCall { ToolCall(id: id, name: name, arguments: arguments) }
     }
 
     private var text = ""
     private var sawText = false
     private var calls: [Int: PartialCall] = [:]
+    /// Calls 0..<readyPrefix were reported early, before the end of the answer.
+    private var readyPrefix = 0
     /// A choice with a delta, a message or a finish reason arrived.
     private var sawChoice = false
     public private(set) var finishReason: String?
@@ -51,7 +66,36 @@ public struct StreamAccumulator: Sendable {
         guard sawChoice else {
             throw ChatError(.malformedResponse, "The server sent an answer without a message (no choices[0].message): \(Self.excerpt(body))")
         }
+        return events + finishCalls()
+    }
+
+    /// Reports every call not reported yet, in index order: the answer is over (its `finish_reason`,
+    /// the end of the stream, or a whole answer).
+    public mutating func finishCalls() -> [ChatEvent] {
+        var events: [ChatEvent] = []
+        for index in calls.keys.sorted() where !calls[index]!.isReady {
+            calls[index]!.isReady = true
+            events.append(.toolCallReady(calls[index]!.toolCall))
+        }
         return events
+    }
+
+    /// Reports the calls below `highest` (the highest index seen), from the first not yet reported,
+    /// while there is no gap and each is whole.
+    private mutating func reportCalls(below highest: Int) -> [ChatEvent] {
+        var events: [ChatEvent] = []
+        while readyPrefix < highest, let call = calls[readyPrefix], !call.isReady, Self.isWhole(call) {
+            calls[readyPrefix]!.isReady = true
+            events.append(.toolCallReady(call.toolCall))
+            readyPrefix += 1
+        }
+        return events
+    }
+
+    /// A call is whole when it has a name and its arguments are one JSON value: any further text but
+    /// whitespace would make them invalid, so a well-behaved server sends none.
+    private static func isWhole(_ call: PartialCall) -> Bool {
+        !call.name.isEmpty && (try? JSONValue.parse(call.arguments)) != nil
     }
 
     private mutating func consume(_ chunk: JSONValue, whole: Bool) throws(ChatError) -> [ChatEvent] {
@@ -72,23 +116,25 @@ public struct StreamAccumulator: Sendable {
                     events.append(.textDelta(piece))
                 }
             }
+            let highestBefore = calls.keys.max() ?? -1
             for (position, fragment) in (delta["tool_calls"]?.arrayValue ?? []).enumerated() {
                 try mergeToolCall(fragment, position: position, inWholeAnswer: whole)
+            }
+            if !whole, let highest = calls.keys.max(), highest > highestBefore {
+                events += reportCalls(below: highest)
             }
         }
         if let reason = choice["finish_reason"]?.stringValue {
             finishReason = reason
             sawChoice = true
+            if !whole { events += finishCalls() }
         }
         return events
     }
 
     /// The answer assembled so far, tool calls in index order.
     public var completion: ChatCompletion {
-        let toolCalls = calls.keys.sorted().map { index in
-            let call = calls[index]!
-            return ToolCall(id: call.id, name: call.name, arguments: call.arguments)
-        }
+        let toolCalls = calls.keys.sorted().map { calls[$0]!.toolCall }
         return ChatCompletion(content: sawText ? text : nil, toolCalls: toolCalls, finishReason: finishReason, usage: usage)
     }
 
@@ -117,10 +163,19 @@ public struct StreamAccumulator: Sendable {
         if call.id.isEmpty, !id.isEmpty { call.id = id }
         if let function = fragment["function"] {
             if call.name.isEmpty, let name = function["name"]?.stringValue, !name.isEmpty { call.name = name }
-            switch function["arguments"] {
-            case .string(let piece)?: call.arguments += piece
-            case .null?, nil: break
-            case let whole?: call.arguments += whole.jsonString  // some servers send the object itself
+            let piece: String? = switch function["arguments"] {
+            case .string(let piece)?: piece
+            case .null?, nil: nil
+            case let whole?: whole.jsonString  // some servers send the object itself
+            }
+            if let piece, !piece.isEmpty {
+                if !call.isReady {
+                    call.arguments += piece
+                } else if !piece.allSatisfy(\.isWhitespace) {
+                    throw ChatError(
+                        .malformedResponse,
+                        "The server sent more arguments for the tool call '\(call.name)' (index \(index)) after it was complete: \(Self.excerpt(piece)).")
+                }
             }
         }
         calls[index] = call

@@ -83,8 +83,9 @@ import JSON
         let transport = ScriptedTransport([.http(status: 200, headers: ["content-type": "application/json; charset=utf-8"], body: [body])])
         let (events, error) = await drain(makeClient(transport).stream(hello))
         #expect(error == nil)
-        #expect(events == [.completed(ChatCompletion(
-            content: nil, toolCalls: [ToolCall(id: "call_1", name: "weather", arguments: #"{"city":"Oslo"}"#)],
+        let call = ToolCall(id: "call_1", name: "weather", arguments: #"{"city":"Oslo"}"#)
+        #expect(events == [.toolCallReady(call), .completed(ChatCompletion(
+            content: nil, toolCalls: [call],
             finishReason: "tool_calls", usage: Usage(promptTokens: 3, completionTokens: 2, totalTokens: 5)))])
     }
 }

@@ -34,8 +34,9 @@ import JSON
         defer { server.stop() }
         let (events, error) = await drain(client(server).stream(hello))
         #expect(error == nil)
-        #expect(events == [.completed(ChatCompletion(
-            content: nil, toolCalls: [ToolCall(id: "call_0", name: "weather", arguments: #"{"city": "Oslo"}"#)],
+        let call = ToolCall(id: "call_0", name: "weather", arguments: #"{"city": "Oslo"}"#)
+        #expect(events == [.toolCallReady(call), .completed(ChatCompletion(
+            content: nil, toolCalls: [call],
             finishReason: "tool_calls", usage: Usage(promptTokens: 10, completionTokens: 5, totalTokens: 15)))])
         #expect(server.requestBodies().first?["stream"] == true)
     }

@@ -56,11 +56,12 @@ let helloWithTools = ChatRequest(
         defer { server.stop() }
         let (events, error) = await drain(client(server, streams: false).stream(withTools))
         #expect(error == nil)
-        guard case .completed(let completion)? = events.last, events.count == 1 else {
-            Issue.record("expected one completion, got \(events)")
+        guard case .completed(let completion)? = events.last, events.count == 3 else {
+            Issue.record("expected two ready calls and one completion, got \(events)")
             return
         }
         try #require(completion.toolCalls.count == 2)
+        #expect(events.dropLast() == completion.toolCalls.map { .toolCallReady($0) }, "every call at once, in order")
         #expect(completion.toolCalls.map(\.id) == ["call_0", "call_1"])
         #expect(completion.toolCalls.map(\.name) == ["weather", "read_file"])
         #expect(try JSONValue.parse(completion.toolCalls[0].arguments) == ["city": "Oslo"])
