@@ -7,7 +7,7 @@ import Tools
 
 /// Why a turn ended without an answer.
 public struct AgentError: Error, CustomStringConvertible, Equatable {
-    public enum Code: Sendable, Equatable { case stepLimit, cancelled, emptyAnswer }
+    public enum Code: Sendable, Equatable { case stepLimit, cancelled, emptyAnswer, inconsistentAnswer }
     public var code: Code
     public var message: String
     public var description: String { message }
@@ -16,6 +16,9 @@ public struct AgentError: Error, CustomStringConvertible, Equatable {
         AgentError(code: .stepLimit, message: "Stopped after \(n) model calls without a final answer (the step limit).")
     }
     static let cancelled = AgentError(code: .cancelled, message: "Cancelled.")
+    static let inconsistentAnswer = AgentError(
+        code: .inconsistentAnswer,
+        message: "The model's answer listed other tool calls at its end than it had reported while streaming; the calls were stopped and the turn was not saved.")
 }
 
 /// One conversation with the model: its messages and the loop that runs a turn.
@@ -29,13 +32,21 @@ public final class Agent: Sendable {
         public var systemPrompt: String?
         public var maxSteps: Int
         public var parallelToolCalls: Bool
+        /// Starts each tool call as soon as the model's answer reports it whole (`ChatEvent.toolCallReady`),
+        /// while the answer still streams; when false, every call waits for the end of the answer (the
+        /// benchmark's baseline).
+        public var dispatchesEarly: Bool
 
-        public init(model: String, tools: [ToolDefinition] = [], systemPrompt: String? = nil, maxSteps: Int = 12, parallelToolCalls: Bool = true) {
+        public init(
+            model: String, tools: [ToolDefinition] = [], systemPrompt: String? = nil, maxSteps: Int = 12, parallelToolCalls: Bool = true,
+            dispatchesEarly: Bool = true
+        ) {
             self.model = model
             self.tools = tools
             self.systemPrompt = systemPrompt
             self.maxSteps = maxSteps
             self.parallelToolCalls = parallelToolCalls
+            self.dispatchesEarly = dispatchesEarly
         }
     }
 
@@ -87,23 +98,47 @@ public final class Agent: Sendable {
                 model: configuration.model, messages: working, tools: configuration.tools,
                 toolChoice: configuration.tools.isEmpty ? nil : "auto",
                 parallelToolCalls: configuration.tools.isEmpty ? nil : configuration.parallelToolCalls)
-            let completion = try await collect(chatModel.stream(request), events: events)
+            let limit = AgentLimits.maxToolCallsPerMessage
+            // The message's calls, made when its first call is; those started while the answer
+            // streamed, in call order (at most `limit`).
+            var batch: (any ToolCallBatch)?
+            var started: [ToolCall] = []
+            let completion: ChatCompletion
+            do {
+                completion = try await collect(chatModel.stream(request), events: events) { call in
+                    guard configuration.dispatchesEarly, let executor, started.count < limit else { return }
+                    let calls = batch ?? executor.batch(turn: turn, events: events)
+                    batch = calls
+                    events(.toolCallsRequested([call]))
+                    calls.add(call)
+                    started.append(call)
+                }
+                guard completion.toolCalls.starts(with: started) else { throw AgentError.inconsistentAnswer }
+            } catch {
+                // A broken or cancelled answer: the calls it started stop, and the turn is not saved.
+                await batch?.cancel()
+                throw error
+            }
             working.append(completion.message)
             guard !completion.toolCalls.isEmpty, let executor else {
                 try checkCancellation()
                 state.withLock { $0.messages = working }
                 return completion.content ?? ""
             }
-            events(.toolCallsRequested(completion.toolCalls))
+            let calls = batch ?? executor.batch(turn: turn, events: events)
+            let rest = Array(completion.toolCalls.prefix(limit).dropFirst(started.count))
+            if !rest.isEmpty {
+                events(.toolCallsRequested(rest))
+                for call in rest { calls.add(call) }
+            }
             // Calls beyond the limit are not run; each gets an error result, so the model can ask again.
-            let limit = AgentLimits.maxToolCallsPerMessage
             let overflow = completion.toolCalls.dropFirst(limit).map { call in
                 events(.toolFinished(call, ok: false, summary: "not run: more than \(limit) tool calls in one message"))
                 return ToolResult.failure(
                     "not run: the message asked for more than \(limit) tool calls in one message; only the first \(limit) ran. Ask for the rest in a later message.",
                     outcome: .invalidArguments)
             }
-            let results = await executor.execute(Array(completion.toolCalls.prefix(limit)), turn: turn, events: events) + overflow
+            let results = await calls.results() + overflow
             try checkCancellation()
             for (call, result) in zip(completion.toolCalls, results) {
                 working.append(.tool(callID: call.id, content: result.modelContent))
@@ -112,14 +147,17 @@ public final class Agent: Sendable {
         throw AgentError.stepLimit(configuration.maxSteps)
     }
 
-    private func collect(_ stream: AsyncThrowingStream<ChatEvent, any Error>, events: @Sendable (TurnEvent) -> Void) async throws -> ChatCompletion {
+    /// Reads one answer to its end, passing text on as it comes and each call reported whole to `ready`.
+    private func collect(
+        _ stream: AsyncThrowingStream<ChatEvent, any Error>, events: @Sendable (TurnEvent) -> Void, ready: (ToolCall) -> Void
+    ) async throws -> ChatCompletion {
         var completion: ChatCompletion?
         do {
             for try await event in stream {
                 switch event {
                 case .textDelta(let text): events(.text(text))
                 case .notice(let text): events(.notice(text))
-                case .toolCallReady: break
+                case .toolCallReady(let call): ready(call)
                 case .completed(let c): completion = c
                 }
             }

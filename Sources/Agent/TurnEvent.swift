@@ -8,7 +8,8 @@ public enum TurnEvent: Sendable {
     case text(String)
     /// A sentence from the model client for the user, said once (e.g. that answers no longer stream).
     case notice(String)
-    /// The model asked for these calls; they are about to be scheduled.
+    /// The model asked for these calls; they are about to be scheduled. With streaming dispatch a call
+    /// comes in an event of its own as soon as it is whole, while the answer's text may still stream.
     case toolCallsRequested([ToolCall])
     /// One call started running (after waiting in the queue).
     case toolStarted(ToolCall, taskID: UInt64?)
@@ -16,12 +17,34 @@ public enum TurnEvent: Sendable {
     case toolFinished(ToolCall, ok: Bool, summary: String)
 }
 
-/// Runs the tool calls of one assistant message.
+/// Runs tool calls: one `ToolCallBatch` per assistant message.
 public protocol ToolCallExecutor: Sendable {
-    /// Runs `calls` (concurrently where the executor can) and returns one result per call, in the
-    /// calls' order. Failures come back as results that describe the error; this never throws.
-    /// Cancelling the calling task cancels every call of the turn.
-    func execute(_ calls: [ToolCall], turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) async -> [ToolResult]
+    /// A new, empty batch for the calls of one assistant message of `turn`.
+    func batch(turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) -> any ToolCallBatch
+}
+
+/// The tool calls of one assistant message, taken one at a time as the message streams.
+public protocol ToolCallBatch: Sendable {
+    /// Takes the message's next call (calls come in call order) and starts it if it may run now;
+    /// never waits. Checking it happens here; a call the executor must ask the user about waits for
+    /// `results()`.
+    func add(_ call: ToolCall)
+    /// Waits for every call added and returns one result per call, in the order added. Failures come
+    /// back as results that describe the error; this never throws. Cancelling the calling task cancels
+    /// every call of the batch.
+    func results() async -> [ToolResult]
+    /// Stops every call added (the message broke off or the turn was cancelled while it streamed) and
+    /// returns once they have ended: an exec tool's processes are gone.
+    func cancel() async
+}
+
+extension ToolCallExecutor {
+    /// Runs the calls of a whole message: adds them in order, then waits for their results.
+    public func execute(_ calls: [ToolCall], turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) async -> [ToolResult] {
+        let batch = batch(turn: turn, events: events)
+        for call in calls { batch.add(call) }
+        return await batch.results()
+    }
 }
 
 /// Identifies one turn of one conversation: the group its tool tasks belong to.

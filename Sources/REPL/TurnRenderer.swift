@@ -43,6 +43,9 @@ final class TurnRenderer: Sendable {
                 s.wroteText = true
                 // By scalar: "\r\n" is one Character, which hasSuffix("\n") would not match.
                 s.endsWithNewline = shown.unicodeScalars.last == "\n"
+                // Tools may run while the answer still streams: their status line comes back once the
+                // text's line is complete.
+                if console.usesStatusLine && !s.active.isEmpty { drawStatus(&s) }
             }
         case .notice(let text):
             state.withLock { s in
@@ -71,12 +74,14 @@ final class TurnRenderer: Sendable {
                 if console.usesStatusLine {
                     drawStatus(&s)
                 } else {
+                    breakTerminalLine(&s)
                     console.writeError("  ▸ \(shown(call.name)) started" + (taskID.map { " (task \($0))" } ?? "") + "\n")
                 }
             }
         case .toolFinished(let call, let ok, let summary):
             state.withLock { s in
                 s.active.removeAll { $0.id == call.id }
+                breakTerminalLine(&s)
                 clearStatus(&s)
                 let mark = ok ? paint("✓", "32") : paint("✗", "31")
                 console.writeError("  \(mark) \(shown(call.name))" + (summary.isEmpty ? "" : ": \(shown(summary))") + "\n")
@@ -108,8 +113,11 @@ final class TurnRenderer: Sendable {
         }
     }
 
+    /// Draws the status line, only at the start of a line: drawn in the middle of the answer's text
+    /// (tools start while it streams), it would erase that line's beginning on the screen.
     private func drawStatus(_ s: inout State) {
         guard !quiet() else { return clearStatus(&s) }
+        guard s.endsWithNewline else { return }
         var names: [String] = []
         for entry in s.active where !names.contains(entry.name) { names.append(entry.name) }
         let line = SchedulerView.statusLine(stats(), activeTools: names)
@@ -121,6 +129,12 @@ final class TurnRenderer: Sendable {
         guard s.statusShown else { return }
         console.writeError("\r\u{1b}[2K")
         s.statusShown = false
+    }
+
+    /// Ends the answer's line before a tool's line when both share a terminal (a tool may start or end
+    /// while the answer still streams); a piped answer keeps its text as the model wrote it.
+    private func breakTerminalLine(_ s: inout State) {
+        if console.outputIsTerminal { breakLine(&s) }
     }
 
     private func breakLine(_ s: inout State) {

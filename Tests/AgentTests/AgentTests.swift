@@ -44,9 +44,16 @@ private final class ScriptedModel: ChatModel, Sendable {
 
 /// Returns "result of ID" for each call, in order.
 private struct EchoExecutor: ToolCallExecutor {
-    func execute(_ calls: [ToolCall], turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) async -> [ToolResult] {
-        calls.map { .success("result of \($0.id)") }
-    }
+    func batch(turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) -> any ToolCallBatch { RecordingBatch() }
+}
+
+/// Records the calls added; answers each with "result of ID".
+final class RecordingBatch: ToolCallBatch {
+    let added = Mutex<[ToolCall]>([])
+    let cancelled = Mutex(false)
+    func add(_ call: ToolCall) { added.withLock { $0.append(call) } }
+    func results() async -> [ToolResult] { added.withLock { $0 }.map { .success("result of \($0.id)") } }
+    func cancel() async { cancelled.withLock { $0 = true } }
 }
 
 @Suite struct AgentTests {
@@ -85,12 +92,14 @@ private struct EchoExecutor: ToolCallExecutor {
     }
 }
 
-/// Counts the calls it was given; answers each.
-private final class CountingExecutor: ToolCallExecutor, Sendable {
-    let received = Mutex<[ToolCall]>([])
-    func execute(_ calls: [ToolCall], turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) async -> [ToolResult] {
-        received.withLock { $0 += calls }
-        return calls.map { .success("result of \($0.id)") }
+/// Keeps the batches it made; each answers its calls.
+final class CountingExecutor: ToolCallExecutor, Sendable {
+    let batches = Mutex<[RecordingBatch]>([])
+    var received: [ToolCall] { batches.withLock { $0.flatMap { $0.added.withLock { $0 } } } }
+    func batch(turn: TurnID, events: @escaping @Sendable (TurnEvent) -> Void) -> any ToolCallBatch {
+        let batch = RecordingBatch()
+        batches.withLock { $0.append(batch) }
+        return batch
     }
 }
 
@@ -102,7 +111,7 @@ private final class CountingExecutor: ToolCallExecutor, Sendable {
         let executor = CountingExecutor()
         let agent = Agent(model: model, configuration: .init(model: "m"), executor: executor)
         #expect(try await agent.run(prompt: "go") == "done")
-        #expect(executor.received.withLock { $0.map(\.id) } == calls.prefix(256).map(\.id))
+        #expect(executor.received.map(\.id) == calls.prefix(256).map(\.id))
         let second = try #require(model.requests.withLock { $0.last })
         let toolMessages = second.messages.compactMap { message -> (String, String)? in
             if case .tool(let id, let content) = message { (id, content) } else { nil }

@@ -29,7 +29,7 @@ import Tools
         let starts = (1...4).compactMap { tools.time("start", "t\($0)") }
         let ends = (1...4).compactMap { tools.time("end", "t\($0)") }
         try #require(starts.count == 4 && ends.count == 4, "log: \(tools.entries())")
-        #expect(try #require(starts.max()) < (try #require(ends.min())))
+        #expect(try #require(starts.max()) < (try #require(ends.min())), "log: \(tools.entries())")
 
         // The second request carries the results in call order with the matching ids.
         let bodies = server.requestBodies()
@@ -78,7 +78,9 @@ import Tools
         let result = try await process.run(["--tools-dir", tools.folder.path, "-p", "go"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let lines = result.stderr.split(separator: "\n").map(String.init)
-        #expect(lines.first == "· calling work, work")
+        // Each call is announced as soon as it is whole in the stream: the first when the second begins.
+        #expect(lines.first == "· calling work")
+        #expect(lines.filter { $0.hasPrefix("· calling") } == ["· calling work", "· calling work"])
         #expect(lines.filter { $0.hasPrefix("  ▸ work started (task ") }.count == 2)
         #expect(lines.contains("  ✓ work: done good"))
         #expect(lines.contains { $0.hasPrefix("  ✗ work: ") && $0.contains("4") })
@@ -135,7 +137,7 @@ import Tools
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let stats = try JSONValue.parse(String(try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("{") })))
         if strategy == "mlfq" {
-            #expect(tools.endOrder.last == "long", "ends: \(tools.endOrder)")
+            #expect(tools.endOrder.last == "long", "ends: \(tools.endOrder) \(tools.entries()) \(result.stderr)")
             #expect((stats["preemptions"]?.numberValue ?? 0) >= 1)
         } else {
             #expect(tools.endOrder == ["long", "short1", "short2"])
