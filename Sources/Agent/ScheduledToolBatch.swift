@@ -11,7 +11,7 @@ import Tools
 /// cancelled).
 final class ScheduledToolBatch: ToolCallBatch {
     private enum Slot {
-        case task(TaskID, ToolDeclaration)
+        case task(TaskID, ToolDeclaration, BodyGate)
         case awaitingConfirmation(ToolInvocation)
         case immediate(ToolResult)
     }
@@ -57,7 +57,7 @@ final class ScheduledToolBatch: ToolCallBatch {
                         results.append(result)
                     case .awaitingConfirmation:
                         results.append(Self.cancelledResult)  // confirmWaitingCalls leaves none
-                    case .task(let id, let tool):
+                    case .task(let id, let tool, _):
                         results.append(nil)
                         let call = calls[index]
                         group.addTask { [self] in
@@ -68,6 +68,8 @@ final class ScheduledToolBatch: ToolCallBatch {
                     }
                 }
                 for await (index, result) in group { results[index] = result }
+                // A cancelled task's outcome comes at once; its tool is gone a moment later.
+                if Task.isCancelled { await closeGates() }
                 return results.map { $0 ?? Self.cancelledResult }
             }
         } onCancel: {
@@ -82,9 +84,17 @@ final class ScheduledToolBatch: ToolCallBatch {
         }
         executor.scheduler.cancel(group: group)
         for (call, slot) in zip(calls, slots) {
-            guard case .task(let id, let tool) = slot else { continue }
-            // The outcome comes once the tool is over: its process group killed and reaped.
+            guard case .task(let id, let tool, _) = slot else { continue }
             finished(call, ScheduledToolExecutor.result(of: await executor.scheduler.outcome(of: id), tool: tool))
+        }
+        await closeGates()
+    }
+
+    /// Waits until every body that started has ended (its tool's process group killed and reaped) and
+    /// keeps those that have not started from starting.
+    private func closeGates() async {
+        for slot in state.withLock({ $0.slots }) {
+            if case .task(_, _, let gate) = slot { await gate.close() }
         }
     }
 
@@ -106,8 +116,14 @@ final class ScheduledToolBatch: ToolCallBatch {
     private func submit(_ invocation: ToolInvocation, call: ToolCall) -> Slot {
         if Task.isCancelled || state.withLock({ $0.cancelled }) { return .immediate(Self.cancelledResult) }
         let spec = ScheduledToolExecutor.spec(for: invocation, group: group, background: background)
-        let id = executor.scheduler.submit(spec, body: executor.body(for: invocation, call: call, events: events))
-        return .task(id, invocation.tool)
+        let gate = BodyGate()
+        let body = executor.body(for: invocation, call: call, events: events)
+        let id = executor.scheduler.submit(spec) { context in
+            guard gate.enter() else { return Self.cancelledResult }
+            defer { gate.leave() }
+            return await body(context)
+        }
+        return .task(id, invocation.tool, gate)
     }
 
     /// Asks about the calls whose tool wants it, in call order, and submits those the user allows.
@@ -133,4 +149,53 @@ final class ScheduledToolBatch: ToolCallBatch {
     }
 
     private static let cancelledResult = ToolResult.failure("the tool call was cancelled", outcome: .cancelled)
+}
+
+/// Whether a task's body runs, so that stopping a batch can wait for its tools to be gone: the
+/// scheduler reports a cancelled task at once, while its body is still terminating the tool.
+private final class BodyGate: Sendable {
+    private enum Phase { case waiting, running, ended, closed }
+    private struct State {
+        var phase = Phase.waiting
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    /// The body begins; false when the gate was closed first (the body must not start its tool).
+    func enter() -> Bool {
+        state.withLock { state in
+            guard state.phase == .waiting else { return false }
+            state.phase = .running
+            return true
+        }
+    }
+
+    /// The body has ended.
+    func leave() {
+        let waiters = state.withLock { state in
+            state.phase = .ended
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Keeps a body that has not begun from beginning; waits for one that runs to end.
+    func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let mustWait = state.withLock { state in
+                switch state.phase {
+                case .waiting, .closed:
+                    state.phase = .closed
+                    return false
+                case .ended:
+                    return false
+                case .running:
+                    state.waiters.append(continuation)
+                    return true
+                }
+            }
+            if !mustWait { continuation.resume() }
+        }
+    }
 }

@@ -8,7 +8,16 @@ SCRIPT.json is a list of responses, one consumed per POST .../chat/completions, 
 the last one repeats when the list runs out. Each response is one of:
   {"text": "Hello", "chunk_delay_ms": 0, "pieces": 3}   streamed text, split into deltas
   {"tool_calls": [{"name": "n", "arguments": {...}}, ...]}  streamed parallel tool calls,
-      arguments split across chunks; "repeat_id_and_name": true repeats them in every fragment
+      arguments split across chunks; "repeat_id_and_name": true repeats them in every fragment;
+      "arg_pieces": n splits each call's arguments into n fragments (default 2), one event each;
+      "first_token_ms": t waits t ms after the headers before the first event; "log_calls": true logs
+      {"event": "call_complete", "index", "id", "mono"} (time.monotonic(), CLOCK_MONOTONIC) right after
+      writing the event that makes call `index` complete for a client (the next call's first fragment,
+      or the finish_reason chunk for the last), and {"event": "arguments_end", ...} after its last
+      argument fragment; "wait_for_file": {"path", "after_call_starts": k, "timeout": s} stops after
+      writing call k's first fragment (call k-1 is then complete) until the file exists or s seconds
+      passed, logging {"event": "waited_for_file", "found": bool}, then goes on, or with
+      "then": "close" drops the connection there (a stream that breaks)
   {"sse": ["raw event text", ...], "chunk_delay_ms": 0}  raw SSE bytes, written as given
   {"status": 429, "headers": {"Retry-After": "1"}, "body": {...}}  an error answer
   {"hang": true, "hang_seconds": 60}                    headers sent, then silence; when the
@@ -29,7 +38,7 @@ A non-streaming request ("stream": false) gets the same content as one JSON body
 streaming one when the response has "json_body": true (as some servers answer).
 Every request is appended to the log as one JSON line: method, path, headers, body.
 """
-import argparse, json, re, select, signal, sys, threading, time
+import argparse, json, os, re, select, signal, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
@@ -49,9 +58,18 @@ def chunk(delta, finish=None, index=0):
             "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
 
 
-def events_for(resp):
-    """The SSE data payloads for a scripted text or tool-call response."""
+def split(text, n):
+    """`text` cut into n pieces of about equal length (fewer when it is shorter)."""
+    size = max(1, -(-len(text) // max(1, n)))
+    return [text[k:k + size] for k in range(0, len(text), size)] or [""]
+
+
+def events_for(resp, marks=None):
+    """The SSE data payloads for a scripted text or tool-call response. For tool calls, `marks` (a
+    dict) gets, per payload position, what writing that payload means: ("starts", i) for call i's first
+    fragment, ("args_end", i) for its last argument fragment, ("finish", None) for the finish chunk."""
     out = []
+    marks = {} if marks is None else marks
     if "text" in resp:
         text = resp["text"]
         pieces = max(1, int(resp.get("pieces", 3)))
@@ -67,15 +85,22 @@ def events_for(resp):
         for i, call in enumerate(calls):
             cid = call.get("id", "call_%d" % i)
             args = json.dumps(call.get("arguments", {}))
-            half = len(args) // 2
+            if "arg_pieces" in resp:
+                parts = split(args, int(resp["arg_pieces"]))
+            else:
+                half = len(args) // 2
+                parts = [args[:half], args[half:]]
             first = {"index": i, "id": cid, "type": "function", "function": {"name": call["name"], "arguments": ""}}
+            marks[len(out)] = ("starts", i)
             out.append(chunk({"tool_calls": [first]}))
-            for part in (args[:half], args[half:]):
+            for part in parts:
                 frag = {"index": i, "function": {"arguments": part}}
                 if repeat:
                     frag.update({"id": cid, "type": "function"})
                     frag["function"]["name"] = call["name"]
                 out.append(chunk({"tool_calls": [frag]}))
+            marks[len(out) - 1] = ("args_end", i)
+        marks[len(out)] = ("finish", None)
         out.append(chunk({}, "tool_calls"))
     out.append({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "choices": [],
                 "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
@@ -209,14 +234,25 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         delay = resp.get("chunk_delay_ms", 0) / 1000.0
+        marks = {}
         if "sse" in resp:
             pieces = [p.encode() for p in resp["sse"]]
         else:
-            pieces = [("data: " + json.dumps(e) + "\n\n").encode() for e in events_for(resp)]
+            pieces = [("data: " + json.dumps(e) + "\n\n").encode() for e in events_for(resp, marks)]
             pieces.append(b"data: [DONE]\n\n")
+        calls = resp.get("tool_calls", [])
+        wait = resp.get("wait_for_file")
         try:
-            for p in pieces:
+            if resp.get("first_token_ms"):
+                time.sleep(resp["first_token_ms"] / 1000.0)
+            for n, p in enumerate(pieces):
                 self.write_chunk(p)
+                mark = marks.get(n)
+                if mark and resp.get("log_calls"):
+                    self.log_call_marks(mark, calls)
+                if mark and wait and mark == ("starts", wait.get("after_call_starts", 1)):
+                    if self.wait_for_file(wait) == "close":
+                        return
                 if delay:
                     time.sleep(delay)
             self.wfile.write(b"0\r\n\r\n")
@@ -225,6 +261,34 @@ class Handler(BaseHTTPRequestHandler):
             return
         if sent:
             log_event(dict(sent, time=time.time()))
+
+    def log_call_marks(self, mark, calls):
+        """Logs what writing a marked payload means for the calls (see "log_calls")."""
+        now = time.monotonic()
+        kind, i = mark
+        if kind == "args_end":
+            done = [("arguments_end", i)]
+        elif kind == "starts":
+            done = [("call_complete", i - 1)] if i > 0 else []
+        else:
+            done = [("call_complete", len(calls) - 1)] if calls else []
+        for event, index in done:
+            cid = calls[index].get("id", "call_%d" % index)
+            log_event({"event": event, "index": index, "id": cid, "mono": now})
+
+    def wait_for_file(self, wait):
+        """Waits until wait["path"] exists or wait["timeout"] seconds passed; logs which. Returns
+        "close" after closing the connection when wait["then"] says so."""
+        deadline = time.monotonic() + float(wait.get("timeout", 30))
+        while not os.path.exists(wait["path"]) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        log_event({"event": "waited_for_file", "found": os.path.exists(wait["path"]), "mono": time.monotonic()})
+        if wait.get("then") == "close":
+            self.close_connection = True
+            self.connection.shutdown(2)
+            self.connection.close()
+            return "close"
+        return None
 
     def wait_for_hang_up(self, seconds):
         """Silence until the client hangs up (True) or `seconds` pass (False; None waits forever)."""
