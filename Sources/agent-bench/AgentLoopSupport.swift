@@ -84,7 +84,7 @@ final class TurnClock: Sendable {
             let now = ContinuousClock.now
             marks.withLock { m in
                 switch event {
-                case .toolCallsRequested: m.requested = now
+                case .toolCallsRequested: m.requested = m.requested ?? now  // the first: calls may come one by one
                 case .toolStarted(_, let id): if let id { m.taskIDs.append(id) }
                 case .toolFinished(_, let ok, _):
                     m.lastFinished = now
@@ -96,7 +96,7 @@ final class TurnClock: Sendable {
         }
     }
 
-    /// From `.toolCallsRequested` to the last `.toolFinished`.
+    /// From the first `.toolCallsRequested` to the last `.toolFinished`.
     var toolPhase: Duration? {
         marks.withLock { m in m.requested.flatMap { r in m.lastFinished.map { $0 - r } } }
     }

@@ -10,7 +10,9 @@ the last one repeats when the list runs out. Each response is one of:
   {"tool_calls": [{"name": "n", "arguments": {...}}, ...]}  streamed parallel tool calls,
       arguments split across chunks; "repeat_id_and_name": true repeats them in every fragment;
       "arg_pieces": n splits each call's arguments into n fragments (default 2), one event each;
-      "first_token_ms": t waits t ms after the headers before the first event; "log_calls": true logs
+      "first_token_ms": t waits t ms after the headers before the first event, "token_ms": d waits d ms
+      before each later event up to the finish_reason chunk (usage and [DONE] follow at once);
+      "log_calls": true logs
       {"event": "call_complete", "index", "id", "mono"} (time.monotonic(), CLOCK_MONOTONIC) right after
       writing the event that makes call `index` complete for a client (the next call's first fragment,
       or the finish_reason chunk for the last), and {"event": "arguments_end", ...} after its last
@@ -60,8 +62,8 @@ def chunk(delta, finish=None, index=0):
 
 def split(text, n):
     """`text` cut into n pieces of about equal length (fewer when it is shorter)."""
-    size = max(1, -(-len(text) // max(1, n)))
-    return [text[k:k + size] for k in range(0, len(text), size)] or [""]
+    n = max(1, min(n, len(text)))
+    return [text[len(text) * k // n:len(text) * (k + 1) // n] for k in range(n)]
 
 
 def events_for(resp, marks=None):
@@ -242,10 +244,14 @@ class Handler(BaseHTTPRequestHandler):
             pieces.append(b"data: [DONE]\n\n")
         calls = resp.get("tool_calls", [])
         wait = resp.get("wait_for_file")
+        token = resp.get("token_ms", 0) / 1000.0
+        finish = next((n for n, m in marks.items() if m[0] == "finish"), len(pieces))
         try:
             if resp.get("first_token_ms"):
                 time.sleep(resp["first_token_ms"] / 1000.0)
             for n, p in enumerate(pieces):
+                if token and 0 < n <= finish:
+                    time.sleep(token)
                 self.write_chunk(p)
                 mark = marks.get(n)
                 if mark and resp.get("log_calls"):
