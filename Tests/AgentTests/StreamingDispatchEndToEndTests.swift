@@ -24,6 +24,21 @@ import Tools
         return Agent(model: client, configuration: .init(model: "fake-model", tools: executor.definitions), executor: executor)
     }
 
+    /// An answer with two calls of `mark`: the first writes `marker` and sleeps `firstSleeps` seconds.
+    /// The server stops after the second call's first fragment (the first call is then complete) until
+    /// `marker` exists (at most 30 s), then finishes the answer or, with `thenBreak`, drops the connection.
+    private func twoCalls(marker: String, firstSleeps: Int, thenBreak: Bool = false) -> JSONValue {
+        var wait: [String: JSONValue] = ["path": .string(marker), "after_call_starts": 1, "timeout": 30]
+        if thenBreak { wait["then"] = "close" }
+        return [
+            "tool_calls": [
+                ["id": "c0", "name": "mark", "arguments": ["id": "first", "marker": .string(marker), "seconds": .int(Int64(firstSleeps))]],
+                ["id": "c1", "name": "mark", "arguments": ["id": "second"]],
+            ],
+            "wait_for_file": .object(wait),
+        ]
+    }
+
     /// The server stops after the second call's first fragment (the first call is then complete) and
     /// goes on only once the first tool wrote its marker, or after 30 s: so the stream ends before the
     /// tool starts only if dispatch waits for the end of the answer, and then `found` is false.
@@ -31,16 +46,7 @@ import Tools
         let folder = TempFolder()
         defer { folder.remove() }
         let marker = folder.file("first.pid")
-        let server = try FakeOpenAIServer(script: [
-            [
-                "tool_calls": [
-                    ["id": "c0", "name": "mark", "arguments": ["id": "first", "marker": .string(marker), "seconds": 1]],
-                    ["id": "c1", "name": "mark", "arguments": ["id": "second"]],
-                ],
-                "wait_for_file": ["path": .string(marker), "after_call_starts": 1, "timeout": 30],
-            ],
-            ["text": "both done"],
-        ])
+        let server = try FakeOpenAIServer(script: [twoCalls(marker: marker, firstSleeps: 1), ["text": "both done"]])
         defer { server.stop() }
         let scheduler = ToolScheduler()
         let agent = agent(server, scheduler: scheduler)
@@ -60,15 +66,7 @@ import Tools
         let folder = TempFolder()
         defer { folder.remove() }
         let marker = folder.file("first.pid")
-        let server = try FakeOpenAIServer(script: [
-            [
-                "tool_calls": [
-                    ["id": "c0", "name": "mark", "arguments": ["id": "first", "marker": .string(marker), "seconds": 300]],
-                    ["id": "c1", "name": "mark", "arguments": ["id": "second"]],
-                ],
-                "wait_for_file": ["path": .string(marker), "after_call_starts": 1, "timeout": 30, "then": "close"],
-            ],
-        ])
+        let server = try FakeOpenAIServer(script: [twoCalls(marker: marker, firstSleeps: 300, thenBreak: true)])
         defer { server.stop() }
         let scheduler = ToolScheduler()
         let agent = agent(server, scheduler: scheduler)
