@@ -26,15 +26,18 @@ struct DispatchBenchmark: Benchmark {
         var overshoot: Double
         /// Per call: its tool's process start − the call's last byte on the socket.
         var latencies: [Double]
+        /// Per call: its task's body start (`.toolStarted`, just before the spawn) − the call's last byte.
+        var toBody: [Double]
         /// The whole turn (both model calls).
         var total: Double
     }
 
     func run(quick: Bool) async throws -> ReportSection {
         let repeats = quick ? 3 : 10
+        let loadBefore = Self.loadAverage()
         let folder = try BenchPaths.temporaryFolder()
         let tool = folder.appendingPathComponent("dispatch_tool")
-        try Self.compile(BenchPaths.file("Benchmarks/dispatch_tool.c"), to: tool)
+        let linkage = try Self.compile(BenchPaths.file("Benchmarks/dispatch_tool.c"), to: tool)
         let toolsFolder = folder.appendingPathComponent("tools.d")
         try FileManager.default.createDirectory(at: toolsFolder, withIntermediateDirectories: true)
         let declaration: JSONValue = [
@@ -80,7 +83,8 @@ struct DispatchBenchmark: Benchmark {
 
         var table = MarkdownTable(headers: [
             "dispatch", "turns", "tool phase end − (last call complete + 500 ms), median (ms)", "p95 (ms)", "target",
-            "call's last byte → its tool's process start, median (ms)", "p95 (ms)", "target", "whole turn, median (ms)",
+            "call's last byte → its tool's process start, median (ms)", "p95 (ms)", "target",
+            "of which last byte → task body start (ms, median)", "whole turn, median (ms)",
         ])
         for early in [true, false] {
             let turns = measured[early]!
@@ -93,28 +97,34 @@ struct DispatchBenchmark: Benchmark {
                 early ? "within 50 ms" : "",
                 fmt(median(latency), 3) + (early ? (latencyMet ? " ✓" : " ✗") : ""), fmt(percentile(latency, 0.95), 3),
                 early ? "median ≤ 1 ms" : "",
-                fmt(median(turns.map(\.total)), 0))
+                fmt(median(turns.flatMap(\.toBody)), 3), fmt(median(turns.map(\.total)), 0))
         }
         return ReportSection(
             title: title,
             text: """
-            One turn per measure through the product path: `Agent` + `OpenAIClient` (libcurl) against `Tests/Fixtures/fake_openai.py` on loopback + `ScheduledToolExecutor` on a `Scheduler` with the product's defaults (mlfq, 8 workers) + `ToolRunner`. The server answers with \(calls) parallel calls of one `exec` tool, token by token: the first event after 300 ms, then one event every 20 ms (each call's header, then its arguments in \(argumentTokens) fragments), so the calls are written over about \(fmt(Double(calls * (argumentTokens + 1)) * 0.02, 1)) s; then a text answer. The tool (`Benchmarks/dispatch_tool.c`, compiled by the benchmark with `cc`, declared in a temporary tools.d) reads `CLOCK_MONOTONIC` as its first act, sleeps 500 ms and prints that time. The server stamps with `time.monotonic()` (the same clock) the moment it has written the event that makes each call complete for a Chat Completions client: the next call's first fragment, or the `finish_reason` chunk for the last call (a call's arguments alone do not say they are over). Rows, alternating turn by turn in the same run after one warm-up turn each: streaming dispatch (the default) and the baseline, `Agent.Configuration(dispatchesEarly: false)`, which starts every call once the answer has ended. Tool phase end = the last `.toolFinished` event, read with `CLOCK_MONOTONIC` in the benchmark. \(repeats) turns per row; percentiles over turns (first figure) and over calls (second). Note: the tool phase ends with the last call's tool in both rows, which cannot start before the last call is complete; what streaming dispatch saves is the wait of the earlier calls (the second figure) and the tail after `finish_reason` (usage chunk, `[DONE]`, the end of the transfer). Other work (other engineers' builds and tests) shared the 2 cores while this ran.
+            One turn per measure through the product path: `Agent` + `OpenAIClient` (libcurl) against `Tests/Fixtures/fake_openai.py` on loopback + `ScheduledToolExecutor` on a `Scheduler` with the product's defaults (mlfq, 8 workers) + `ToolRunner`. The server answers with \(calls) parallel calls of one `exec` tool, token by token: the first event after 300 ms, then one event every 20 ms (each call's header, then its arguments in \(argumentTokens) fragments), so the calls are written over about \(fmt(Double(calls * (argumentTokens + 1)) * 0.02, 1)) s; then a text answer. The tool (`Benchmarks/dispatch_tool.c`, compiled by the benchmark with `cc`, here linked \(linkage)ally, so that its `main` runs right after `exec`; declared in a temporary tools.d) reads `CLOCK_MONOTONIC` as its first act, sleeps 500 ms and prints that time. The server stamps with `time.monotonic()` (the same clock) the moment it has written the event that makes each call complete for a Chat Completions client: the next call's first fragment, or the `finish_reason` chunk for the last call (a call's arguments alone do not say they are over). Rows, alternating turn by turn in the same run after one warm-up turn each: streaming dispatch (the default) and the baseline, `Agent.Configuration(dispatchesEarly: false)`, which starts every call once the answer has ended. Tool phase end = the last `.toolFinished` event, read with `CLOCK_MONOTONIC` in the benchmark; "task body start" = the `.toolStarted` event, sent by the task's body just before it spawns the tool (the rest is the spawn and `exec` of the tool's process). \(repeats) turns per row; percentiles over turns (first figure) and over calls (second). Note: the tool phase ends with the last call's tool in both rows, which cannot start before the last call is complete; what streaming dispatch saves is the wait of the earlier calls (the second figure) and the tail after `finish_reason` (usage chunk, `[DONE]`, the end of the transfer). With tools of equal length written 500 ms apart the whole turn is hardly shorter; it is when an early call's tool is the long one (or workers are scarce) that starting it while the model writes shortens the turn. Other work (other engineers' builds and tests) shared the 2 cores while this ran: load average \(loadBefore) before, \(Self.loadAverage()) after.
             """,
             table: table)
     }
 
     private static func callID(turn: Int, call: Int) -> String { "d\(turn)_\(call)" }
 
-    /// The benchmark's tool, compiled with the C compiler on PATH.
-    private static func compile(_ source: URL, to binary: URL) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["cc", "-O2", "-o", binary.path, source.path]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw BenchFailure("could not compile \(source.path) with cc (exit \(process.terminationStatus)); install a C compiler (clang or gcc)")
+    /// The benchmark's tool, compiled with the C compiler on PATH: linked statically where the C library
+    /// allows it, so that its `main` runs right after `exec` (no dynamic loader); returns "static" or
+    /// "dynamic".
+    private static func compile(_ source: URL, to binary: URL) throws -> String {
+        func cc(_ flags: [String]) throws -> Bool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["cc", "-O2"] + flags + ["-o", binary.path, source.path]
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus == 0
         }
+        if try cc(["-static"]) { return "static" }
+        if try cc([]) { return "dynamic" }
+        throw BenchFailure("could not compile \(source.path) with cc; install a C compiler (clang or gcc)")
     }
 
     private func turn(_ turn: Int, early: Bool, client: OpenAIClient, executor: ScheduledToolExecutor, server: FakeOpenAIServer) async throws -> Turn {
@@ -122,11 +132,17 @@ struct DispatchBenchmark: Benchmark {
             model: client, configuration: Agent.Configuration(model: "fake-model", tools: executor.definitions, dispatchesEarly: early),
             executor: executor)
         let finished = Mutex<[String: (end: Double, summary: String, ok: Bool)]>([:])
+        let bodyStarts = Mutex<[String: Double]>([:])
         let start = Self.monotonic()
         let answer = try await agent.run(prompt: "four calls") { event in
-            if case .toolFinished(let call, let ok, let summary) = event {
+            switch event {
+            case .toolStarted(let call, _):
+                let now = Self.monotonic()
+                bodyStarts.withLock { $0[call.id] = now }
+            case .toolFinished(let call, let ok, let summary):
                 let now = Self.monotonic()
                 finished.withLock { $0[call.id] = (now, summary, ok) }
+            default: break
             }
         }
         let total = Self.monotonic() - start
@@ -140,20 +156,27 @@ struct DispatchBenchmark: Benchmark {
         for entry in log where entry["event"] == "call_complete" {
             if let id = entry["id"]?.stringValue, let mono = entry["mono"]?.numberValue { complete[id] = mono }
         }
-        var latencies: [Double] = []
+        var latencies: [Double] = [], toBody: [Double] = []
+        let bodies = bodyStarts.withLock { $0 }
         for id in ids {
-            guard let done = complete[id], let summary = ends[id]?.summary, summary.hasPrefix("start "),
+            guard let done = complete[id], let body = bodies[id], let summary = ends[id]?.summary, summary.hasPrefix("start "),
                   let toolStart = Double(summary.dropFirst(6)) else {
                 throw BenchFailure("dispatch turn \(turn): no completion mark or start time for \(id): \(ends[id]?.summary ?? "none")")
             }
             latencies.append((toolStart - done) * 1000)
+            toBody.append((body - done) * 1000)
         }
         let lastComplete = try ids.map { id in
             guard let mark = complete[id] else { throw BenchFailure("no completion mark for \(id)") }
             return mark
         }.max()!
         let phaseEnd = ends.values.map(\.end).max()!
-        return Turn(overshoot: (phaseEnd - (lastComplete + toolSeconds)) * 1000, latencies: latencies, total: total * 1000)
+        return Turn(overshoot: (phaseEnd - (lastComplete + toolSeconds)) * 1000, latencies: latencies, toBody: toBody, total: total * 1000)
+    }
+
+    /// The 1-minute load average (/proc/loadavg), as text.
+    private static func loadAverage() -> String {
+        ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").split(separator: " ").first.map(String.init) ?? "unknown"
     }
 
     /// CLOCK_MONOTONIC in seconds (the clock of the tool and of the server's stamps).
