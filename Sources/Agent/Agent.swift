@@ -79,9 +79,12 @@ public final class Agent: Sendable {
     public func clear() { state.withLock { $0.messages = [] } }
 
     /// Runs one turn: asks the model, runs the tools it calls, and repeats until it answers in text.
+    /// Each call the answer reports whole (`ChatEvent.toolCallReady`) starts at once, while the answer
+    /// still streams (unless `dispatchesEarly` is false); the rest start when it ends.
     /// - Returns: the answer text.
-    /// - Throws: the model's error, `AgentError.stepLimit`, or `AgentError.cancelled`; the conversation
-    ///   is then unchanged.
+    /// - Throws: the model's error, `AgentError.stepLimit`, `AgentError.cancelled`, or
+    ///   `AgentError.inconsistentAnswer`; the calls the broken answer started are stopped first, and the
+    ///   conversation is unchanged.
     public func run(prompt: String, events: @escaping @Sendable (TurnEvent) -> Void = { _ in }) async throws -> String {
         let (configuration, history, turnNumber) = state.withLock { s -> (Configuration, [ChatMessage], Int) in
             s.turns += 1

@@ -8,7 +8,7 @@ let arguments = CommandLine.arguments.dropFirst()
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
     Usage: agent-bench [--quick] [--only WORD] [--output PATH]   (or: scripts/bench with the same flags)
-      --quick         smaller sizes and shorter runs (the full run takes about 19 minutes on 2 cores,
+      --quick         smaller sizes and shorter runs (the full run takes about 20 minutes on 2 cores,
                       about 12 of them the mixed section by its arrival windows and CPU work and about 4
                       the product section (the release agent-repl under the same mix), more under
                       outside load; quick: a few minutes, the mixed section under one, the product
