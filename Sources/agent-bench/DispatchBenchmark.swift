@@ -49,8 +49,19 @@ struct DispatchBenchmark: Benchmark {
         ]
         try declaration.jsonString.write(to: toolsFolder.appendingPathComponent("half_second.json"), atomically: true, encoding: .utf8)
         let catalog = ToolLoader.load(folders: [ToolFolder(toolsFolder.path)])
-        guard catalog.errors.isEmpty, catalog.tool(named: "half_second") != nil else {
+        guard catalog.errors.isEmpty, let halfSecond = catalog.tool(named: "half_second") else {
             throw BenchFailure("the dispatch tool did not load: \(catalog.errors)")
+        }
+
+        // The floor: the same tool started by `ToolRunner` directly, from the call to the tool's `main`.
+        var floor: [Double] = []
+        for _ in 0..<(quick ? 3 : 10) {
+            let before = Self.monotonic()
+            let result = await ToolRunner().run(halfSecond, arguments: #"{"id":"floor"}"#)
+            guard result.ok, result.output.hasPrefix("start "), let toolStart = Double(result.output.dropFirst(6).prefix { !$0.isWhitespace }) else {
+                throw BenchFailure("the dispatch tool failed: \(result.modelContent)")
+            }
+            floor.append((toolStart - before) * 1000)
         }
 
         // Rows alternate turn by turn (a warm-up turn of each first), so load that comes and goes
@@ -99,10 +110,13 @@ struct DispatchBenchmark: Benchmark {
                 early ? "median ≤ 1 ms" : "",
                 fmt(median(turns.flatMap(\.toBody)), 3), fmt(median(turns.map(\.total)), 0))
         }
+        table.add(
+            "floor: the tool started by `ToolRunner.run` directly (no stream, agent or scheduler)", "\(floor.count) calls", "", "", "",
+            fmt(median(floor), 3) + " (call → the tool's `main`)", fmt(percentile(floor, 0.95), 3), "", "", "")
         return ReportSection(
             title: title,
             text: """
-            One turn per measure through the product path: `Agent` + `OpenAIClient` (libcurl) against `Tests/Fixtures/fake_openai.py` on loopback + `ScheduledToolExecutor` on a `Scheduler` with the product's defaults (mlfq, 8 workers) + `ToolRunner`. The server answers with \(calls) parallel calls of one `exec` tool, token by token: the first event after 300 ms, then one event every 20 ms (each call's header, then its arguments in \(argumentTokens) fragments), so the calls are written over about \(fmt(Double(calls * (argumentTokens + 1)) * 0.02, 1)) s; then a text answer. The tool (`Benchmarks/dispatch_tool.c`, compiled by the benchmark with `cc`, here linked \(linkage)ally, so that its `main` runs right after `exec`; declared in a temporary tools.d) reads `CLOCK_MONOTONIC` as its first act, sleeps 500 ms and prints that time. The server stamps with `time.monotonic()` (the same clock) the moment it has written the event that makes each call complete for a Chat Completions client: the next call's first fragment, or the `finish_reason` chunk for the last call (a call's arguments alone do not say they are over). Rows, alternating turn by turn in the same run after one warm-up turn each: streaming dispatch (the default) and the baseline, `Agent.Configuration(dispatchesEarly: false)`, which starts every call once the answer has ended. Tool phase end = the last `.toolFinished` event, read with `CLOCK_MONOTONIC` in the benchmark; "task body start" = the `.toolStarted` event, sent by the task's body just before it spawns the tool (the rest is the spawn and `exec` of the tool's process). \(repeats) turns per row; percentiles over turns (first figure) and over calls (second). Note: the tool phase ends with the last call's tool in both rows, which cannot start before the last call is complete; what streaming dispatch saves is the wait of the earlier calls (the second figure) and the tail after `finish_reason` (usage chunk, `[DONE]`, the end of the transfer). With tools of equal length written 500 ms apart the whole turn is hardly shorter; it is when an early call's tool is the long one (or workers are scarce) that starting it while the model writes shortens the turn. Other work (other engineers' builds and tests) shared the 2 cores while this ran: load average \(loadBefore) before, \(Self.loadAverage()) after.
+            One turn per measure through the product path: `Agent` + `OpenAIClient` (libcurl) against `Tests/Fixtures/fake_openai.py` on loopback + `ScheduledToolExecutor` on a `Scheduler` with the product's defaults (mlfq, 8 workers) + `ToolRunner`. The server answers with \(calls) parallel calls of one `exec` tool, token by token: the first event after 300 ms, then one event every 20 ms (each call's header, then its arguments in \(argumentTokens) fragments), so the calls are written over about \(fmt(Double(calls * (argumentTokens + 1)) * 0.02, 1)) s; then a text answer. The tool (`Benchmarks/dispatch_tool.c`, compiled by the benchmark with `cc`, here linked \(linkage)ally, so that its `main` runs right after `exec`; declared in a temporary tools.d) reads `CLOCK_MONOTONIC` as its first act, sleeps 500 ms and prints that time. The server stamps with `time.monotonic()` (the same clock) the moment it has written the event that makes each call complete for a Chat Completions client: the next call's first fragment, or the `finish_reason` chunk for the last call (a call's arguments alone do not say they are over). Rows, alternating turn by turn in the same run after one warm-up turn each: streaming dispatch (the default) and the baseline, `Agent.Configuration(dispatchesEarly: false)`, which starts every call once the answer has ended. Tool phase end = the last `.toolFinished` event, read with `CLOCK_MONOTONIC` in the benchmark; "task body start" = the `.toolStarted` event, sent by the task's body just before it spawns the tool (the rest is the spawn and `exec` of the tool's process). The floor row starts the same tool with `ToolRunner.run` alone, from the call to the tool's first instruction: the cost of creating the process on this machine, which no dispatch can go below. \(repeats) turns per row; percentiles over turns (first figure) and over calls (second). Note: the tool phase ends with the last call's tool in both rows, which cannot start before the last call is complete; what streaming dispatch saves is the wait of the earlier calls (the second figure) and the tail after `finish_reason` (usage chunk, `[DONE]`, the end of the transfer). With tools of equal length written 500 ms apart the whole turn is hardly shorter; it is when an early call's tool is the long one (or workers are scarce) that starting it while the model writes shortens the turn. Other work (other engineers' builds and tests) shared the 2 cores while this ran: load average \(loadBefore) before, \(Self.loadAverage()) after.
             """,
             table: table)
     }
