@@ -84,10 +84,18 @@ public struct StreamAccumulator: Sendable {
     }
 
     /// The answer assembled so far, tool calls in index order.
+    ///
+    /// Every call gets an id of its own, as the tool results must name their call: a call sent without
+    /// one becomes `call_<index>`, and one whose id an earlier call of the message already has (some
+    /// servers number every call "0") gets `_<index>` added. The server only ever sees these ids back.
     public var completion: ChatCompletion {
+        var taken = Set<String>()
         let toolCalls = calls.keys.sorted().map { index in
             let call = calls[index]!
-            return ToolCall(id: call.id, name: call.name, arguments: call.arguments)
+            var id = call.id.isEmpty ? "call_\(index)" : call.id
+            while taken.contains(id) { id += "_\(index)" }
+            taken.insert(id)
+            return ToolCall(id: id, name: call.name, arguments: call.arguments)
         }
         return ChatCompletion(content: sawText ? text : nil, toolCalls: toolCalls, finishReason: finishReason, usage: usage)
     }

@@ -55,7 +55,8 @@ public final class Session: Sendable {
 
     /// The model as the banner and `/model` show it.
     private var modelDescription: String {
-        model is DemoModel ? "demo model (offline; set OPENAI_API_KEY or --base-url for a real one)" : model.displayName
+        if model is DemoModel { return "demo model (offline; set OPENAI_API_KEY or --base-url, or start a local server, for a real one)" }
+        return model.displayName + (options.modelNote.map { " (\($0))" } ?? "")
     }
 
     // MARK: Modes

@@ -5,6 +5,8 @@ import Scheduler
 public struct SessionOptions: Sendable {
     /// The model name sent with each request (`/model` changes it).
     public var modelName: String
+    /// Said after the model in the banner, e.g. how it was found ("the local server found on port 11434").
+    public var modelNote: String?
     /// Model calls per turn before giving up.
     public var maxSteps = 12
     public var scheduler = SchedulerConfiguration()

@@ -96,7 +96,7 @@ struct AgentREPLCommand: ParsableCommand {
         let environment = !trusted ? ProcessInfo.processInfo.environment : DotEnv.merged(
             into: ProcessInfo.processInfo.environment,
             file: URL(fileURLWithPath: workingFolder).appendingPathComponent(".env"))
-        let settings = Settings.resolve(
+        var settings = Settings.resolve(
             flags: CommandLineSettings(baseURL: baseURL, model: model, demo: demo, noStream: noStream), environment: environment)
         if checkTools {
             let (report, code) = Tools.checkTools(extraFolders: toolsDirs, environment: environment, project: trusted)
@@ -110,7 +110,10 @@ struct AgentREPLCommand: ParsableCommand {
             Output.err("OPENAI_BASE_URL must be an http or https URL, such as http://127.0.0.1:8080/v1.\n")
             throw ExitCode(2)
         }
+        let modelNote: String?
+        (settings, modelNote) = ModelFactory.findLocalServer(settings)
         var options = SessionOptions(modelName: settings.model)
+        options.modelNote = modelNote
         options.maxSteps = maxSteps
         options.autoApprove = yes
         options.environment = environment

@@ -7,10 +7,24 @@ import Scheduler
 import Tools
 
 @Suite struct SettingsTests {
-    @Test func noKeyAndNoEndpointMeansDemo() {
+    @Test func noKeyAndNoEndpointProbesTheLocalServersThenTheDemo() {
         let s = Settings.resolve(flags: CommandLineSettings(), environment: [:])
-        guard case .demo = s.backend else { Issue.record("expected the demo model, got \(s.backend)"); return }
+        #expect(s.backend == .localOrDemo(ports: [11434, 8080, 1234, 8000]))
         #expect(s.model == Settings.defaultModel)
+        #expect(!s.modelIsChosen)
+        let chosen = Settings.resolve(flags: CommandLineSettings(), environment: ["AGENT_MODEL": "qwen"])
+        #expect(chosen.modelIsChosen && chosen.model == "qwen")
+    }
+
+    @Test func agentLocalPortsNamesThePortsOrNone() {
+        func ports(_ text: String) -> Settings.Backend {
+            Settings.resolve(flags: CommandLineSettings(), environment: ["AGENT_LOCAL_PORTS": text]).backend
+        }
+        #expect(ports("9000, 9001 9002") == .localOrDemo(ports: [9000, 9001, 9002]))
+        #expect(ports("") == .localOrDemo(ports: []))
+        // Hostile values: out of range, not numbers, huge, too many.
+        #expect(ports("0,65536,-1,x,99999999999999999999999,80") == .localOrDemo(ports: [80]))
+        #expect(ports(Array(repeating: "7", count: 1000).joined(separator: ",")) == .localOrDemo(ports: Array(repeating: 7, count: 16)))
     }
 
     @Test func flagBeatsEnvironment() {

@@ -77,13 +77,19 @@ import Tools
         #expect(piped.console.out == "Workers: 8.\n", "and no newline at the end of input")
     }
 
+    @Test func theBannerSaysHowTheModelWasFound() async throws {
+        let repl = REPLHarness(model: ScriptedModel { _ in .text("x") }) { $0.modelNote = "the local server found on port 11434" }
+        try await repl.waitForPrompt()
+        #expect(repl.console.out.contains(" · scripted (the local server found on port 11434) · 0 tools · "))
+    }
+
     @Test func theDemoModelIsNamedAsSuchAndRunsRealTools() async throws {
         let repl = REPLHarness(model: DemoModel(wordDelay: .zero), tools: try TestToolFolder.standard().catalog)
         try await repl.waitForPrompt()
-        #expect(repl.console.out.contains(" · demo model (offline; set OPENAI_API_KEY or --base-url for a real one) · 2 tools · "))
+        #expect(repl.console.out.contains(" · demo model (offline; set OPENAI_API_KEY or --base-url, or start a local server, for a real one) · 2 tools · "))
         let reply = try await repl.enter("echo this please")
         #expect(reply.out.contains("I ran 1 tool in parallel. Results:\n- echo: {}"))
-        #expect(try await repl.enter("/model").out == "Model: test-model (demo model (offline; set OPENAI_API_KEY or --base-url for a real one))\n")
+        #expect(try await repl.enter("/model").out == "Model: test-model (demo model (offline; set OPENAI_API_KEY or --base-url, or start a local server, for a real one))\n")
     }
 
     @Test func brokenToolFilesAreReportedAtTheStart() async throws {
