@@ -29,7 +29,7 @@ public final class Session: Sendable {
         self.catalog = catalog
         self.console = console
         self.options = options
-        scheduler = ToolScheduler(configuration: options.scheduler)
+        scheduler = ToolScheduler(configuration: options.scheduler, runnableThreads: SystemLoad.runnable)
         let confirmation: any ConfirmationProvider
         if options.autoApprove {
             gate = nil
