@@ -17,7 +17,7 @@ public enum LocalServerProbe {
     /// The most a `/v1/models` answer may hold; a longer one is not read and the port does not count.
     public static let maxBodyBytes = 256 * 1024
     /// The longest model name taken from a server.
-    public static let maxModelNameBytes = 256
+    public static let maxModelNameBytes = 1024
 
     /// A server that answered.
     public struct Found: Sendable, Equatable {
@@ -81,6 +81,7 @@ public enum LocalServerProbe {
     }
 
     /// A name agent-repl will send and show: 1 to `maxModelNameBytes` bytes of printable characters
+    /// (llama-cpp-python names its model by the file's whole path)
     /// (no control characters, so a hostile server's name cannot drive the terminal when shown).
     public static func usableModelName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= maxModelNameBytes
