@@ -49,11 +49,11 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         var sampleLoad = false
     }
 
-    private let state: Mutex<State>
+    private let state: AdaptiveLock<State>
     /// Full outcomes of recently ended tasks, for ``outcome(of:)`` after the end, under a lock of their
     /// own: asking for the outcome of a task that ended does not contend with the scheduler's events.
     /// Written under `state`'s lock too (always taken first), when the task ends.
-    private let recent = Mutex(RecentOutcomes())
+    private let recent = AdaptiveLock(RecentOutcomes())
 
     private struct RecentOutcomes {
         var outcomes = TaskIDMap<Outcome>()
@@ -73,7 +73,7 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         self.runnableThreads = runnableThreads
         var machine = SchedulerStateMachine(configuration: configuration, now: clock.now)
         if runnableThreads != nil { machine.sampleLoad(every: SystemLoad.samplePeriod) }
-        state = Mutex(State(machine: machine))
+        state = AdaptiveLock(State(machine: machine))
     }
 
     deinit {
