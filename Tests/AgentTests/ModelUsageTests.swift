@@ -151,6 +151,21 @@ private struct ClockedExecutor: ToolCallExecutor {
         #expect(usage.calls == ModelUsage.firstTokenWindow + 5)
     }
 
+    /// The demo model counts words as tokens: the request's messages and tool declarations in, its
+    /// answer's text and calls out; nothing cached, no reasoning.
+    @Test func theDemoModelReportsWordsAsTokens() {
+        let now = ToolDefinition(name: "now", description: "Current time", parameters: ["type": "object"])
+        let calling = DemoModel.answer(to: ChatRequest(model: "m", messages: [.user("what time is it now")], tools: [now]))
+        #expect(calling.toolCalls.map(\.name) == ["now"])
+        // 5 prompt words + "now" + "Current time" + "type", "object"; out: "now" and no arguments.
+        #expect(calling.usage == Usage(promptTokens: 10, completionTokens: 1, totalTokens: 11))
+        let summary = DemoModel.answer(to: ChatRequest(model: "m", messages: [
+            .user("what time is it now"), calling.message, .tool(callID: calling.toolCalls[0].id, content: "12:00"),
+        ], tools: [now]))
+        // "I ran 1 tool in parallel. Results:\n- now: 12:00" is 10 words; the input adds "now", "12", "00".
+        #expect(summary.usage == Usage(promptTokens: 13, completionTokens: 10, totalTokens: 23))
+    }
+
     /// Hostile: every count at the accumulator's limit, call after call, saturates instead of trapping.
     @Test func sumsAtTheLimitSaturateRatherThanTrap() {
         var usage = ModelUsage()
