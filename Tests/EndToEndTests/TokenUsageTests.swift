@@ -59,7 +59,7 @@ import JSON
         // Lower bounds the fake server and the tool guarantee: the answer's seven chunks each 100 ms
         // apart, its first text after the first of them, the tool's 0.3 s sleep.
         #expect(try #require(model["model_seconds"]?.numberValue) >= 0.6)
-        #expect(try #require(model["tool_seconds"]?.numberValue) >= 0.3)
+        #expect(try #require(model["tool_seconds"]?.numberValue) >= 0.3, "\(model)")
         #expect(try #require(model["ttft_p95_ms"]?.numberValue) >= 100)
         #expect(try #require(model["ttft_p50_ms"]?.numberValue) <= (try #require(model["ttft_p95_ms"]?.numberValue)))
         #expect(result.stdout.contains("\ntokens   input 1 240 · cached input 1 024 · output 310 · reasoning 120\n"), "\(result.stdout)")
