@@ -32,6 +32,8 @@ public final class BackgroundJobs: Sendable {
         public var announced: Bool
         /// The model client's notices during the turn (`TurnEvent.notice`), shown with its end.
         public var notices: [String] = []
+        /// What the turn cost, once it ended, when it was started with a meter.
+        public var cost: TurnMeter.Summary?
         fileprivate var task: Task<Void, Never>?
     }
 
@@ -63,8 +65,11 @@ public final class BackgroundJobs: Sendable {
             } catch {
                 status = Task.isCancelled ? .cancelled : .failed(describeError(error))
             }
-            meter?.finish()
-            update(number) { $0.status = status }
+            let cost = meter?.finish()
+            update(number) {
+                $0.cost = cost
+                $0.status = status
+            }
         }
         update(number) { job in
             if job.status == .running { job.task = task }

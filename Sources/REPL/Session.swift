@@ -200,6 +200,7 @@ public final class Session: Sendable {
             case .running:
                 break
             }
+            if let footer = job.cost.flatMap(ModelUsageView.footer) { console.writeError(console.painted("[\(job.number)] " + footer, "2") + "\n") }
         }
     }
 

@@ -145,6 +145,6 @@ final class TurnRenderer: Sendable {
     }
 
     private func paint(_ text: String, _ code: String) -> String {
-        console.usesColor ? "\u{1b}[\(code)m\(text)\u{1b}[0m" : text
+        console.painted(text, code)
     }
 }

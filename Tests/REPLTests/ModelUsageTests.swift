@@ -45,7 +45,9 @@ import Scheduler
 
         try await repl.enter("second &")
         try await repl.waitForJobs()
-        #expect(try await repl.enter("").out == "[1] done: second\nanswer to second\n")
+        let announced = try await repl.enter("")
+        #expect(announced.out == "[1] done: second\nanswer to second\n")
+        #expect(announced.err == "[1] · 1 200 in (0 cached) · 30 out · 1 of 2 calls sent no usage · 0.8 s\n", "the job's footer, with its number")
         let stats = try JSONValue.parse(try await repl.enter("/stats json").out)
         let model = try #require(stats["model"])
         #expect(model["calls"] == 4)
