@@ -6,7 +6,7 @@ import Scheduler
 /// Tokens are summed over the calls whose server reported them. A kind that no call reported is nil
 /// (unknown), never zero; a call without any usage counts in `callsWithoutUsage`, so a reader can
 /// tell that the sums leave it out. Sums saturate at `Int.max` instead of trapping: each count is at
-/// most `StreamLimits.maxTokenCount` (2^53), which a long session could exceed 1 024 times over.
+/// most `StreamLimits.maxTokenCount` (2^53), and 1 024 calls at that limit already reach 2^63.
 public struct ModelUsage: Sendable, Equatable {
     /// Calls whose time to first token the percentiles cover (the most recent ones).
     public static let firstTokenWindow = 1_000

@@ -8,9 +8,10 @@ enum ModelUsageView {
     /// The lines under the scheduler's in `/stats`. A token kind no call reported reads "unknown".
     static func table(_ u: ModelUsage) -> String {
         let without = u.callsWithoutUsage == 0 ? "" : " (\(u.callsWithoutUsage) without usage: their tokens are unknown)"
-        let firstToken = u.timeToFirstToken(percentile: 0.5).map { p50 in
-            "p50 \(SchedulerView.ms(p50.milliseconds)) p95 \(SchedulerView.ms(u.timeToFirstToken(percentile: 0.95)!.milliseconds))"
-        } ?? "-"
+        var firstToken = "-"
+        if let p50 = u.timeToFirstToken(percentile: 0.5), let p95 = u.timeToFirstToken(percentile: 0.95) {
+            firstToken = "p50 \(SchedulerView.ms(p50.milliseconds)) p95 \(SchedulerView.ms(p95.milliseconds))"
+        }
         return """
             model    calls \(u.calls)\(without)
             tokens   input \(count(u.inputTokens)) · cached input \(count(u.cachedInputTokens)) · output \(count(u.outputTokens)) · reasoning \(count(u.reasoningTokens))

@@ -101,6 +101,23 @@ private struct ClockedExecutor: ToolCallExecutor {
         #expect(meter.finish() == turn, "finishing twice changes nothing")
     }
 
+    /// Without `.toolCallReady` (a client that cannot tell early) the calls arrive with the whole
+    /// answer, which is then the first token; an empty text delta is no token.
+    @Test func theFirstTokenIsTheFirstTextOrCallWhateverCarriesIt() async throws {
+        let clock = ManualSchedulerClock()
+        let model = ClockedModel(clock: clock, [
+            [(.milliseconds(10), .textDelta("")), (.milliseconds(290), .completed(ChatCompletion(content: nil, toolCalls: [echo])))],
+            [(.milliseconds(20), .textDelta("")), (.milliseconds(30), .textDelta("ok")), (.milliseconds(50), .completed(ChatCompletion(content: "ok")))],
+        ])
+        let ended = Mutex<[ModelCall]>([])
+        let agent = Agent(model: model, configuration: .init(model: "m"), executor: ClockedExecutor(clock: clock, toolTime: .zero), clock: clock)
+        _ = try await agent.run(prompt: "go") { event in
+            if case .modelCallEnded(let call) = event { ended.withLock { $0.append(call) } }
+        }
+        #expect(ended.withLock { $0 }.map(\.timeToFirstToken) == [.milliseconds(300), .milliseconds(50)])
+        #expect(ended.withLock { $0 }.map(\.duration) == [.milliseconds(300), .milliseconds(100)])
+    }
+
     @Test func toolTimeRunsFromSubmissionToTheLastResultOfEachStep() {
         let clock = ManualSchedulerClock()
         let ledger = ModelUsageLedger()
