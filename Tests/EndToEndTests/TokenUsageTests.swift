@@ -27,7 +27,7 @@ import JSON
     }
 
     @Test func oneShotShowsTheTurnsTokensAndTimeOnStderrOnly() async throws {
-        let server = try FakeOpenAIServer(script: script())
+        let server = try await FakeOpenAIServer.start(script: script())
         let process = try agent(server)
         let tools = try TestTools(in: process.workingFolder)
         let result = try await process.run(["--tools-dir", tools.folder.path, "-p", "go"])
@@ -42,7 +42,7 @@ import JSON
     }
 
     @Test func statsJSONHasTheSessionsModelCallsAndTimes() async throws {
-        let server = try FakeOpenAIServer(script: script())
+        let server = try await FakeOpenAIServer.start(script: script())
         let process = try agent(server)
         let tools = try TestTools(in: process.workingFolder)
         let result = try await process.run(["--tools-dir", tools.folder.path], stdin: "go\n/stats json\n/stats\n")
@@ -67,7 +67,7 @@ import JSON
     }
 
     @Test func aServerThatSendsNoUsageGetsTheTimeAlone() async throws {
-        let server = try FakeOpenAIServer(script: [with(text("plain"), ["usage": .null])])
+        let server = try await FakeOpenAIServer.start(script: [with(text("plain"), ["usage": .null])])
         let result = try await agent(server).run(["-p", "hi"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout == "plain\n")
