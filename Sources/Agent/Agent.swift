@@ -49,11 +49,17 @@ public final class Agent: Sendable {
     private let chatModel: any ChatModel
     private let executor: (any ToolCallExecutor)?
     private let state: Mutex<State>
+    /// Times each model call (`TurnEvent.modelCallEnded`).
+    private let clock: any SchedulerClock
 
-    public init(id: Int = 0, model: any ChatModel, configuration: Configuration, executor: (any ToolCallExecutor)? = nil) {
+    public init(
+        id: Int = 0, model: any ChatModel, configuration: Configuration, executor: (any ToolCallExecutor)? = nil,
+        clock: any SchedulerClock = ContinuousSchedulerClock()
+    ) {
         self.id = id
         self.chatModel = model
         self.executor = executor
+        self.clock = clock
         self.state = Mutex(State(configuration: configuration))
     }
 
@@ -112,15 +118,24 @@ public final class Agent: Sendable {
         throw AgentError.stepLimit(configuration.maxSteps)
     }
 
+    /// Reads one answer, streaming its text to `events`, and ends with `.modelCallEnded`: the
+    /// answer's usage, its duration and its time to first token (its first text or tool call).
     private func collect(_ stream: AsyncThrowingStream<ChatEvent, any Error>, events: @Sendable (TurnEvent) -> Void) async throws -> ChatCompletion {
+        let started = clock.now
+        var firstToken: Duration?
         var completion: ChatCompletion?
         do {
             for try await event in stream {
                 switch event {
-                case .textDelta(let text): events(.text(text))
+                case .textDelta(let text):
+                    if firstToken == nil, !text.isEmpty { firstToken = clock.now - started }
+                    events(.text(text))
                 case .notice(let text): events(.notice(text))
-                case .toolCallReady: break
-                case .completed(let c): completion = c
+                case .toolCallReady:
+                    if firstToken == nil { firstToken = clock.now - started }
+                case .completed(let c):
+                    if firstToken == nil, !(c.content ?? "").isEmpty || !c.toolCalls.isEmpty { firstToken = clock.now - started }
+                    completion = c
                 }
             }
         } catch {
@@ -134,6 +149,7 @@ public final class Agent: Sendable {
         guard let completion else {
             throw AgentError(code: .emptyAnswer, message: "The model's answer ended before it was complete.")
         }
+        events(.modelCallEnded(ModelCall(usage: completion.usage, duration: clock.now - started, timeToFirstToken: firstToken)))
         return completion
     }
 

@@ -18,6 +18,8 @@ public struct SessionOptions: Sendable {
     public var workingFolder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     /// Measures streamed text from the socket to the screen (`--debug-timing`), when set.
     public var timing: ChunkTiming?
+    /// Times turns, model calls and tools for the footer and `/stats` (tests pass a manual clock).
+    public var clock: any SchedulerClock = ContinuousSchedulerClock()
 
     public init(modelName: String) {
         self.modelName = modelName

@@ -15,6 +15,9 @@ the last one repeats when the list runs out. Each response is one of:
       client hangs up, the log gets {"event": "disconnect", "path": ..., "time": ...}; after
       hang_seconds (default: never) the answer ends with [DONE] and the log gets "hang_ended"
   {"close": true}                                       the connection closed at once
+  A text or tool-call response may carry "usage": the usage object sent in the stream's last chunk
+  (and in a whole answer), details included as given; null sends none. Without it the usage is
+  {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}.
   {"rule": "burn", "tool": "cpu_burn", "text": "Done."}  answers by rule, not in order (agent-bench's
       product section; put it alone in the script so that it repeats): a request whose last message
       is the user's "burn N" gets ONE streamed call of "tool" with {"seconds": N} (id burn_<k>, unique
@@ -77,9 +80,15 @@ def events_for(resp):
                     frag["function"]["name"] = call["name"]
                 out.append(chunk({"tool_calls": [frag]}))
         out.append(chunk({}, "tool_calls"))
-    out.append({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "choices": [],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
+    usage = usage_of(resp)
+    if usage is not None:
+        out.append({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "choices": [], "usage": usage})
     return out
+
+
+def usage_of(resp):
+    """The usage object a text or tool-call response reports, or None for none."""
+    return resp.get("usage", {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15})
 
 
 BURN = re.compile(r"^\s*burn\s+([0-9]+(?:\.[0-9]+)?)\s*$")
@@ -121,9 +130,12 @@ def whole_body(resp):
         message["tool_calls"] = [{"id": c.get("id", "call_%d" % i), "type": "function",
                                   "function": {"name": c["name"], "arguments": json.dumps(c.get("arguments", {}))}}
                                  for i, c in enumerate(resp["tool_calls"])]
-    return {"id": "chatcmpl-fake", "object": "chat.completion", "model": "fake-model",
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+    body = {"id": "chatcmpl-fake", "object": "chat.completion", "model": "fake-model",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}]}
+    usage = usage_of(resp)
+    if usage is not None:
+        body["usage"] = usage
+    return body
 
 
 class Handler(BaseHTTPRequestHandler):

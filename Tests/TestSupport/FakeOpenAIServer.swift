@@ -15,6 +15,16 @@ public final class FakeOpenAIServer: Sendable {
         }
     }
 
+    /// `init(script:)` on a thread of its own, so that waiting for the server's port (a Python start,
+    /// seconds on a loaded machine) holds none of the test process's few cooperative threads.
+    public static func start(script: JSONValue) async throws -> FakeOpenAIServer {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try FakeOpenAIServer(script: script) })
+            }
+        }
+    }
+
     public var port: Int { server.port }
 
     public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
