@@ -163,7 +163,7 @@ public struct DemoModel: ChatModel {
         var lines: [String] = []
         for message in messages {
             switch message {
-            case .assistant(_, let calls):
+            case .assistant(_, let calls, _):
                 for call in calls { names[call.id] = call.name }
             case .tool(let id, let content):
                 let firstLine = content.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "(no output)"

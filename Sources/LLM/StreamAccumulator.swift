@@ -58,7 +58,7 @@ public struct StreamAccumulator: Sendable {
         if let error = chunk["error"], error != .null {
             throw ChatError(.streamError, "The server reported an error during the answer: \(Self.errorMessage(error)).")
         }
-        if let usage = try chunk["usage"].flatMap(Self.usage(from:)) { self.usage = usage }
+        if let value = chunk["usage"], let usage = try Usage.parse(value, fields: .chatCompletions) { self.usage = usage }
         guard let choice = chunk["choices"]?.arrayValue?.first(where: { ($0["index"]?.numberValue ?? 0) == 0 }) else {
             return []
         }
@@ -132,30 +132,6 @@ public struct StreamAccumulator: Sendable {
             }
         }
         calls[index] = call
-    }
-
-    /// The usage object's counts, or nil when it has none; a count that is not a whole number from 0 to
-    /// `StreamLimits.maxTokenCount` throws.
-    static func usage(from value: JSONValue) throws(ChatError) -> Usage? {
-        guard value["prompt_tokens"]?.numberValue != nil, value["completion_tokens"]?.numberValue != nil else { return nil }
-        func count(_ key: String, in object: String? = nil) throws(ChatError) -> Int? {
-            let holder = object.map { value[$0] } ?? value
-            guard let number = holder?[key], number.numberValue != nil else { return nil }
-            guard let whole = number.wholeNumber(in: 0...StreamLimits.maxTokenCount) else {
-                let name = object.map { "\($0).\(key)" } ?? key
-                throw ChatError(
-                    .malformedResponse,
-                    "The server reported \(name) \(excerpt(number.jsonString)), not a whole number from 0 to \(StreamLimits.maxTokenCount).")
-            }
-            return whole
-        }
-        let prompt = try count("prompt_tokens") ?? 0
-        let completion = try count("completion_tokens") ?? 0
-        let total = try count("total_tokens") ?? prompt + completion
-        return Usage(
-            promptTokens: prompt, completionTokens: completion, totalTokens: total,
-            cachedPromptTokens: try count("cached_tokens", in: "prompt_tokens_details"),
-            reasoningTokens: try count("reasoning_tokens", in: "completion_tokens_details"))
     }
 
     /// The human part of an OpenAI-style error object (`{"message": ..., "code": ...}`) or a plain string.

@@ -4,7 +4,8 @@ import LLM
 import REPL
 import Synchronization
 
-/// Picks the model the settings ask for: the libcurl client for an endpoint, or the demo model.
+/// Picks the model the settings ask for: the libcurl client of the API asked for (Chat Completions or
+/// Responses) for an endpoint, or the demo model.
 enum ModelFactory {
     static func make(settings: Settings, timing: ChunkTiming?) -> any ChatModel {
         switch settings.backend {
@@ -13,8 +14,12 @@ enum ModelFactory {
         case .endpoint(let baseURL, let apiKey):
             var onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)?
             if let timing { onBodyChunk = { timing.record($0) } }
-            return OpenAIClient(configuration: OpenAIConfiguration(
-                baseURL: baseURL, apiKey: apiKey, model: settings.model, streams: settings.streams, onBodyChunk: onBodyChunk))
+            let configuration = OpenAIConfiguration(
+                baseURL: baseURL, apiKey: apiKey, model: settings.model, streams: settings.streams, onBodyChunk: onBodyChunk)
+            switch settings.api {
+            case .chat: return OpenAIClient(configuration: configuration)
+            case .responses: return ResponsesClient(configuration: configuration)
+            }
         }
     }
 

@@ -30,6 +30,15 @@ the last one repeats when the list runs out. Each response is one of:
       `repeat` times (content_type defaults to text/event-stream here and for "empty")
 A non-streaming request ("stream": false) gets the same content as one JSON body; so does a
 streaming one when the response has "json_body": true (as some servers answer).
+
+POST .../responses speaks the Responses API with the same script. A "text" and/or "tool_calls"
+response (optionally with "reasoning": {"encrypted_content": "...", "summary": [...]}, which comes
+first) becomes the output items reasoning, message, function calls, streamed as response.created,
+then per item response.output_item.added, its deltas (text in "pieces" deltas, each call's arguments
+in three response.function_call_arguments.delta events) and .done, response.output_item.done, and
+response.completed with the whole response (output and usage; "usage" in the response replaces the
+default). "drop_completed": true leaves response.completed out (a cut stream). Each event is written
+as "event: TYPE" + "data: JSON". A non-streaming request gets the response object as one JSON body.
 Every request is appended to the log as one JSON line: method, path, headers, body.
 """
 import argparse, json, re, select, signal, sys, threading, time
@@ -114,6 +123,66 @@ def by_rule(resp, body):
     return {"tool_calls": [call]}, None, {"event": "tool_call_sent", "id": cid, "seconds": seconds}
 
 
+RESPONSES_USAGE = {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 4}, "output_tokens": 5,
+                   "output_tokens_details": {"reasoning_tokens": 2}, "total_tokens": 15}
+
+
+def responses_items(resp):
+    """The Responses API output items of a scripted response: reasoning, message, function calls."""
+    items = []
+    if "reasoning" in resp:
+        r = resp["reasoning"]
+        items.append({"type": "reasoning", "id": "rs_fake", "summary": r.get("summary", []),
+                      "encrypted_content": r["encrypted_content"]})
+    if "text" in resp:
+        items.append({"type": "message", "id": "msg_fake", "status": "completed", "role": "assistant",
+                      "content": [{"type": "output_text", "text": resp["text"], "annotations": []}]})
+    for i, call in enumerate(resp.get("tool_calls", [])):
+        items.append({"type": "function_call", "id": "fc_fake_%d" % i, "call_id": call.get("id", "call_%d" % i),
+                      "name": call["name"], "arguments": json.dumps(call.get("arguments", {})), "status": "completed"})
+    return items
+
+
+def response_object(resp, items, status="completed"):
+    return {"id": "resp_fake", "object": "response", "created_at": 0, "status": status, "model": "fake-model",
+            "output": items, "usage": resp.get("usage", RESPONSES_USAGE) if status == "completed" else None,
+            "error": None}
+
+
+def responses_events(resp):
+    """The Responses API stream events of a scripted text and/or tool-call response."""
+    items = responses_items(resp)
+    events = [{"type": "response.created", "response": response_object(resp, [], "in_progress")}]
+    for index, item in enumerate(items):
+        base = {"output_index": index, "item_id": item["id"]}
+        if item["type"] == "message":
+            events.append({"type": "response.output_item.added", "output_index": index,
+                           "item": dict(item, status="in_progress", content=[])})
+            text = item["content"][0]["text"]
+            pieces = max(1, int(resp.get("pieces", 3)))
+            size = max(1, -(-len(text) // pieces))
+            for k in range(0, len(text), size):
+                events.append(dict(base, type="response.output_text.delta", content_index=0, delta=text[k:k + size]))
+            events.append(dict(base, type="response.output_text.done", content_index=0, text=text))
+        elif item["type"] == "function_call":
+            events.append({"type": "response.output_item.added", "output_index": index,
+                           "item": dict(item, status="in_progress", arguments="")})
+            args = item["arguments"]
+            third = max(1, -(-len(args) // 3))
+            for k in range(0, len(args), third):
+                events.append(dict(base, type="response.function_call_arguments.delta", delta=args[k:k + third]))
+            events.append(dict(base, type="response.function_call_arguments.done", arguments=args))
+        else:
+            events.append({"type": "response.output_item.added", "output_index": index,
+                           "item": {"type": item["type"], "id": item["id"], "summary": []}})
+        events.append({"type": "response.output_item.done", "output_index": index, "item": item})
+    if not resp.get("drop_completed"):
+        events.append({"type": "response.completed", "response": response_object(resp, items)})
+    for number, event in enumerate(events):
+        event["sequence_number"] = number
+    return events
+
+
 def log_event(event):
     if state["log"]:
         with lock, open(state["log"], "a") as f:
@@ -195,8 +264,9 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             return
         streaming = isinstance(body, dict) and body.get("stream", False)
+        responses = self.path.rstrip("/").endswith("/responses")
         if (not streaming or resp.get("json_body")) and "sse" not in resp and not resp.get("hang"):
-            self.send_json(200, whole_body(resp))
+            self.send_json(200, response_object(resp, responses_items(resp)) if responses else whole_body(resp))
             if sent:
                 log_event(dict(sent, time=time.time()))
             return
@@ -223,6 +293,8 @@ class Handler(BaseHTTPRequestHandler):
         delay = resp.get("chunk_delay_ms", 0) / 1000.0
         if "sse" in resp:
             pieces = [p.encode() for p in resp["sse"]]
+        elif responses:
+            pieces = [("event: %s\ndata: %s\n\n" % (e["type"], json.dumps(e))).encode() for e in responses_events(resp)]
         else:
             pieces = [("data: " + json.dumps(e) + "\n\n").encode() for e in events_for(resp)]
             pieces.append(b"data: [DONE]\n\n")
