@@ -11,13 +11,16 @@ import JSON
     let key = "sk-resp-SECRET-abcdef0123456789"
 
     /// A client whose retry backoff is 10 to 40 ms; with `sleeps`, waits are recorded instead of slept.
-    func client(_ server: FakeOpenAIServer, retries: Int = 2, sleeps: SleepRecorder? = nil, streams: Bool = true) -> ResponsesClient {
+    func client(
+        _ server: FakeOpenAIServer, retries: Int = 2, sleeps: SleepRecorder? = nil, streams: Bool = true,
+        idle: Duration = .seconds(30)
+    ) -> ResponsesClient {
         var policy = RetryPolicy(maxRetries: retries, initialDelay: .milliseconds(10), maxDelay: .milliseconds(40))
         if let sleeps { policy.sleep = { sleeps.record($0) } }
         return ResponsesClient(
             configuration: OpenAIConfiguration(
                 baseURL: server.baseURL, apiKey: key, model: "fake-model", connectTimeout: .seconds(5),
-                idleTimeout: .seconds(30), retryPolicy: policy, streams: streams),
+                idleTimeout: idle, retryPolicy: policy, streams: streams),
             transport: CurlTransport())
     }
 
@@ -248,10 +251,12 @@ import JSON
         #expect(completion.usage == Self.usage)
     }
 
-    @Test(.timeLimit(.minutes(2))) func cancellingAHangingStreamHangsUp() async throws {
-        let server = try FakeOpenAIServer(script: [["hang": true, "hang_seconds": 60]])
+    /// Neither the client's idle timeout nor the server's hang ends the transfer within the wait:
+    /// only the cancel can.
+    @Test(.timeLimit(.minutes(3))) func cancellingAHangingStreamHangsUp() async throws {
+        let server = try FakeOpenAIServer(script: [["hang": true, "hang_seconds": 600]])
         defer { server.stop() }
-        let consumer = Task { await drain(client(server).stream(hello)) }
+        let consumer = Task { await drain(client(server, idle: .seconds(600)).stream(hello)) }
         #expect(await server.waitForLog { !$0.isEmpty })
         try await Task.sleep(for: .milliseconds(100))  // the server is now silent mid-stream
         consumer.cancel()
