@@ -1,7 +1,8 @@
 import Foundation
 import JSON
 
-/// The scripted fake OpenAI server (`Tests/Fixtures/fake_openai.py`) as a subprocess on loopback,
+/// The scripted fake OpenAI server (`Tests/Fixtures/fake_openai.py`: Chat Completions, and the Responses
+/// API on `POST /v1/responses`) as a subprocess on loopback,
 /// shared by the client tests and the end-to-end tests of the binary.
 public final class FakeOpenAIServer: Sendable {
     private let server: FixtureServer
