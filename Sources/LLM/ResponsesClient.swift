@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import JSON
+import Synchronization
 
 /// A `ChatModel` for the Responses API (`POST <base>/responses`), OpenAI's API for its newest models.
 ///
@@ -10,9 +11,15 @@ import JSON
 /// event reaches the caller, limits, cancellation and error sentences are `OpenAIEndpoint`'s, the
 /// same as `OpenAIClient`'s. The answer's output items travel in `ChatCompletion.outputItems` into
 /// the conversation, and `ResponsesRequestBody` sends them back with the next request.
+///
+/// Every request asks for `reasoning.encrypted_content`, which a model that does not reason may
+/// refuse: a 400 answer whose message names encrypted content is asked again at once without it, and
+/// that model is asked without it for the rest of the session.
 public struct ResponsesClient: ChatModel {
     public var configuration: OpenAIConfiguration { endpoint.configuration }
     private let endpoint: OpenAIEndpoint
+    /// The models that refused `include: ["reasoning.encrypted_content"]`.
+    private let withoutEncryptedReasoning = ModelSet()
 
     public init(configuration: OpenAIConfiguration, transport: any HTTPTransport = CurlTransport()) {
         endpoint = OpenAIEndpoint(configuration: configuration, transport: transport, path: "/responses")
@@ -29,7 +36,28 @@ public struct ResponsesClient: ChatModel {
     }
 
     private func answer(_ request: ChatRequest, emit: @escaping @Sendable (ChatEvent) -> Void) async throws -> ChatCompletion {
-        let body = ResponsesRequestBody.data(for: endpoint.resolved(request), stream: configuration.streams)
+        let model = endpoint.model(of: request)
+        guard !withoutEncryptedReasoning.contains(model) else {
+            return try await answer(request, includeReasoning: false, emit: emit)
+        }
+        do {
+            return try await answer(request, includeReasoning: true, emit: emit)
+        } catch let error as ChatError where Self.refusesEncryptedReasoning(error) {
+            withoutEncryptedReasoning.insert(model)
+            return try await answer(request, includeReasoning: false, emit: emit)
+        }
+    }
+
+    /// A 400 whose message is about encrypted content (OpenAI's models without reasoning).
+    private static func refusesEncryptedReasoning(_ error: ChatError) -> Bool {
+        let message = error.message.lowercased()
+        return error.status == 400 && (message.contains("encrypted content") || message.contains("encrypted_content"))
+    }
+
+    private func answer(
+        _ request: ChatRequest, includeReasoning: Bool, emit: @escaping @Sendable (ChatEvent) -> Void
+    ) async throws -> ChatCompletion {
+        let body = ResponsesRequestBody.data(for: endpoint.resolved(request), stream: configuration.streams, includeReasoning: includeReasoning)
         let delivered = DeliveryFlag()
         return try await endpoint.send(body, model: endpoint.model(of: request), delivered: delivered) { head, parts in
             var accumulator = ResponsesAccumulator()
@@ -51,4 +79,11 @@ public struct ResponsesClient: ChatModel {
             return accumulator.completion
         }
     }
+}
+
+/// Model names, shared by the copies of a client.
+private final class ModelSet: Sendable {
+    private let models = Mutex<Set<String>>([])
+    func contains(_ model: String) -> Bool { models.withLock { $0.contains(model) } }
+    func insert(_ model: String) { models.withLock { _ = $0.insert(model) } }
 }

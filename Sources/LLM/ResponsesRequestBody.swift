@@ -11,7 +11,8 @@ import JSON
 /// (from another model) a `message` item and `function_call` items; a tool result a
 /// `function_call_output` item with its `call_id`.
 public enum ResponsesRequestBody {
-    public static func json(for request: ChatRequest, stream: Bool) -> JSONValue {
+    /// `includeReasoning`: ask for `reasoning.encrypted_content` (false for a model that refused it).
+    public static func json(for request: ChatRequest, stream: Bool, includeReasoning: Bool = true) -> JSONValue {
         var messages = request.messages[...]
         var instructions: [String] = []
         while case .system(let text)? = messages.first {
@@ -23,8 +24,8 @@ public enum ResponsesRequestBody {
             "input": .array(messages.flatMap(items(for:))),
             "stream": .bool(stream),
             "store": false,
-            "include": ["reasoning.encrypted_content"],
         ]
+        if includeReasoning { body["include"] = ["reasoning.encrypted_content"] }
         if !instructions.isEmpty { body["instructions"] = .string(instructions.joined(separator: "\n\n")) }
         if !request.tools.isEmpty {
             body["tools"] = .array(request.tools.map { tool in
@@ -42,8 +43,8 @@ public enum ResponsesRequestBody {
     }
 
     /// The body as compact UTF-8 JSON bytes, keys sorted.
-    public static func data(for request: ChatRequest, stream: Bool) -> Data {
-        Data(json(for: request, stream: stream).jsonString.utf8)
+    public static func data(for request: ChatRequest, stream: Bool, includeReasoning: Bool = true) -> Data {
+        Data(json(for: request, stream: stream, includeReasoning: includeReasoning).jsonString.utf8)
     }
 
     static func items(for message: ChatMessage) -> [JSONValue] {

@@ -165,6 +165,25 @@ import JSON
         ])
     }
 
+    @Test func aModelThatRefusesEncryptedReasoningIsAskedWithoutItFromThenOn() async throws {
+        let server = try FakeOpenAIServer(script: [
+            ["status": 400, "body": ["error": ["message": "Encrypted content is not supported with this model.", "param": "include"]]],
+            ["text": "first"],
+            ["text": "second"],
+            ["status": 400, "body": ["error": ["message": "Unknown parameter: 'input[0].color'."]]],
+        ])
+        defer { server.stop() }
+        let model = client(server)
+        let (first, firstError) = await drain(model.stream(hello))
+        #expect(firstError == nil && mergedText(first) == "first")
+        let (second, secondError) = await drain(model.stream(hello))
+        #expect(secondError == nil && mergedText(second) == "second")
+        // Another 400 is the error it is, not asked again.
+        let (_, third) = await drain(model.stream(hello))
+        #expect((third as? ChatError)?.code == .badRequest)
+        #expect(server.requestBodies().map { $0["include"] } == [["reasoning.encrypted_content"], nil, nil, nil])
+    }
+
     @Test func anErrorEventIsASentenceWithTheServersMessage() async throws {
         let server = try FakeOpenAIServer(script: [["sse": [
             "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"status\":\"in_progress\"}}\n\n",
