@@ -1,7 +1,6 @@
 import Foundation
 import HTTP
 import JSON
-import Synchronization
 
 /// A `ChatModel` for the Responses API (`POST <base>/responses`), OpenAI's API for its newest models.
 ///
@@ -79,11 +78,4 @@ public struct ResponsesClient: ChatModel {
             return accumulator.completion
         }
     }
-}
-
-/// Model names, shared by the copies of a client.
-private final class ModelSet: Sendable {
-    private let models = Mutex<Set<String>>([])
-    func contains(_ model: String) -> Bool { models.withLock { $0.contains(model) } }
-    func insert(_ model: String) { models.withLock { _ = $0.insert(model) } }
 }
