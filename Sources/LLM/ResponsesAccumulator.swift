@@ -19,6 +19,8 @@ import JSON
 ///
 /// A payload that is not JSON, an `output_index` or token count that is not a whole number within
 /// `StreamLimits`, and a function call without `call_id` throw a `ChatError`.
+///
+/// - Complexity: O(1) bookkeeping per event when calls arrive in output order (as servers send them).
 public struct ResponsesAccumulator: Sendable {
     private struct PartialCall: Sendable {
         var itemID: String?
@@ -29,11 +31,17 @@ public struct ResponsesAccumulator: Sendable {
     private var sawText = false
     /// Whole items from `response.output_item.done`, by output index.
     private var doneItems: [Int: JSONValue] = [:]
-    /// Function calls in progress, by output index.
+    /// Function calls seen (added or done), by output index, and by item id.
     private var partialCalls: [Int: PartialCall] = [:]
-    /// Complete function calls, by output index, and those already passed on as `.toolCallReady`.
+    private var callsByItemID: [String: Int] = [:]
+    /// Complete function calls, by output index.
     private var readyCalls: [Int: ToolCall] = [:]
-    private var announced: Set<Int> = []
+    /// The output indices of the calls seen, in output order; the first `announcedCount` of them
+    /// were passed on as `.toolCallReady`. (A call seen after a later one was announced goes after it.)
+    private var callOrder: [Int] = []
+    private var announcedCount = 0
+    /// The highest output index seen, for a server that sends none.
+    private var highestIndex = -1
     private var items: [JSONValue] = []
     private var toolCalls: [ToolCall] = []
     private var finishReason: String?
@@ -66,7 +74,8 @@ public struct ResponsesAccumulator: Sendable {
         case "response.output_item.added":
             guard let item = event["item"], item["type"]?.stringValue == "function_call" else { return [] }
             let index = try outputIndex(event) ?? nextIndex
-            partialCalls[index] = PartialCall(itemID: item["id"]?.stringValue, arguments: item["arguments"]?.stringValue ?? "")
+            noteCall(at: index, itemID: item["id"]?.stringValue)
+            partialCalls[index]?.arguments = item["arguments"]?.stringValue ?? ""
             return []
         case "response.function_call_arguments.delta":
             guard let index = try callIndex(event), let piece = event["delta"]?.stringValue else { return [] }
@@ -78,19 +87,16 @@ public struct ResponsesAccumulator: Sendable {
             return []
         case "response.output_item.done":
             guard var item = event["item"] else { return [] }
-            let index = try outputIndex(event) ?? item["id"]?.stringValue.flatMap(callIndex(itemID:)) ?? nextIndex
+            let index = try outputIndex(event) ?? item["id"]?.stringValue.flatMap { callsByItemID[$0] } ?? nextIndex
+            highestIndex = max(highestIndex, index)
             guard item["type"]?.stringValue == "function_call" else {
                 doneItems[index] = item
                 return []
             }
-            let call = try Self.toolCall(item, arguments: partialCalls[index]?.arguments)
-            if case .object(var fields) = item, fields["arguments"]?.stringValue == nil {
-                fields["arguments"] = .string(call.arguments)  // sent back whole, as the deltas built it
-                item = .object(fields)
-            }
+            noteCall(at: index, itemID: item["id"]?.stringValue)
+            let call = try Self.toolCall(&item, arguments: partialCalls[index]?.arguments)
             doneItems[index] = item
             readyCalls[index] = call
-            partialCalls[index] = partialCalls[index] ?? PartialCall()
             return announceReadyCalls()
         case "response.completed":
             return try finish(event["response"] ?? [:], incomplete: false)
@@ -132,10 +138,10 @@ public struct ResponsesAccumulator: Sendable {
             items = doneItems.keys.sorted().map { doneItems[$0]! }
         }
         if let value = response["usage"], let usage = try Usage.parse(value, fields: .responses) { self.usage = usage }
+        let streamed = Dictionary(readyCalls.values.map { ($0.id, $0.arguments) }) { first, _ in first }
         var calls: [ToolCall] = []
-        for item in items where item["type"]?.stringValue == "function_call" {
-            let streamed = readyCalls.values.first { $0.id == item["call_id"]?.stringValue }?.arguments
-            calls.append(try Self.toolCall(item, arguments: streamed))
+        for position in items.indices where items[position]["type"]?.stringValue == "function_call" {
+            calls.append(try Self.toolCall(&items[position], arguments: items[position]["call_id"]?.stringValue.flatMap { streamed[$0] }))
         }
         toolCalls = calls
         var events: [ChatEvent] = []
@@ -162,12 +168,22 @@ public struct ResponsesAccumulator: Sendable {
         return events
     }
 
+    /// Records a function call at `index` the first time it is seen.
+    private mutating func noteCall(at index: Int, itemID: String?) {
+        highestIndex = max(highestIndex, index)
+        guard partialCalls[index] == nil else { return }
+        partialCalls[index] = PartialCall(itemID: itemID)
+        if let itemID { callsByItemID[itemID] = index }
+        var position = callOrder.count
+        while position > announcedCount, callOrder[position - 1] > index { position -= 1 }
+        callOrder.insert(index, at: position)
+    }
+
     /// The complete calls not yet passed on, in output order, up to the first call still in progress.
     private mutating func announceReadyCalls() -> [ChatEvent] {
         var events: [ChatEvent] = []
-        for index in partialCalls.keys.sorted() where !announced.contains(index) {
-            guard let call = readyCalls[index] else { break }
-            announced.insert(index)
+        while announcedCount < callOrder.count, let call = readyCalls[callOrder[announcedCount]] {
+            announcedCount += 1
             events.append(.toolCallReady(call))
         }
         return events
@@ -187,24 +203,20 @@ public struct ResponsesAccumulator: Sendable {
     /// The call an arguments event is about: by output index, else by item id, else the latest call.
     private func callIndex(_ event: JSONValue) throws(ChatError) -> Int? {
         if let index = try outputIndex(event) { return partialCalls[index] == nil ? nil : index }
-        if let id = event["item_id"]?.stringValue, let index = callIndex(itemID: id) { return index }
-        return partialCalls.keys.max()
-    }
-
-    private func callIndex(itemID: String) -> Int? {
-        partialCalls.first { $0.value.itemID == itemID }?.key
+        if let id = event["item_id"]?.stringValue, let index = callsByItemID[id] { return index }
+        return callOrder.last
     }
 
     /// The index after every one seen, for a server that sends none.
     private var nextIndex: Int {
-        let highest = max(doneItems.keys.max() ?? -1, partialCalls.keys.max() ?? -1)
-        return highest < StreamLimits.maxOutputIndex ? highest + 1 : highest
+        highestIndex < StreamLimits.maxOutputIndex ? highestIndex + 1 : highestIndex
     }
 
     // MARK: - Reading items
 
-    /// A `function_call` item as a call; the `streamed` arguments stand in when the item has none.
-    private static func toolCall(_ item: JSONValue, arguments streamed: String?) throws(ChatError) -> ToolCall {
+    /// A `function_call` item as a call; the `streamed` arguments stand in when the item has none,
+    /// and are written into it, so that it goes back to the server whole.
+    private static func toolCall(_ item: inout JSONValue, arguments streamed: String?) throws(ChatError) -> ToolCall {
         guard let callID = item["call_id"]?.stringValue, !callID.isEmpty else {
             throw ChatError(.malformedResponse, "The server sent a function call without a call_id: \(StreamAccumulator.excerpt(item.jsonString))")
         }
@@ -213,6 +225,10 @@ public struct ResponsesAccumulator: Sendable {
         case .string(let text)?: arguments = text
         case .null?, nil: arguments = streamed ?? ""
         case let object?: arguments = object.jsonString  // some servers send the object itself
+        }
+        if item["arguments"]?.stringValue == nil, case .object(var fields) = item {
+            fields["arguments"] = .string(arguments)
+            item = .object(fields)
         }
         return ToolCall(id: callID, name: item["name"]?.stringValue ?? "", arguments: arguments)
     }

@@ -86,8 +86,8 @@ import JSON
         #expect(body["tool_choice"] == "auto" && body["parallel_tool_calls"] == true)
     }
 
-    /// The arguments come only in delta events here (the done item has none): they are assembled,
-    /// and the item sent back carries them.
+    /// The arguments come only in delta events here (neither the done items nor the completed
+    /// response's items have them): they are assembled, and the items sent back carry them.
     @Test func argumentsSplitAcrossDeltaEventsAreAssembled() async throws {
         let events: [JSONValue] = [
             ["type": "response.output_item.added", "output_index": 0,
@@ -102,7 +102,10 @@ import JSON
              "item": ["type": "function_call", "id": "fc_1", "call_id": "c1", "name": "get_weather"]],
             ["type": "response.output_item.done", "output_index": 1,
              "item": ["type": "function_call", "id": "fc_2", "call_id": "c2", "name": "get_weather"]],
-            ["type": "response.completed", "response": ["status": "completed", "output": []]],
+            ["type": "response.completed", "response": ["status": "completed", "output": [
+                ["type": "function_call", "id": "fc_1", "call_id": "c1", "name": "get_weather"],
+                ["type": "function_call", "id": "fc_2", "call_id": "c2", "name": "get_weather"],
+            ]]],
         ]
         let server = try FakeOpenAIServer(script: [["sse": .array(events.map { .string("data: \($0.jsonString)\n\n") })]])
         defer { server.stop() }
