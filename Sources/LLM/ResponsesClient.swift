@@ -24,8 +24,8 @@ public struct ResponsesClient: ChatModel {
         endpoint = OpenAIEndpoint(configuration: configuration, transport: transport, path: "/responses")
     }
 
-    /// "gpt-5-mini at https://api.openai.com/v1".
-    public var displayName: String { endpoint.displayName }
+    /// "gpt-5-mini at https://api.openai.com/v1 over the Responses API".
+    public var displayName: String { endpoint.displayName + " over the Responses API" }
 
     /// Streams one answer: `.textDelta` as text arrives, `.toolCallReady` as each call is complete,
     /// then exactly one `.completed`. Terminating the stream (or cancelling its consumer) cancels the

@@ -35,7 +35,9 @@ import JSON
         let server = try FakeOpenAIServer(script: [["text": "héllo 🌍 from the Responses API", "pieces": 4]])
         defer { server.stop() }
         let request = ChatRequest(model: "fake-model", messages: [.system("Be brief."), .user("hi")])
-        let (events, error) = await drain(client(server).stream(request))
+        let model = client(server)
+        #expect(model.displayName == "fake-model at \(server.baseURL) over the Responses API")
+        let (events, error) = await drain(model.stream(request))
         #expect(error == nil)
         #expect(events.filter { if case .textDelta = $0 { true } else { false } }.count == 4)
         #expect(mergedText(events) == "héllo 🌍 from the Responses API")
