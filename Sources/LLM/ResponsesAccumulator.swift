@@ -63,6 +63,7 @@ public struct ResponsesAccumulator: Sendable {
     public mutating func consume(_ payload: String, eventType: String? = nil) throws(ChatError) -> [ChatEvent] {
         if payload == "[DONE]" || isFinished { return [] }
         guard let event = try? JSONValue.parse(payload) else {
+            if eventType == "error" { throw Self.failure(.string(StreamAccumulator.excerpt(payload))) }
             throw ChatError(.malformedResponse, "The server sent a stream event that is not valid JSON: \(StreamAccumulator.excerpt(payload))")
         }
         switch event["type"]?.stringValue ?? eventType {

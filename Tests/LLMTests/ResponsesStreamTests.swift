@@ -56,9 +56,11 @@ import JSON
         #expect(events == [.textDelta("typed by the event line"), .completed(ChatCompletion(content: "typed by the event line", finishReason: "stop"))])
     }
 
-    @Test func aPayloadThatIsNotJSONIsASentence() async throws {
+    @Test func aPayloadThatIsNotJSONIsASentenceAndAnErrorEventsTextIsTheMessage() async throws {
         let (_, error) = await run(["data: {not json\n\n"])
         #expect((error as? ChatError)?.code == .malformedResponse)
+        let (_, plain) = await run(["event: error\ndata: upstream overloaded\n\n"])
+        #expect(plain as? ChatError == ChatError(.streamError, "The server reported an error during the answer: upstream overloaded."))
     }
 
     @Test func aFunctionCallWithoutCallIDIsASentence() async throws {
