@@ -18,10 +18,10 @@ public struct ToolCall: Sendable, Hashable {
 public enum ChatMessage: Sendable, Hashable {
     case system(String)
     case user(String)
-    /// `outputItems`: the Responses API's output items of this answer exactly as the server sent them
-    /// (reasoning with its encrypted content, messages, function calls), which the next Responses
-    /// request carries back because nothing is stored on the server; empty for Chat Completions, whose
-    /// request body ignores them.
+    /// `outputItems`: the Responses API's output items of this answer as the server sent them
+    /// (reasoning with its encrypted content, messages, function calls; a call's streamed arguments
+    /// filled in when its item lacked them), which the next Responses request carries back because
+    /// nothing is stored on the server; empty for Chat Completions, whose request body ignores them.
     case assistant(content: String?, toolCalls: [ToolCall], outputItems: [JSONValue] = [])
     case tool(callID: String, content: String)
 }
