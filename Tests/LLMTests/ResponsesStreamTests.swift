@@ -22,13 +22,17 @@ import JSON
         await drain(responsesClient(ScriptedTransport([.http(status: 200, headers: ["content-type": "text/event-stream"], body: body)])).stream(hello))
     }
 
-    @Test func anOutputIndexOutOfRangeIsAnErrorNotATrap() async throws {
-        let (_, error) = await run([event([
-            "type": "response.output_item.added", "output_index": 1e300,
-            "item": ["type": "function_call", "call_id": "c", "name": "t"],
-        ])])
+    /// An output index out of range (an error, not a trap), and a call the results could not name.
+    @Test(arguments: [
+        ("output_index", ["type": "response.output_item.added", "output_index": 1e300,
+                          "item": ["type": "function_call", "call_id": "c", "name": "t"]] as JSONValue),
+        ("call_id", ["type": "response.output_item.done", "output_index": 0,
+                     "item": ["type": "function_call", "name": "t", "arguments": "{}"]] as JSONValue),
+    ])
+    func aMalformedEventIsASentenceNamingTheField(field: String, payload: JSONValue) async throws {
+        let (_, error) = await run([event(payload)])
         let chatError = try #require(error as? ChatError)
-        #expect(chatError.code == .malformedResponse && chatError.message.contains("output_index"), "\(chatError)")
+        #expect(chatError.code == .malformedResponse && chatError.message.contains(field), "\(chatError)")
     }
 
     @Test func aTokenCountOutOfRangeIsAnErrorNotATrap() async throws {
@@ -61,15 +65,6 @@ import JSON
         #expect((error as? ChatError)?.code == .malformedResponse)
         let (_, plain) = await run(["event: error\ndata: upstream overloaded\n\n"])
         #expect(plain as? ChatError == ChatError(.streamError, "The server reported an error during the answer: upstream overloaded."))
-    }
-
-    @Test func aFunctionCallWithoutCallIDIsASentence() async throws {
-        let (_, error) = await run([event([
-            "type": "response.output_item.done", "output_index": 0,
-            "item": ["type": "function_call", "name": "t", "arguments": "{}"],
-        ])])
-        let chatError = try #require(error as? ChatError)
-        #expect(chatError.code == .malformedResponse && chatError.message.contains("call_id"), "\(chatError)")
     }
 
     @Test func aCallIsReadyOnlyAfterTheCallsBeforeIt() async throws {
