@@ -63,7 +63,7 @@ public struct DemoModel: ChatModel {
         for message in request.messages {
             switch message {
             case .system(let text), .user(let text), .tool(_, let text): input += count(text)
-            case .assistant(let content, let calls): input += count(content ?? "") + count(calls)
+            case .assistant(let content, let calls, _): input += count(content ?? "") + count(calls)
             }
         }
         for tool in request.tools { input += count(tool.name) + count(tool.description) + count(tool.parameters.jsonString) }

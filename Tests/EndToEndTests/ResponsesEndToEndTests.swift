@@ -7,7 +7,7 @@ import JSON
 /// server: a whole tool-call turn, and the flag's and the variable's bad values.
 @Suite(.timeLimit(.minutes(1))) struct ResponsesEndToEndTests {
     @Test func aToolCallTurnOverTheResponsesAPI() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             [
                 "reasoning": ["encrypted_content": "gAAAAB-opaque==", "summary": []],
                 "tool_calls": [
@@ -37,7 +37,7 @@ import JSON
     }
 
     @Test func agentAPIChoosesTheResponsesAPIAndTheFlagWins() async throws {
-        let server = try FakeOpenAIServer(script: [text("by the variable"), text("by the flag")])
+        let server = try await FakeOpenAIServer.start(script: [text("by the variable"), text("by the flag")])
         var process = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL])
         process.environment["AGENT_API"] = "responses"
         let byVariable = try await process.run(["-p", "hi"])

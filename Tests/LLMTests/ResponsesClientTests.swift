@@ -32,7 +32,7 @@ import JSON
     static let usage = Usage(promptTokens: 10, completionTokens: 5, totalTokens: 15, cachedPromptTokens: 4, reasoningTokens: 2)
 
     @Test func textStreamsAsDeltasWithTheUsageMapped() async throws {
-        let server = try FakeOpenAIServer(script: [["text": "héllo 🌍 from the Responses API", "pieces": 4]])
+        let server = try await FakeOpenAIServer.start(script: [["text": "héllo 🌍 from the Responses API", "pieces": 4]])
         defer { server.stop() }
         let request = ChatRequest(model: "fake-model", messages: [.system("Be brief."), .user("hi")])
         let model = client(server)
@@ -61,7 +61,7 @@ import JSON
     }
 
     @Test func parallelCallsAreReadyOnceEachInOrderBeforeTheCompletion() async throws {
-        let server = try FakeOpenAIServer(script: [[
+        let server = try await FakeOpenAIServer.start(script: [[
             "tool_calls": [
                 ["id": "call_a", "name": "get_weather", "arguments": ["city": "Oslo \"north\""]],
                 ["id": "call_b", "name": "get_weather", "arguments": ["city": "Zürich"]],
@@ -109,7 +109,7 @@ import JSON
                 ["type": "function_call", "id": "fc_2", "call_id": "c2", "name": "get_weather"],
             ]]],
         ]
-        let server = try FakeOpenAIServer(script: [["sse": .array(events.map { .string("data: \($0.jsonString)\n\n") })]])
+        let server = try await FakeOpenAIServer.start(script: [["sse": .array(events.map { .string("data: \($0.jsonString)\n\n") })]])
         defer { server.stop() }
         let (received, error) = await drain(client(server).stream(hello))
         #expect(error == nil)
@@ -131,7 +131,7 @@ import JSON
     /// results in call order.
     @Test func reasoningAndCallsAreCarriedIntoTheNextRequestThenTheResultsInCallOrder() async throws {
         let reasoning: JSONValue = ["encrypted_content": "gAAAAB-opaque-ciphertext==", "summary": [["type": "summary_text", "text": "Two cities."]]]
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["reasoning": reasoning, "tool_calls": [
                 ["id": "call_first", "name": "get_weather", "arguments": ["city": "Oslo"]],
                 ["id": "call_second", "name": "get_weather", "arguments": ["city": "Rome"]],
@@ -171,7 +171,7 @@ import JSON
     }
 
     @Test func aModelThatRefusesEncryptedReasoningIsAskedWithoutItFromThenOn() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["status": 400, "body": ["error": ["message": "Encrypted content is not supported with this model.", "param": "include"]]],
             ["text": "first"],
             ["text": "second"],
@@ -190,7 +190,7 @@ import JSON
     }
 
     @Test func anErrorEventIsASentenceWithTheServersMessage() async throws {
-        let server = try FakeOpenAIServer(script: [["sse": [
+        let server = try await FakeOpenAIServer.start(script: [["sse": [
             "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"status\":\"in_progress\"}}\n\n",
             "event: error\ndata: {\"type\":\"error\",\"code\":\"server_error\",\"message\":\"The model is overloaded\",\"param\":null}\n\n",
         ]]])
@@ -204,7 +204,7 @@ import JSON
     }
 
     @Test func aFailedResponseIsASentenceWithTheServersMessage() async throws {
-        let server = try FakeOpenAIServer(script: [["sse": [
+        let server = try await FakeOpenAIServer.start(script: [["sse": [
             "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"output_index\":0,\"delta\":\"Hal\"}\n\n",
             "event: response.failed\ndata: {\"type\":\"response.failed\",\"response\":{\"status\":\"failed\",\"error\":{\"code\":\"server_error\",\"message\":\"Something went wrong\"}}}\n\n",
         ]]])
@@ -217,7 +217,7 @@ import JSON
     }
 
     @Test func aStreamWithoutResponseCompletedBrokeOffAndIsNotAskedAgain() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["text": "half an answer", "drop_completed": true],
             ["text": "should not be asked for"],
         ])
@@ -232,7 +232,7 @@ import JSON
     }
 
     @Test func rateLimitIsRetriedHonouringRetryAfter() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["status": 429, "headers": ["Retry-After": "7"], "body": ["error": ["message": "slow down"]]],
             ["text": "after the wait"],
         ])
@@ -246,7 +246,7 @@ import JSON
     }
 
     @Test func aRejectedKeyIsASentenceWithoutTheKey() async throws {
-        let server = try FakeOpenAIServer(script: [[
+        let server = try await FakeOpenAIServer.start(script: [[
             "status": 401, "body": ["error": ["message": .string("Incorrect API key provided: \(key)")]],
         ]])
         defer { server.stop() }
@@ -257,7 +257,7 @@ import JSON
     }
 
     @Test func noStreamAsksForOneWholeResponseObject() async throws {
-        let server = try FakeOpenAIServer(script: [[
+        let server = try await FakeOpenAIServer.start(script: [[
             "reasoning": ["encrypted_content": "opaque"],
             "text": "Calling.", "tool_calls": [["id": "call_1", "name": "get_weather", "arguments": ["city": "Oslo"]]],
         ]])
@@ -278,7 +278,7 @@ import JSON
     /// Neither the client's idle timeout nor the server's hang ends the transfer within the wait:
     /// only the cancel can.
     @Test(.timeLimit(.minutes(3))) func cancellingAHangingStreamHangsUp() async throws {
-        let server = try FakeOpenAIServer(script: [["hang": true, "hang_seconds": 600]])
+        let server = try await FakeOpenAIServer.start(script: [["hang": true, "hang_seconds": 600]])
         defer { server.stop() }
         let consumer = Task { await drain(client(server, idle: .seconds(600)).stream(hello)) }
         #expect(await server.waitForLog { !$0.isEmpty })
