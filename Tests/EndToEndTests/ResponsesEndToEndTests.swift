@@ -24,6 +24,9 @@ import JSON
         #expect(result.stdout.contains("Both workers are done."), "stdout: \(result.stdout)")
         #expect(tools.time("end", "one") != nil && tools.time("end", "two") != nil, "log: \(tools.entries())")
         #expect(!result.stderr.contains("sk-test-secret") && !result.stdout.contains("sk-test-secret"))
+        // Both calls' usage as the fake server reports it (input 10, 4 cached; output 5, 2 reasoning).
+        let footer = try #require(result.stderr.split(separator: "\n").last.map(String.init))
+        #expect(footer.hasPrefix("· 20 in (8 cached) · 10 out (4 reasoning) · "), "stderr: \(result.stderr)")
 
         #expect(server.requests.map { $0["path"] } == ["/v1/responses", "/v1/responses"])
         let bodies = server.requestBodies()
