@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"],
+            dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"],
             exclude: ["Fixtures"]
         ),
     ],

@@ -60,11 +60,17 @@ public final class Agent: Sendable {
     private let chatModel: any ChatModel
     private let executor: (any ToolCallExecutor)?
     private let state: Mutex<State>
+    /// Times each model call (`TurnEvent.modelCallEnded`).
+    private let clock: any SchedulerClock
 
-    public init(id: Int = 0, model: any ChatModel, configuration: Configuration, executor: (any ToolCallExecutor)? = nil) {
+    public init(
+        id: Int = 0, model: any ChatModel, configuration: Configuration, executor: (any ToolCallExecutor)? = nil,
+        clock: any SchedulerClock = ContinuousSchedulerClock()
+    ) {
         self.id = id
         self.chatModel = model
         self.executor = executor
+        self.clock = clock
         self.state = Mutex(State(configuration: configuration))
     }
 
@@ -129,11 +135,11 @@ public final class Agent: Sendable {
                 return completion.content ?? ""
             }
             let calls = batch ?? executor.batch(turn: turn, events: events)
-            let rest = Array(completion.toolCalls.prefix(limit).dropFirst(started.count))
-            if !rest.isEmpty {
-                events(.toolCallsRequested(rest))
-                for call in rest { calls.add(call) }
-            }
+            // The calls not started while the answer streamed (those beyond the limit included, for the
+            // live view and the turn's meter) are requested now.
+            let rest = Array(completion.toolCalls.dropFirst(started.count))
+            if !rest.isEmpty { events(.toolCallsRequested(rest)) }
+            for call in completion.toolCalls.prefix(limit).dropFirst(started.count) { calls.add(call) }
             // Calls beyond the limit are not run; each gets an error result, so the model can ask again.
             let overflow = completion.toolCalls.dropFirst(limit).map { call in
                 events(.toolFinished(call, ok: false, summary: "not run: more than \(limit) tool calls in one message"))
@@ -150,18 +156,28 @@ public final class Agent: Sendable {
         throw AgentError.stepLimit(configuration.maxSteps)
     }
 
-    /// Reads one answer to its end, passing text on as it comes and each call reported whole to `ready`.
+    /// Reads one answer, streaming its text to `events` and passing each call reported whole to
+    /// `ready`, and ends with `.modelCallEnded`: the answer's usage, its duration and its time to first
+    /// token (its first text or tool call).
     private func collect(
         _ stream: AsyncThrowingStream<ChatEvent, any Error>, events: @Sendable (TurnEvent) -> Void, ready: (ToolCall) -> Void
     ) async throws -> ChatCompletion {
+        let started = clock.now
+        var firstToken: Duration?
         var completion: ChatCompletion?
         do {
             for try await event in stream {
                 switch event {
-                case .textDelta(let text): events(.text(text))
+                case .textDelta(let text):
+                    if firstToken == nil, !text.isEmpty { firstToken = clock.now - started }
+                    events(.text(text))
                 case .notice(let text): events(.notice(text))
-                case .toolCallReady(let call): ready(call)
-                case .completed(let c): completion = c
+                case .toolCallReady(let call):
+                    if firstToken == nil { firstToken = clock.now - started }
+                    ready(call)
+                case .completed(let c):
+                    if firstToken == nil, !(c.content ?? "").isEmpty || !c.toolCalls.isEmpty { firstToken = clock.now - started }
+                    completion = c
                 }
             }
         } catch {
@@ -175,6 +191,7 @@ public final class Agent: Sendable {
         guard let completion else {
             throw AgentError(code: .emptyAnswer, message: "The model's answer ended before it was complete.")
         }
+        events(.modelCallEnded(ModelCall(usage: completion.usage, duration: clock.now - started, timeToFirstToken: firstToken)))
         return completion
     }
 

@@ -32,6 +32,8 @@ public final class BackgroundJobs: Sendable {
         public var announced: Bool
         /// The model client's notices during the turn (`TurnEvent.notice`), shown with its end.
         public var notices: [String] = []
+        /// What the turn cost, once it ended, when it was started with a meter.
+        public var cost: TurnMeter.Summary?
         fileprivate var task: Task<Void, Never>?
     }
 
@@ -40,10 +42,10 @@ public final class BackgroundJobs: Sendable {
     public init() {}
 
     /// Starts `prompt` on `agent` in the background; returns the job number. A failed job keeps
-    /// `describeError`'s sentence for its error.
+    /// `describeError`'s sentence for its error; `meter`, when given, sees the job's events.
     @discardableResult
     public func start(
-        prompt: String, agent: Agent,
+        prompt: String, agent: Agent, meter: TurnMeter? = nil,
         describeError: @escaping @Sendable (any Error) -> String = { String(describing: $0) }
     ) -> Int {
         let number = jobs.withLock { jobs in
@@ -55,6 +57,7 @@ public final class BackgroundJobs: Sendable {
             let status: Status
             do {
                 status = .done(answer: try await agent.run(prompt: prompt) { [self] event in
+                    meter?.observe(event)
                     if case .notice(let text) = event { update(number) { $0.notices.append(text) } }
                 })
             } catch let error as AgentError where error.code == .cancelled {
@@ -62,7 +65,11 @@ public final class BackgroundJobs: Sendable {
             } catch {
                 status = Task.isCancelled ? .cancelled : .failed(describeError(error))
             }
-            update(number) { $0.status = status }
+            let cost = meter?.finish()
+            update(number) {
+                $0.cost = cost
+                $0.status = status
+            }
         }
         update(number) { job in
             if job.status == .running { job.task = task }

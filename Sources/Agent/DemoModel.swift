@@ -8,7 +8,9 @@ import Tools
 ///
 /// For a prompt it calls, in parallel, every offered tool whose name or description shares a word with
 /// the prompt, filling required arguments from the prompt; when the results come back it answers with a
-/// short summary of them. With no matching tool it answers in text. It streams word by word.
+/// short summary of them. With no matching tool it answers in text. It streams word by word, and
+/// reports usage as a server would, counting words as tokens (``usage(of:answer:)``), so the turn's
+/// footer and `/stats` show figures offline too.
 public struct DemoModel: ChatModel {
     public var displayName: String { "demo model (offline)" }
     /// Pause between streamed words, so the answer visibly streams.
@@ -41,8 +43,35 @@ public struct DemoModel: ChatModel {
         }
     }
 
-    /// The whole answer, decided at once.
+    /// The whole answer, decided at once, with its usage.
     static func answer(to request: ChatRequest) -> ChatCompletion {
+        var completion = unmeteredAnswer(to: request)
+        completion.usage = usage(of: request, answer: completion)
+        return completion
+    }
+
+    /// Words (runs of letters and digits) as tokens: the input is every message, tool call and tool
+    /// declaration of the request; the output is the answer's text and calls. No cache, no reasoning.
+    static func usage(of request: ChatRequest, answer: ChatCompletion) -> Usage {
+        func count(_ text: String) -> Int {
+            text.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).count
+        }
+        func count(_ calls: [ToolCall]) -> Int {
+            calls.reduce(0) { $0 + count($1.name) + count($1.arguments) }
+        }
+        var input = 0
+        for message in request.messages {
+            switch message {
+            case .system(let text), .user(let text), .tool(_, let text): input += count(text)
+            case .assistant(let content, let calls, _): input += count(content ?? "") + count(calls)
+            }
+        }
+        for tool in request.tools { input += count(tool.name) + count(tool.description) + count(tool.parameters.jsonString) }
+        let output = count(answer.content ?? "") + count(answer.toolCalls)
+        return Usage(promptTokens: input, completionTokens: output, totalTokens: input + output)
+    }
+
+    private static func unmeteredAnswer(to request: ChatRequest) -> ChatCompletion {
         guard let userIndex = request.messages.lastIndex(where: { if case .user = $0 { return true } else { return false } }),
               case .user(let prompt) = request.messages[userIndex]
         else {
@@ -134,7 +163,7 @@ public struct DemoModel: ChatModel {
         var lines: [String] = []
         for message in messages {
             switch message {
-            case .assistant(_, let calls):
+            case .assistant(_, let calls, _):
                 for call in calls { names[call.id] = call.name }
             case .tool(let id, let content):
                 let firstLine = content.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "(no output)"

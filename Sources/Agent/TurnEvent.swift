@@ -15,6 +15,8 @@ public enum TurnEvent: Sendable {
     case toolStarted(ToolCall, taskID: UInt64?)
     /// One call ended; `ok` is false for failures, timeouts, refusals and cancellations.
     case toolFinished(ToolCall, ok: Bool, summary: String)
+    /// One call to the model answered: its usage and times (after its text, before its tools run).
+    case modelCallEnded(ModelCall)
 }
 
 /// Runs tool calls: one `ToolCallBatch` per assistant message.

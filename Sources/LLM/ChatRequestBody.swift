@@ -42,8 +42,10 @@ public enum ChatRequestBody {
             return ["role": "system", "content": .string(text)]
         case .user(let text):
             return ["role": "user", "content": .string(text)]
-        case .assistant(let content, let toolCalls):
-            var object: [String: JSONValue] = ["role": "assistant", "content": content.map(JSONValue.string) ?? .null]
+        case .assistant(let content, let toolCalls, _):  // output items are the Responses API's
+            // "" rather than null when the message is only tool calls: llama-cpp-python's server answers
+            // 422 to null, and every server tried takes "" (docs/COMPATIBILITY.md).
+            var object: [String: JSONValue] = ["role": "assistant", "content": .string(content ?? "")]
             if !toolCalls.isEmpty {
                 object["tool_calls"] = .array(toolCalls.map { call in
                     [

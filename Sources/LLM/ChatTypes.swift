@@ -18,7 +18,11 @@ public struct ToolCall: Sendable, Hashable {
 public enum ChatMessage: Sendable, Hashable {
     case system(String)
     case user(String)
-    case assistant(content: String?, toolCalls: [ToolCall])
+    /// `outputItems`: the Responses API's output items of this answer as the server sent them
+    /// (reasoning with its encrypted content, messages, function calls; a call's streamed arguments
+    /// filled in when its item lacked them), which the next Responses request carries back because
+    /// nothing is stored on the server; empty for Chat Completions, whose request body ignores them.
+    case assistant(content: String?, toolCalls: [ToolCall], outputItems: [JSONValue] = [])
     case tool(callID: String, content: String)
 }
 
@@ -81,16 +85,22 @@ public struct ChatCompletion: Sendable, Hashable {
     public var toolCalls: [ToolCall]
     public var finishReason: String?
     public var usage: Usage?
+    /// The Responses API's output items, as they came (see `ChatMessage.assistant`); empty otherwise.
+    public var outputItems: [JSONValue]
 
-    public init(content: String?, toolCalls: [ToolCall] = [], finishReason: String? = nil, usage: Usage? = nil) {
+    public init(
+        content: String?, toolCalls: [ToolCall] = [], finishReason: String? = nil, usage: Usage? = nil,
+        outputItems: [JSONValue] = []
+    ) {
         self.content = content
         self.toolCalls = toolCalls
         self.finishReason = finishReason
         self.usage = usage
+        self.outputItems = outputItems
     }
 
     /// The assistant message to append to the conversation.
-    public var message: ChatMessage { .assistant(content: content, toolCalls: toolCalls) }
+    public var message: ChatMessage { .assistant(content: content, toolCalls: toolCalls, outputItems: outputItems) }
 }
 
 /// What a streaming call yields: text as it arrives, then the whole answer once.

@@ -8,40 +8,26 @@ import Synchronization
 /// Streams with SSE (or asks for whole answers when `configuration.streams` is false, or after the
 /// server refused to stream tool calls: `StreamingFallback`), retries per `RetryPolicy` until the first
 /// event reaches the caller, and turns every failure into a `ChatError` whose sentence never holds the
-/// API key. A whole JSON answer goes through the same `StreamAccumulator`, limits and checks as a
-/// stream.
+/// API key (`OpenAIEndpoint`, shared with `ResponsesClient`). A whole JSON answer goes through the same
+/// `StreamAccumulator`, limits and checks as a stream.
 public struct OpenAIClient: ChatModel {
-    public let configuration: OpenAIConfiguration
-    private let transport: any HTTPTransport
+    public var configuration: OpenAIConfiguration { endpoint.configuration }
+    private let endpoint: OpenAIEndpoint
     private let fallback = StreamingFallback()
 
     public init(configuration: OpenAIConfiguration, transport: any HTTPTransport = CurlTransport()) {
-        self.configuration = configuration
-        self.transport = transport
+        endpoint = OpenAIEndpoint(configuration: configuration, transport: transport, path: "/chat/completions")
     }
 
     /// "gpt-4o-mini at https://api.openai.com/v1".
-    public var displayName: String {
-        Redaction.redact("\(configuration.model) at \(configuration.displayBaseURL)", secrets: secrets)
-    }
+    public var displayName: String { endpoint.displayName }
 
     /// Streams one answer: `.textDelta` as text arrives (all at once for a whole answer), perhaps one
     /// `.notice` first, `.toolCallReady` for each tool call as soon as it is whole in the stream (see
     /// `StreamAccumulator`), then exactly one `.completed`. Terminating the stream (or cancelling its
     /// consumer) cancels the HTTP transfer at once.
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<ChatEvent, any Error>.makeStream()
-        let task = Task {
-            do {
-                let completion = try await answer(request) { continuation.yield($0) }
-                continuation.yield(.completed(completion))
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: publicError(error))
-            }
-        }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
+        endpoint.stream { emit in try await answer(request, emit: emit) }
     }
 
     // MARK: - Streaming or not
@@ -49,7 +35,7 @@ public struct OpenAIClient: ChatModel {
     /// Streams when it may; repeats a request that offers tools without streaming when the server
     /// refused to stream it, and remembers that for the model.
     private func answer(_ request: ChatRequest, emit: @escaping @Sendable (ChatEvent) -> Void) async throws -> ChatCompletion {
-        let model = model(of: request)
+        let model = endpoint.model(of: request)
         guard configuration.streams, fallback.streams(model) else {
             return try await completion(request, streaming: false, emit: emit)
         }
@@ -61,7 +47,7 @@ public struct OpenAIClient: ChatModel {
             let held = HeldEvents()
             let completion = try await completion(request, streaming: false, emit: held.append)
             if fallback.stopStreaming(model) {
-                emit(.notice(Redaction.redact(StreamingFallback.notice(baseURL: configuration.displayBaseURL, model: model), secrets: secrets)))
+                emit(.notice(Redaction.redact(StreamingFallback.notice(baseURL: configuration.displayBaseURL, model: model), secrets: endpoint.secrets)))
             }
             held.events.forEach(emit)
             return completion
@@ -74,16 +60,14 @@ public struct OpenAIClient: ChatModel {
     private func completion(
         _ request: ChatRequest, streaming: Bool, emit: @escaping @Sendable (ChatEvent) -> Void
     ) async throws -> ChatCompletion {
-        let body = ChatRequestBody.data(for: resolved(request), stream: streaming)
+        let body = ChatRequestBody.data(for: endpoint.resolved(request), stream: streaming)
         let mayRefuse = streaming && !request.tools.isEmpty
         let delivered = DeliveryFlag()
-        return try await send(body, model: model(of: request), refusalPossible: mayRefuse, delivered: delivered) { head, parts in
+        return try await endpoint.send(body, model: endpoint.model(of: request), refusalPossible: mayRefuse, delivered: delivered) { head, parts in
             var accumulator = StreamAccumulator()
-            if Self.isJSON(head) {
+            if OpenAIEndpoint.isJSON(head) {
                 // A server that cannot stream (some cannot with tools) may answer with the whole completion.
-                let (whole, isTruncated) = try await parts.collectBody(limit: StreamLimits.maxEventBytes)
-                if isTruncated { throw tooLarge(.answer) }
-                let text = String(decoding: whole, as: UTF8.self)
+                let text = try await endpoint.wholeBody(&parts)
                 if mayRefuse, text.allSatisfy(\.isWhitespace) { throw StreamingFallback.Refusal() }
                 for output in try accumulator.consumeWholeAnswer(text) {
                     delivered.set()
@@ -91,41 +75,26 @@ public struct OpenAIClient: ChatModel {
                 }
                 return accumulator.completion
             }
-            var parser = SSEParser()
             var sawEvent = false
             var sawDone = false
-            func handle(_ events: [SSEEvent]) throws {
-                for event in events where !sawDone {
-                    sawEvent = true
-                    if event.isDone {
-                        sawDone = true
-                        return
-                    }
-                    if event.event == "error" {
-                        let message = (try? JSONValue.parse(event.data)).map { StreamAccumulator.errorMessage($0["error"] ?? $0) }
-                        throw ChatError(.streamError, "The server reported an error during the answer: \(message ?? event.data).")
-                    }
-                    for output in try accumulator.consume(event.data) {
-                        delivered.set()
-                        emit(output)
-                    }
+            try await endpoint.readEvents(&parts) { event in
+                sawEvent = true
+                if event.isDone {
+                    sawDone = true
+                    return false
                 }
-            }
-            do {
-                while !sawDone, let part = try await parts.next() {
-                    if case .body(let bytes) = part { try handle(try parser.feed(bytes)) }
+                if event.event == "error" {
+                    let message = (try? JSONValue.parse(event.data)).map { StreamAccumulator.errorMessage($0["error"] ?? $0) }
+                    throw ChatError(.streamError, "The server reported an error during the answer: \(message ?? event.data).")
                 }
-                if !sawDone { try handle(try parser.finish()) }
-            } catch is SSEParser.LimitExceeded {
-                parts.cancel()
-                throw tooLarge(.streamEvent)
+                for output in try accumulator.consume(event.data) {
+                    delivered.set()
+                    emit(output)
+                }
+                return true
             }
             if mayRefuse && !sawEvent { throw StreamingFallback.Refusal() }
-            guard sawDone || accumulator.finishReason != nil else {
-                throw ChatError(
-                    .incompleteResponse,
-                    "The answer from \(configuration.displayBaseURL) broke off before it was complete; the turn was not saved.")
-            }
+            guard sawDone || accumulator.finishReason != nil else { throw endpoint.brokeOff() }
             // A stream that ended with [DONE] but no finish_reason: its calls are whole now.
             for output in accumulator.finishCalls() {
                 delivered.set()
@@ -134,171 +103,6 @@ public struct OpenAIClient: ChatModel {
             return accumulator.completion
         }
     }
-
-    private static func isJSON(_ head: HTTPResponseHead) -> Bool {
-        (head.headers["content-type"] ?? "").lowercased().hasPrefix("application/json")
-    }
-
-    /// What is over the limit: one streamed event (a server streams in small events: this is not a
-    /// long answer) or a whole answer sent as one JSON body.
-    private enum Oversized { case streamEvent, answer }
-
-    private func tooLarge(_ what: Oversized) -> ChatError {
-        let limit = "agent-repl's limit of \(StreamLimits.maxEventBytes >> 20) MiB"
-        let sent = switch what {
-        case .streamEvent: "one stream event larger than \(limit) (answers normally stream in small events)"
-        case .answer: "an answer larger than \(limit) in one piece"
-        }
-        let next = what == .answer ? "ask again for a shorter answer" : "you can ask again"
-        return ChatError(
-            .responseTooLarge,
-            "The server at \(configuration.displayBaseURL) sent \(sent), so the answer was abandoned. This turn was dropped; the conversation before it is kept: \(next).")
-    }
-
-    // MARK: - Sending and retrying
-
-    /// Sends `body` and hands a 2xx answer's body to `consume`. HTTP answers the policy calls retryable
-    /// and transport failures are retried, but only while nothing has been delivered to the caller.
-    /// With `refusalPossible`, an error answer saying streaming is not supported throws
-    /// `StreamingFallback.Refusal` at once, without retries.
-    private func send<T>(
-        _ body: Data, model: String, refusalPossible: Bool, delivered: DeliveryFlag,
-        consume: (HTTPResponseHead, inout HTTPResponseStream.Iterator) async throws -> T
-    ) async throws -> T {
-        if (configuration.apiKey ?? "").isEmpty && !configuration.isLocalEndpoint {
-            throw ChatError(
-                .missingAPIKey,
-                "No API key is set for \(configuration.displayBaseURL). Set OPENAI_API_KEY (or put it in .env).")
-        }
-        let policy = configuration.retryPolicy
-        let request = httpRequest(body)
-        var retries = 0
-        while true {
-            try Task.checkCancellation()
-            var parts = transport.send(request).makeAsyncIterator()
-            do {
-                let head = try await parts.head()
-                if (200..<300).contains(head.status) {
-                    return try await consume(head, &parts)
-                }
-                let (errorBody, _) = try await parts.collectBody(limit: Self.errorBodyLimit)
-                if refusalPossible, StreamingFallback.saysStreamingIsUnsupported(status: head.status, body: errorBody) {
-                    throw StreamingFallback.Refusal()
-                }
-                if retries < policy.maxRetries, policy.shouldRetry(status: head.status, headers: head.headers) {
-                    try await policy.sleep(policy.delay(afterRetries: retries, headers: head.headers))
-                    retries += 1
-                    continue
-                }
-                throw httpError(head, body: errorBody, model: model, retries: retries)
-            } catch let error as TransportError {
-                try Task.checkCancellation()
-                guard !delivered.value, retries < policy.maxRetries else {
-                    throw transportFailure(error, delivered: delivered.value)
-                }
-                try await policy.sleep(policy.delay(afterRetries: retries))
-                retries += 1
-            }
-        }
-    }
-
-    private func httpRequest(_ body: Data) -> HTTPRequest {
-        var headers: [(name: String, value: String)] = [
-            ("Content-Type", "application/json"),
-            ("Accept", "text/event-stream, application/json"),
-        ]
-        if let key = configuration.apiKey, !key.isEmpty { headers.append(("Authorization", "Bearer \(key)")) }
-        return HTTPRequest(
-            url: configuration.chatCompletionsURL, method: "POST", headers: headers, body: body,
-            settings: HTTPSettings(connectTimeout: configuration.connectTimeout, idleTimeout: configuration.idleTimeout),
-            onBodyChunk: configuration.onBodyChunk)
-    }
-
-    /// How much of an error answer's body is read for its message; the transfer stops there.
-    private static let errorBodyLimit = 1 << 20
-
-    // MARK: - Errors a user reads
-
-    private var secrets: [String] { [configuration.apiKey, configuration.urlPassword].compactMap { $0 } }
-
-    private func resolved(_ request: ChatRequest) -> ChatRequest {
-        var request = request
-        if request.model.isEmpty { request.model = configuration.model }
-        return request
-    }
-
-    private func model(of request: ChatRequest) -> String {
-        request.model.isEmpty ? configuration.model : request.model
-    }
-
-    /// Cancellation stays a `CancellationError`; everything else becomes a redacted `ChatError`.
-    private func publicError(_ error: any Error) -> any Error {
-        switch error {
-        case is CancellationError: return error
-        case let error as ChatError: return error.redacting(secrets)
-        case let error as TransportError: return transportFailure(error, delivered: false).redacting(secrets)
-        default:
-            return ChatError(.connectionFailed, "The request to \(configuration.displayBaseURL) failed: \(error).").redacting(secrets)
-        }
-    }
-
-    private func transportFailure(_ error: TransportError, delivered: Bool) -> ChatError {
-        let base = configuration.displayBaseURL
-        switch error.code {
-        case .connectionRefused:
-            return ChatError(.connectionRefused, "Could not connect to \(base): connection refused. Is the server running?")
-        case .hostNotFound:
-            return ChatError(.hostNotFound, "Could not find the host of \(base). Check the address and the network.")
-        case .connectTimeout:
-            return ChatError(.connectTimeout, "Could not connect to \(base) within \(Self.seconds(configuration.connectTimeout)). Check the network and the address.")
-        case .idleTimeout:
-            return ChatError(.idleTimeout, "The server at \(base) sent nothing for \(Self.seconds(configuration.idleTimeout)); the request was abandoned.")
-        case .tlsFailure:
-            return ChatError(.tlsFailure, "A secure connection to \(base) failed: \(error.detail).")
-        case .connectionLost where delivered:
-            return ChatError(.connectionFailed, "The connection to \(base) broke off during the answer (\(error.detail)); the turn was not saved.")
-        case .connectionLost, .bodyTooLarge, .setupFailed:
-            return ChatError(.connectionFailed, "The request to \(base) failed: \(error.detail).")
-        }
-    }
-
-    private func httpError(_ head: HTTPResponseHead, body: Data, model: String, retries: Int) -> ChatError {
-        let base = configuration.displayBaseURL
-        let status = head.status
-        let json = try? JSONValue.parse(body)
-        let error = json?["error"] ?? json
-        var message = error.map(StreamAccumulator.errorMessage) ?? ""
-        if json == nil { message = StreamAccumulator.excerpt(String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
-        let serverCode = error?["code"]?.stringValue ?? ""
-        let detail = message.isEmpty ? "" : ": \(message)"
-        let afterRetries = retries == 1 ? "after 1 retry" : "after \(retries) retries"
-        switch status {
-        case 401:
-            if (configuration.apiKey ?? "").isEmpty {
-                return ChatError(.missingAPIKey, "The server at \(base) needs an API key (401). Set OPENAI_API_KEY.", status: status)
-            }
-            return ChatError(.invalidAPIKey, "The API key was rejected (401). Set OPENAI_API_KEY to a valid key.", status: status)
-        case 403:
-            return ChatError(.permissionDenied, "Access was denied at \(base) (403)\(detail). Check that the API key may use the model '\(model)'.", status: status)
-        case 404 where serverCode == "model_not_found" || message.lowercased().contains("model") || message.contains(model):
-            return ChatError(.modelNotFound, "The model '\(model)' was not found at \(base) (404).", status: status)
-        case 404:
-            return ChatError(.endpointNotFound, "Nothing answers at \(base)/chat/completions (404). Check the address.", status: status)
-        case 429 where serverCode == "insufficient_quota":
-            return ChatError(.rateLimited, "The account of this API key has no quota left (429)\(detail).", status: status)
-        case 429:
-            return ChatError(.rateLimited, "Rate limited (429) \(afterRetries); try again later.", status: status)
-        case 500...:
-            return ChatError(.serverError, "The server at \(base) failed (\(status)) \(afterRetries); try again later\(detail.isEmpty ? "" : " (\(message))").", status: status)
-        default:
-            return ChatError(.badRequest, "The server rejected the request (\(status))\(detail).", status: status)
-        }
-    }
-
-    private static func seconds(_ duration: Duration) -> String {
-        let value = duration / .seconds(1)
-        return value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
-    }
 }
 
 /// Events kept back until an answer is whole.
@@ -306,11 +110,4 @@ private final class HeldEvents: Sendable {
     private let held = Mutex<[ChatEvent]>([])
     var events: [ChatEvent] { held.withLock { $0 } }
     func append(_ event: ChatEvent) { held.withLock { $0.append(event) } }
-}
-
-/// Whether any event has reached the caller: from then on a failure is final, never retried.
-private final class DeliveryFlag: Sendable {
-    private let delivered = Atomic(false)
-    var value: Bool { delivered.load(ordering: .relaxed) }
-    func set() { delivered.store(true, ordering: .relaxed) }
 }

@@ -2,12 +2,13 @@ import Foundation
 import HTTP
 import JSON
 
-/// Where and how `OpenAIClient` talks to an OpenAI-compatible Chat Completions endpoint.
+/// Where and how `OpenAIClient` (Chat Completions) or `ResponsesClient` (the Responses API) talks to
+/// an OpenAI-compatible endpoint.
 public struct OpenAIConfiguration: Sendable {
     public static let defaultBaseURL = "https://api.openai.com/v1"
 
     /// The API root without a trailing slash, e.g. "https://api.openai.com/v1"; requests go to
-    /// `<baseURL>/chat/completions`.
+    /// `<baseURL>/chat/completions` or `<baseURL>/responses`.
     public let baseURL: String
     /// Sent as `Authorization: Bearer <key>`; may be nil for a local server. Never printed.
     public var apiKey: String?
@@ -65,8 +66,6 @@ public struct OpenAIConfiguration: Sendable {
     var urlPassword: String? {
         URLComponents(string: baseURL)?.password.flatMap { $0.isEmpty ? nil : $0 }
     }
-
-    public var chatCompletionsURL: String { baseURL + "/chat/completions" }
 
     /// A server on this machine or the local network, which usually needs no key.
     public var isLocalEndpoint: Bool {

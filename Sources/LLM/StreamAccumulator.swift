@@ -27,8 +27,6 @@ public struct StreamAccumulator: Sendable {
         var arguments = ""
         /// Reported as `.toolCallReady`; the call no longer changes.
         var isReady = false
-
-        var toolCall: ToolCall { ToolCall(id: id, name: name, arguments: arguments) }
     }
 
     private var text = ""
@@ -73,9 +71,9 @@ public struct StreamAccumulator: Sendable {
     /// the end of the stream, or a whole answer).
     public mutating func finishCalls() -> [ChatEvent] {
         var events: [ChatEvent] = []
-        for index in calls.keys.sorted() where !calls[index]!.isReady {
+        for (index, call) in resolvedCalls() where !calls[index]!.isReady {
             calls[index]!.isReady = true
-            events.append(.toolCallReady(calls[index]!.toolCall))
+            events.append(.toolCallReady(call))
         }
         return events
     }
@@ -86,10 +84,26 @@ public struct StreamAccumulator: Sendable {
         var events: [ChatEvent] = []
         while readyPrefix < highest, let call = calls[readyPrefix], !call.isReady, Self.isWhole(call) {
             calls[readyPrefix]!.isReady = true
-            events.append(.toolCallReady(call.toolCall))
+            // Its id depends only on the calls before it, all reported and fixed: `.completed` agrees.
+            if let resolved = resolvedCalls().first(where: { $0.index == readyPrefix }) {
+                events.append(.toolCallReady(resolved.call))
+            }
             readyPrefix += 1
         }
         return events
+    }
+
+    /// The calls in index order, each with the id it is known by: its own, "call_INDEX" when the server
+    /// sent none, and made unique (servers that send ids like "0" may repeat them).
+    private func resolvedCalls() -> [(index: Int, call: ToolCall)] {
+        var taken = Set<String>()
+        return calls.keys.sorted().map { index in
+            let call = calls[index]!
+            var id = call.id.isEmpty ? "call_\(index)" : call.id
+            while taken.contains(id) { id += "_\(index)" }
+            taken.insert(id)
+            return (index, ToolCall(id: id, name: call.name, arguments: call.arguments))
+        }
     }
 
     /// A call is whole when it has a name and its arguments are one JSON value: any further text but
@@ -102,7 +116,7 @@ public struct StreamAccumulator: Sendable {
         if let error = chunk["error"], error != .null {
             throw ChatError(.streamError, "The server reported an error during the answer: \(Self.errorMessage(error)).")
         }
-        if let usage = try chunk["usage"].flatMap(Self.usage(from:)) { self.usage = usage }
+        if let value = chunk["usage"], let usage = try Usage.parse(value, fields: .chatCompletions) { self.usage = usage }
         guard let choice = chunk["choices"]?.arrayValue?.first(where: { ($0["index"]?.numberValue ?? 0) == 0 }) else {
             return []
         }
@@ -133,8 +147,12 @@ public struct StreamAccumulator: Sendable {
     }
 
     /// The answer assembled so far, tool calls in index order.
+    ///
+    /// Every call gets an id of its own, as the tool results must name their call: a call sent without
+    /// one becomes `call_<index>`, and one whose id an earlier call of the message already has (some
+    /// servers number every call "0") gets `_<index>` added. The server only ever sees these ids back.
     public var completion: ChatCompletion {
-        let toolCalls = calls.keys.sorted().map { calls[$0]!.toolCall }
+        let toolCalls = resolvedCalls().map(\.call)
         return ChatCompletion(content: sawText ? text : nil, toolCalls: toolCalls, finishReason: finishReason, usage: usage)
     }
 
@@ -160,9 +178,10 @@ public struct StreamAccumulator: Sendable {
             index = calls.keys.max() ?? position
         }
         var call = calls[index] ?? PartialCall()
-        if call.id.isEmpty, !id.isEmpty { call.id = id }
+        // A ready call keeps the id and name it was reported with.
+        if call.id.isEmpty, !id.isEmpty, !call.isReady { call.id = id }
         if let function = fragment["function"] {
-            if call.name.isEmpty, let name = function["name"]?.stringValue, !name.isEmpty { call.name = name }
+            if call.name.isEmpty, !call.isReady, let name = function["name"]?.stringValue, !name.isEmpty { call.name = name }
             let piece: String? = switch function["arguments"] {
             case .string(let piece)?: piece
             case .null?, nil: nil
@@ -179,30 +198,6 @@ public struct StreamAccumulator: Sendable {
             }
         }
         calls[index] = call
-    }
-
-    /// The usage object's counts, or nil when it has none; a count that is not a whole number from 0 to
-    /// `StreamLimits.maxTokenCount` throws.
-    static func usage(from value: JSONValue) throws(ChatError) -> Usage? {
-        guard value["prompt_tokens"]?.numberValue != nil, value["completion_tokens"]?.numberValue != nil else { return nil }
-        func count(_ key: String, in object: String? = nil) throws(ChatError) -> Int? {
-            let holder = object.map { value[$0] } ?? value
-            guard let number = holder?[key], number.numberValue != nil else { return nil }
-            guard let whole = number.wholeNumber(in: 0...StreamLimits.maxTokenCount) else {
-                let name = object.map { "\($0).\(key)" } ?? key
-                throw ChatError(
-                    .malformedResponse,
-                    "The server reported \(name) \(excerpt(number.jsonString)), not a whole number from 0 to \(StreamLimits.maxTokenCount).")
-            }
-            return whole
-        }
-        let prompt = try count("prompt_tokens") ?? 0
-        let completion = try count("completion_tokens") ?? 0
-        let total = try count("total_tokens") ?? prompt + completion
-        return Usage(
-            promptTokens: prompt, completionTokens: completion, totalTokens: total,
-            cachedPromptTokens: try count("cached_tokens", in: "prompt_tokens_details"),
-            reasoningTokens: try count("reasoning_tokens", in: "completion_tokens_details"))
     }
 
     /// The human part of an OpenAI-style error object (`{"message": ..., "code": ...}`) or a plain string.

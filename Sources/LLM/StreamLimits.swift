@@ -5,6 +5,8 @@ public enum StreamLimits {
     public static let maxEventBytes = 16 << 20
     /// The largest tool-call `index` a stream chunk may carry.
     public static let maxToolCallIndex = Int(Int32.max)
+    /// The largest `output_index` a Responses API event may carry.
+    public static let maxOutputIndex = Int(Int32.max)
     /// The largest token count a usage chunk may report (2^53: every whole number up to it is exact
     /// as a Double).
     public static let maxTokenCount = 1 << 53

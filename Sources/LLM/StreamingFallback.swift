@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Which models of one endpoint are asked without streaming, and when a streamed request was refused.
 ///
@@ -21,16 +20,16 @@ final class StreamingFallback: Sendable {
     /// A streamed request the server refused as described above.
     struct Refusal: Error {}
 
-    private let wholeAnswerModels = Mutex<Set<String>>([])
+    private let wholeAnswerModels = ModelSet()
 
     /// Whether requests for `model` still stream.
     func streams(_ model: String) -> Bool {
-        wholeAnswerModels.withLock { !$0.contains(model) }
+        !wholeAnswerModels.contains(model)
     }
 
     /// Asks for `model` without streaming from now on; true the first time, when the notice is due.
     func stopStreaming(_ model: String) -> Bool {
-        wholeAnswerModels.withLock { $0.insert(model).inserted }
+        wholeAnswerModels.insert(model)
     }
 
     /// Whether an error answer says that streaming is what the server does not support.

@@ -33,6 +33,11 @@ extension Console {
         write(outputIsTerminal ? TerminalTextFilter.clean(text) : text)
     }
 
+    /// `text` in the SGR colour or style `code` (e.g. "2", dim) when colours are allowed, else as it is.
+    func painted(_ text: String, _ code: String) -> String {
+        usesColor ? "\u{1b}[\(code)m\(text)\u{1b}[0m" : text
+    }
+
     /// `show` for stderr.
     func showError(_ text: String) {
         writeError(errorIsTerminal ? TerminalTextFilter.clean(text) : text)

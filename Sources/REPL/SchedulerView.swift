@@ -1,3 +1,4 @@
+import Agent
 import Foundation
 import Scheduler
 import Tools
@@ -27,11 +28,26 @@ enum SchedulerView {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func statsJSON(_ s: SchedulerStats) -> String {
+    /// `/stats json`: the scheduler's keys and the session's `model` object, in one line.
+    static func statsJSON(_ s: SchedulerStats, model: ModelUsage) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(s)) ?? Data("{}".utf8)
+        let data = (try? encoder.encode(SessionStats(scheduler: s, model: model))) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// The scheduler's object with `model` added at its top level.
+    private struct SessionStats: Encodable {
+        var scheduler: SchedulerStats
+        var model: ModelUsage
+
+        enum CodingKeys: String, CodingKey { case model }
+
+        func encode(to encoder: any Encoder) throws {
+            try scheduler.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(ModelUsageView.JSON(usage: model), forKey: .model)
+        }
     }
 
     static func taskList(_ records: [TaskRecord]) -> String {

@@ -13,6 +13,8 @@ public final class Session: Sendable {
     let scheduler: ToolScheduler
     let catalog: ToolCatalog
     let jobs = BackgroundJobs()
+    /// Every model call and tool step of the session, foreground and background, for `/stats`.
+    let usage = ModelUsageLedger()
     private let model: any ChatModel
     private let console: any Console
     private let executor: ScheduledToolExecutor
@@ -29,7 +31,7 @@ public final class Session: Sendable {
         self.catalog = catalog
         self.console = console
         self.options = options
-        scheduler = ToolScheduler(configuration: options.scheduler)
+        scheduler = ToolScheduler(configuration: options.scheduler, runnableThreads: SystemLoad.runnable)
         let confirmation: any ConfirmationProvider
         if options.autoApprove {
             gate = nil
@@ -44,8 +46,9 @@ public final class Session: Sendable {
         }
         let runner = ToolRunner(environment: options.environment, fileRoot: options.workingFolder)
         executor = ScheduledToolExecutor(scheduler: scheduler, catalog: catalog, runner: runner, confirmation: confirmation)
-        agentConfiguration = Agent.Configuration(model: options.modelName, tools: executor.definitions, maxSteps: options.maxSteps)
-        agent = Agent(id: 0, model: model, configuration: agentConfiguration, executor: executor)
+        agentConfiguration = Agent.Configuration(
+            model: options.modelName, tools: executor.definitions, maxSteps: options.maxSteps, dispatchesEarly: options.dispatchesEarly)
+        agent = Agent(id: 0, model: model, configuration: agentConfiguration, executor: executor, clock: options.clock)
     }
 
     public var banner: String {
@@ -55,7 +58,8 @@ public final class Session: Sendable {
 
     /// The model as the banner and `/model` show it.
     private var modelDescription: String {
-        model is DemoModel ? "demo model (offline; set OPENAI_API_KEY or --base-url for a real one)" : model.displayName
+        if model is DemoModel { return "demo model (offline; set OPENAI_API_KEY or --base-url, or start a local server, for a real one)" }
+        return model.displayName + (options.modelNote.map { " (\($0))" } ?? "")
     }
 
     // MARK: Modes
@@ -137,28 +141,35 @@ public final class Session: Sendable {
 
     // MARK: Turns
 
-    /// Runs one turn, streaming its text; errors go to stderr as sentences. Returns whether it answered.
+    /// Runs one turn, streaming its text; errors go to stderr as sentences, then the turn's footer
+    /// (tokens and time) when the model answered at all. Returns whether the turn answered.
     private func runTurn(_ prompt: String) async -> Bool {
         let renderer = TurnRenderer(
             console: console, stats: { [scheduler] in scheduler.stats },
             quiet: { [gate] in gate?.isAsking ?? false }, timing: options.timing)
+        let meter = TurnMeter(clock: options.clock, ledger: usage)
         let task = Task { [agent] in
-            try await agent.run(prompt: prompt, events: { renderer.handle($0) })
+            try await agent.run(prompt: prompt, events: { event in
+                meter.observe(event)
+                renderer.handle(event)
+            })
         }
         currentTurn.withLock { $0 = task }
         let result = await task.result
         currentTurn.withLock { $0 = nil }
+        let summary = meter.finish()
         renderer.finish()
         switch result {
         case .success:
-            return true
+            break
         case .failure(let error as AgentError) where error.code == .cancelled:
             console.writeError("Cancelled; the conversation is as it was before this prompt.\n")
-            return false
         case .failure(let error):
             console.showError("Error: \(ErrorHint.message(for: error))\n")
-            return false
         }
+        if let footer = ModelUsageView.footer(summary) { renderer.footer(footer) }
+        if case .success = result { return true }
+        return false
     }
 
     private func startJob(_ prompt: String) {
@@ -172,8 +183,9 @@ public final class Session: Sendable {
         }
         var configuration = agentConfiguration
         configuration.model = agent.modelName
-        let jobAgent = Agent(id: id, model: model, configuration: configuration, executor: executor)
-        let number = jobs.start(prompt: prompt, agent: jobAgent, describeError: ErrorHint.message(for:))
+        let jobAgent = Agent(id: id, model: model, configuration: configuration, executor: executor, clock: options.clock)
+        let number = jobs.start(
+            prompt: prompt, agent: jobAgent, meter: TurnMeter(clock: options.clock, ledger: usage), describeError: ErrorHint.message(for:))
         console.write("[\(number)] started in the background: \(prompt)\n")
     }
 
@@ -190,6 +202,7 @@ public final class Session: Sendable {
             case .running:
                 break
             }
+            if let footer = job.cost.flatMap(ModelUsageView.footer) { console.writeError(console.painted("[\(job.number)] " + footer, "2") + "\n") }
         }
     }
 
@@ -218,9 +231,9 @@ public final class Session: Sendable {
             }
         case "/stats":
             if arguments.first == "json" {
-                console.write(SchedulerView.statsJSON(scheduler.stats))
+                console.write(SchedulerView.statsJSON(scheduler.stats, model: usage.usage))
             } else if arguments.isEmpty {
-                console.write(SchedulerView.statsTable(scheduler.stats))
+                console.write(SchedulerView.statsTable(scheduler.stats) + "\n" + ModelUsageView.table(usage.usage))
             } else {
                 console.writeError("Usage: /stats [json]\n")
             }

@@ -5,6 +5,8 @@ import Scheduler
 public struct SessionOptions: Sendable {
     /// The model name sent with each request (`/model` changes it).
     public var modelName: String
+    /// Said after the model in the banner, e.g. how it was found ("the local server found on port 11434").
+    public var modelNote: String?
     /// Model calls per turn before giving up.
     public var maxSteps = 12
     public var scheduler = SchedulerConfiguration()
@@ -16,6 +18,10 @@ public struct SessionOptions: Sendable {
     public var workingFolder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     /// Measures streamed text from the socket to the screen (`--debug-timing`), when set.
     public var timing: ChunkTiming?
+    /// Times turns, model calls and tools for the footer and `/stats` (tests pass a manual clock).
+    public var clock: any SchedulerClock = ContinuousSchedulerClock()
+    /// Starts each tool call as soon as the answer reports it whole (`Agent.Configuration.dispatchesEarly`).
+    public var dispatchesEarly = true
 
     public init(modelName: String) {
         self.modelName = modelName

@@ -6,7 +6,7 @@ public struct SlashCommand: Sendable {
 
     public static let all: [SlashCommand] = [
         SlashCommand(name: "/help", usage: "/help", summary: "list the commands"),
-        SlashCommand(name: "/stats", usage: "/stats [json]", summary: "the scheduler's state and counters"),
+        SlashCommand(name: "/stats", usage: "/stats [json]", summary: "the scheduler's state and counters, the model's calls, tokens and times"),
         SlashCommand(name: "/tasks", usage: "/tasks [N]", summary: "recent tasks: id, tool, state, level, wait, run"),
         SlashCommand(name: "/task", usage: "/task ID", summary: "one task in full"),
         SlashCommand(name: "/strategy", usage: "/strategy [NAME [SLICE]]", summary: "show or switch: mlfq, priority, preemptive, round_robin, sjf, fifo"),

@@ -87,6 +87,17 @@ final class TurnRenderer: Sendable {
                 console.writeError("  \(mark) \(shown(call.name))" + (summary.isEmpty ? "" : ": \(shown(summary))") + "\n")
                 if console.usesStatusLine && !s.active.isEmpty { drawStatus(&s) }
             }
+        case .modelCallEnded:
+            break
+        }
+    }
+
+    /// The turn's last line on stderr (its tokens and time), dim like the other status lines.
+    func footer(_ text: String) {
+        state.withLock { s in
+            clearStatus(&s)
+            breakLine(&s)
+            console.writeError(paint(text, "2") + "\n")
         }
     }
 
@@ -148,6 +159,6 @@ final class TurnRenderer: Sendable {
     }
 
     private func paint(_ text: String, _ code: String) -> String {
-        console.usesColor ? "\u{1b}[\(code)m\(text)\u{1b}[0m" : text
+        console.painted(text, code)
     }
 }

@@ -46,23 +46,34 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         var outcomes: [(CheckedContinuation<Outcome?, Never>, Outcome)] = []
         var idle: [CheckedContinuation<Void, Never>] = []
         var measures: [TaskContext] = []
+        var sampleLoad = false
     }
 
-    private let state: Mutex<State>
+    private let state: AdaptiveLock<State>
     /// Full outcomes of recently ended tasks, for ``outcome(of:)`` after the end, under a lock of their
     /// own: asking for the outcome of a task that ended does not contend with the scheduler's events.
     /// Written under `state`'s lock too (always taken first), when the task ends.
-    private let recent = Mutex(RecentOutcomes())
+    private let recent = AdaptiveLock(RecentOutcomes())
 
     private struct RecentOutcomes {
         var outcomes = TaskIDMap<Outcome>()
         var order: Deque<TaskID> = []
     }
     private let clock: any SchedulerClock
+    private let runnableThreads: (@Sendable () -> Int?)?
 
-    public init(configuration: SchedulerConfiguration = SchedulerConfiguration(), clock: some SchedulerClock = .continuous) {
+    /// - Parameter runnableThreads: reads how many threads the machine has runnable (``SystemLoad/runnable()``
+    ///   in the product); with it, the core limit grows while busy work outside shares the cores (see
+    ///   ``SchedulerStateMachine/observedLoad(runnable:now:)``). nil: the limit stays as configured.
+    public init(
+        configuration: SchedulerConfiguration = SchedulerConfiguration(), clock: some SchedulerClock = .continuous,
+        runnableThreads: (@Sendable () -> Int?)? = nil
+    ) {
         self.clock = clock
-        state = Mutex(State(machine: SchedulerStateMachine(configuration: configuration, now: clock.now)))
+        self.runnableThreads = runnableThreads
+        var machine = SchedulerStateMachine(configuration: configuration, now: clock.now)
+        if runnableThreads != nil { machine.sampleLoad(every: SystemLoad.samplePeriod) }
+        state = AdaptiveLock(State(machine: machine))
     }
 
     deinit {
@@ -261,6 +272,8 @@ public final class Scheduler<Value: TaskResult>: Sendable {
             case .measureCPU(let id):
                 guard let context = state.bodies[id]?.context else { continue }
                 effects.measures.append(context)
+            case .sampleLoad:
+                effects.sampleLoad = true
             case .armTimer(let deadline):
                 state.timer?.cancel()
                 state.timer = Task { [weak self, clock] in
@@ -300,6 +313,10 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         for context in effects.measures {
             let demand = context.cpuReading().map { $0.cpu + $0.waited }
             handle { state, now, actions in actions += state.machine.measuredCPU(context.id, demand: demand, now: now) }
+        }
+        if effects.sampleLoad {
+            let runnable = runnableThreads?()
+            handle { state, now, actions in actions += state.machine.observedLoad(runnable: runnable, now: now) }
         }
     }
 

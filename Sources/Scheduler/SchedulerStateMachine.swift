@@ -42,6 +42,9 @@ public struct SchedulerStateMachine: Sendable {
         /// Read the running task's CPU demand so far (time on a CPU plus time waiting for one) and report
         /// it with ``measuredCPU(_:demand:now:)``.
         case measureCPU(TaskID)
+        /// Read how many threads the machine has runnable right now and report it with
+        /// ``observedLoad(runnable:now:)`` (only after ``sampleLoad(every:)`` turned sampling on).
+        case sampleLoad
     }
 
     enum Place: Sendable, Equatable { case waiting, running, paused }
@@ -167,6 +170,13 @@ public struct SchedulerStateMachine: Sendable {
     /// The first CPU reading (and the run time then) of running tasks being measured, by slot.
     private var probeBase: [TaskTable.Slot: (cpu: Nanos, run: Nanos)] = [:]
     private var ended: Deque<TaskRecord> = []
+    /// Cores lent to the core limit for busy threads outside the scheduler (see ``observedLoad(runnable:now:)``).
+    private var outsideBusy = 0
+    /// The latest outside-load samples, oldest first (at most ``loadSampleCount``).
+    private var loadSamples: [Int] = []
+    /// How often the load is sampled while CPU-bound tasks run; nil: never.
+    private var loadSamplePeriod: Nanos?
+    private var nextLoadSampleAt: Nanos?
 
     public init(configuration: SchedulerConfiguration = SchedulerConfiguration(), now: Duration = .zero) {
         self.configuration = configuration
@@ -297,6 +307,53 @@ public struct SchedulerStateMachine: Sendable {
         return actions
     }
 
+    /// Turns sampling of the machine's load on (every `period` while CPU-bound tasks run) or off (nil).
+    /// The driver answers each ``Action/sampleLoad`` with ``observedLoad(runnable:now:)``.
+    public mutating func sampleLoad(every period: Duration?) {
+        loadSamplePeriod = period.map { max($0, .milliseconds(1)).nanoseconds }
+        if period == nil { forgetLoad() }
+    }
+
+    /// The machine had `runnable` threads runnable (`/proc/loadavg`'s fourth field, the reader
+    /// included) while CPU-bound tasks ran.
+    ///
+    /// Threads beyond this scheduler's CPU-bound tasks and the reader are busy work from outside (another
+    /// build, a test suite). The kernel shares the cores among all runnable threads alike, so with the
+    /// core limit at one per core each of ours would get less than a core, and the queue's long calls
+    /// would end later than had every call been started at once. So the limit grows by one per outside
+    /// busy thread (the median of the last ``loadSampleCount`` samples), by at most the configured
+    /// limit again; it shrinks back when they go. A tool with several busy threads of its own counts as
+    /// outside load too, which the cap bounds.
+    public mutating func observedLoad(runnable: Int?, now: Duration) -> [Action] {
+        advanceNow(now)
+        var actions: [Action] = []
+        guard configuration.strategy == .mlfq, let slots = configuration.cpuSlots, let period = loadSamplePeriod else { return [] }
+        if let runnable, coresHeld > 0 {
+            loadSamples.append(max(0, runnable - 1 - coresHeld))
+            if loadSamples.count > Self.loadSampleCount { loadSamples.removeFirst() }
+            outsideBusy = min(loadSamples.sorted()[loadSamples.count / 2], slots)
+            fitCores(&actions)
+            dispatch(&actions)
+        }
+        if coresHeld > 0 {
+            nextLoadSampleAt = self.now.adding(period)
+            noteDeadline(nextLoadSampleAt)
+        } else {
+            forgetLoad()
+        }
+        finishEvent(&actions)
+        return actions
+    }
+
+    /// Samples of the outside load the lent cores follow.
+    static let loadSampleCount = 5
+
+    private mutating func forgetLoad() {
+        loadSamples = []
+        outsideBusy = 0
+        nextLoadSampleAt = nil
+    }
+
     /// MLFQ priority boost: the tasks that waited a whole boost period at a level that got no run time in
     /// that period move to the top level with a fresh allotment.
     public mutating func boost(now: Duration) -> [Action] {
@@ -350,6 +407,11 @@ public struct SchedulerStateMachine: Sendable {
         for slot in running where probeDeadline(slot).map({ $0 <= self.now }) == true {
             tasks[slot].cpu = .probing
             actions.append(.measureCPU(tasks[slot].id))
+        }
+        if let at = nextLoadSampleAt, at <= self.now {
+            // Armed again by `observedLoad` while CPU-bound tasks still run.
+            nextLoadSampleAt = nil
+            actions.append(.sampleLoad)
         }
         if configuration.strategy == .mlfq, belowTop > 0, nextBoostAt <= self.now {
             applyBoost()
@@ -409,6 +471,7 @@ public struct SchedulerStateMachine: Sendable {
             consider(probeDeadline(slot))
         }
         if configuration.strategy == .mlfq, belowTop > 0 { consider(nextBoostAt) }
+        consider(nextLoadSampleAt)
         return earliest
     }
 
@@ -642,9 +705,10 @@ public struct SchedulerStateMachine: Sendable {
         return tasks[slot].whenRunTime(reaches: (probeBase[slot]?.run ?? 0).adding(times.cpuProbe))
     }
 
-    /// Under `mlfq`, the running tasks that may hold a core at once.
+    /// Under `mlfq`, the running tasks that may hold a core at once: the configured limit, plus the
+    /// cores lent for busy threads outside (``observedLoad(runnable:now:)``).
     private var coreLimit: Int {
-        configuration.strategy == .mlfq ? configuration.cpuSlots ?? .max : .max
+        configuration.strategy == .mlfq ? configuration.cpuSlots.map { $0 + outsideBusy } ?? .max : .max
     }
 
     /// The shortest slice granted for the rest of an allotment charged in CPU time (each slice end of a
@@ -796,7 +860,13 @@ public struct SchedulerStateMachine: Sendable {
         }
         tasks[slot].place = .running
         if tasks[slot].level > 0 { runningBelowTop += 1 }
-        if tasks[slot].cpu.holdsCore { coresHeld += 1 }
+        if tasks[slot].cpu.holdsCore {
+            coresHeld += 1
+            if let period = loadSamplePeriod, nextLoadSampleAt == nil, coreLimit != .max {
+                nextLoadSampleAt = now.adding(period)
+                noteDeadline(nextLoadSampleAt)
+            }
+        }
         tasks[slot].sliceStart = now
         tasks[slot].sliceEnd = sliceEnd(for: tasks[slot])
         noteDeadline(tasks[slot].sliceEnd)

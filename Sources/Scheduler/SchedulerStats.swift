@@ -185,9 +185,6 @@ struct StatsAccumulator: Sendable {
     /// The nearest-rank 95th percentile of `window`, in milliseconds.
     /// - Complexity: O(n log n).
     static func p95(_ window: Deque<Nanos>) -> Double {
-        guard !window.isEmpty else { return 0 }
-        let sorted = window.sorted()
-        let rank = Int((Double(sorted.count) * 0.95).rounded(.up)) - 1
-        return Double(sorted[min(max(rank, 0), sorted.count - 1)]) / 1e6
+        NearestRank.percentile(window.sorted(), 0.95).map { Double($0) / 1e6 } ?? 0
     }
 }

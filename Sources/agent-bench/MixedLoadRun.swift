@@ -61,7 +61,7 @@ enum MixedLoad {
 
     /// A fresh scheduler with `configuration` and the executor the REPL would put on it.
     static func executor(_ configuration: SchedulerConfiguration, catalog: ToolCatalog) -> ScheduledToolExecutor {
-        ScheduledToolExecutor(scheduler: ToolScheduler(configuration: configuration), catalog: catalog, runner: ToolRunner())
+        ScheduledToolExecutor(scheduler: ToolScheduler(configuration: configuration, runnableThreads: SystemLoad.runnable), catalog: catalog, runner: ToolRunner())
     }
 
     /// Runs every turn at its time, each as one `execute` of its calls; returns when all have ended.

@@ -1,5 +1,6 @@
 import Agent
 import HTTP
+import LLM
 import REPL
 import Scheduler
 import Tools
@@ -13,8 +14,8 @@ struct AgentREPLCommand: ParsableCommand {
         commandName: "agent-repl",
         abstract: "A terminal chat with an LLM agent that runs tools in parallel on a preemptive scheduler.",
         discussion: """
-            Environment: OPENAI_API_KEY (never a flag), OPENAI_BASE_URL, AGENT_MODEL, AGENT_STREAM=0 (as \
-            --no-stream); a .env file in a \
+            Environment: OPENAI_API_KEY (never a flag), OPENAI_BASE_URL, AGENT_MODEL, AGENT_API (as --api), \
+            AGENT_STREAM=0 (as --no-stream); a .env file in a \
             trusted working folder fills in variables that are not set (see /trust). With no key and no --base-url the offline \
             demo model answers. Exit codes: 0 success, 1 a failed one-shot turn, 2 bad usage or configuration.
             """,
@@ -25,6 +26,9 @@ struct AgentREPLCommand: ParsableCommand {
 
     @Option(name: .long, help: "Model name (default $AGENT_MODEL or \(Settings.defaultModel)).")
     var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("The endpoint's API: chat (Chat Completions, the default; also $AGENT_API) or responses (the Responses API).", valueName: "chat|responses"))
+    var api: WireAPI?
 
     @Option(name: [.short, .customLong("prompt")], help: "Answer one prompt, print the answer on stdout, and exit.")
     var prompt: String?
@@ -96,8 +100,15 @@ struct AgentREPLCommand: ParsableCommand {
         let environment = !trusted ? ProcessInfo.processInfo.environment : DotEnv.merged(
             into: ProcessInfo.processInfo.environment,
             file: URL(fileURLWithPath: workingFolder).appendingPathComponent(".env"))
-        let settings = Settings.resolve(
-            flags: CommandLineSettings(baseURL: baseURL, model: model, demo: demo, noStream: noStream), environment: environment)
+        var settings: Settings
+        do {
+            settings = try Settings.resolve(
+                flags: CommandLineSettings(baseURL: baseURL, model: model, demo: demo, noStream: noStream, api: api),
+                environment: environment)
+        } catch {
+            Output.err("\(error)\n")
+            throw ExitCode(2)
+        }
         if checkTools {
             let (report, code) = Tools.checkTools(extraFolders: toolsDirs, environment: environment, project: trusted)
             let text = report.hasSuffix("\n") ? report : report + "\n"
@@ -110,7 +121,10 @@ struct AgentREPLCommand: ParsableCommand {
             Output.err("OPENAI_BASE_URL must be an http or https URL, such as http://127.0.0.1:8080/v1.\n")
             throw ExitCode(2)
         }
+        let modelNote: String?
+        (settings, modelNote) = ModelFactory.findLocalServer(settings)
         var options = SessionOptions(modelName: settings.model)
+        options.modelNote = modelNote
         options.maxSteps = maxSteps
         options.autoApprove = yes
         options.environment = environment
@@ -181,3 +195,5 @@ private final class ExitCodeBox: Sendable {
 }
 
 extension Strategy: ExpressibleByArgument {}
+
+extension WireAPI: ExpressibleByArgument {}

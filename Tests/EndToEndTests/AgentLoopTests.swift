@@ -99,10 +99,11 @@ import Tools
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("{") })
         let stats = try JSONValue.parse(String(line))
-        // Every documented key (SPEC.md and README; `model` is not implemented yet).
+        // Every documented key (SPEC.md and README).
         for key in StatsKeys.top {
             #expect(stats[key] != nil, "missing key \(key)")
         }
+        #expect(Set((stats["model"]?.objectValue ?? [:]).keys) == StatsKeys.model)
         let levels = try #require(stats["levels"]?.arrayValue)
         #expect(levels.count == 3)
         for level in levels {

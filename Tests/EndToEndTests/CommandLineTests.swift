@@ -23,6 +23,10 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stdout.contains("offline demo model"))
         #expect(result.stdout.contains("héllo 🌍"))
+        // The demo model reports its words as tokens, so the footer shows them offline too.
+        let footer = try #require(result.stderr.split(separator: "\n").last.map(String.init))
+        #expect(try #/· \d+ in · \d+ out · \d+\.\d s/#.wholeMatch(in: footer) != nil, "\(result.stderr)")
+        #expect(!result.stdout.contains(" out · "))
     }
 
     @Test func pipedLinesRunInOrder() async throws {

@@ -61,7 +61,7 @@ import TestSupport
         let agent = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": "http://127.0.0.1:1/v1"])
         let terminal = try PseudoTerminal(agent, arguments: ["--demo"])
         var mark = try await terminal.waitFor("> ")
-        #expect(terminal.output.contains(" · demo model (offline; set OPENAI_API_KEY or --base-url for a real one) · "))
+        #expect(terminal.output.contains(" · demo model (offline; set OPENAI_API_KEY or --base-url, or start a local server, for a real one) · "))
         terminal.type("hello\r")
         mark = try await terminal.waitFor("can't really answer \"hello\"", after: mark)
         terminal.type("/quit\r")

@@ -26,6 +26,9 @@ the last one repeats when the list runs out. Each response is one of:
       client hangs up, the log gets {"event": "disconnect", "path": ..., "time": ...}; after
       hang_seconds (default: never) the answer ends with [DONE] and the log gets "hang_ended"
   {"close": true}                                       the connection closed at once
+  A text or tool-call response may carry "usage": the usage object sent in the stream's last chunk
+  (and in a whole answer), details included as given; null sends none. Without it the usage is
+  {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}.
   {"rule": "burn", "tool": "cpu_burn", "text": "Done."}  answers by rule, not in order (agent-bench's
       product section; put it alone in the script so that it repeats): a request whose last message
       is the user's "burn N" gets ONE streamed call of "tool" with {"seconds": N} (id burn_<k>, unique
@@ -38,6 +41,15 @@ the last one repeats when the list runs out. Each response is one of:
       `repeat` times (content_type defaults to text/event-stream here and for "empty")
 A non-streaming request ("stream": false) gets the same content as one JSON body; so does a
 streaming one when the response has "json_body": true (as some servers answer).
+
+POST .../responses speaks the Responses API with the same script. A "text" and/or "tool_calls"
+response (optionally with "reasoning": {"encrypted_content": "...", "summary": [...]}, which comes
+first) becomes the output items reasoning, message, function calls, streamed as response.created,
+then per item response.output_item.added, its deltas (text in "pieces" deltas, each call's arguments
+in three response.function_call_arguments.delta events) and .done, response.output_item.done, and
+response.completed with the whole response (output and usage; "usage" in the response replaces the
+default). "drop_completed": true leaves response.completed out (a cut stream). Each event is written
+as "event: TYPE" + "data: JSON". A non-streaming request gets the response object as one JSON body.
 Every request is appended to the log as one JSON line: method, path, headers, body.
 """
 import argparse, json, os, re, select, signal, sys, threading, time
@@ -104,9 +116,15 @@ def events_for(resp, marks=None):
             marks[len(out) - 1] = ("args_end", i)
         marks[len(out)] = ("finish", None)
         out.append(chunk({}, "tool_calls"))
-    out.append({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "choices": [],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
+    usage = usage_of(resp)
+    if usage is not None:
+        out.append({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "choices": [], "usage": usage})
     return out
+
+
+def usage_of(resp):
+    """The usage object a text or tool-call response reports, or None for none."""
+    return resp.get("usage", {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15})
 
 
 BURN = re.compile(r"^\s*burn\s+([0-9]+(?:\.[0-9]+)?)\s*$")
@@ -132,6 +150,66 @@ def by_rule(resp, body):
     return {"tool_calls": [call]}, None, {"event": "tool_call_sent", "id": cid, "seconds": seconds}
 
 
+RESPONSES_USAGE = {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 4}, "output_tokens": 5,
+                   "output_tokens_details": {"reasoning_tokens": 2}, "total_tokens": 15}
+
+
+def responses_items(resp):
+    """The Responses API output items of a scripted response: reasoning, message, function calls."""
+    items = []
+    if "reasoning" in resp:
+        r = resp["reasoning"]
+        items.append({"type": "reasoning", "id": "rs_fake", "summary": r.get("summary", []),
+                      "encrypted_content": r["encrypted_content"]})
+    if "text" in resp:
+        items.append({"type": "message", "id": "msg_fake", "status": "completed", "role": "assistant",
+                      "content": [{"type": "output_text", "text": resp["text"], "annotations": []}]})
+    for i, call in enumerate(resp.get("tool_calls", [])):
+        items.append({"type": "function_call", "id": "fc_fake_%d" % i, "call_id": call.get("id", "call_%d" % i),
+                      "name": call["name"], "arguments": json.dumps(call.get("arguments", {})), "status": "completed"})
+    return items
+
+
+def response_object(resp, items, status="completed"):
+    return {"id": "resp_fake", "object": "response", "created_at": 0, "status": status, "model": "fake-model",
+            "output": items, "usage": resp.get("usage", RESPONSES_USAGE) if status == "completed" else None,
+            "error": None}
+
+
+def responses_events(resp):
+    """The Responses API stream events of a scripted text and/or tool-call response."""
+    items = responses_items(resp)
+    events = [{"type": "response.created", "response": response_object(resp, [], "in_progress")}]
+    for index, item in enumerate(items):
+        base = {"output_index": index, "item_id": item["id"]}
+        if item["type"] == "message":
+            events.append({"type": "response.output_item.added", "output_index": index,
+                           "item": dict(item, status="in_progress", content=[])})
+            text = item["content"][0]["text"]
+            pieces = max(1, int(resp.get("pieces", 3)))
+            size = max(1, -(-len(text) // pieces))
+            for k in range(0, len(text), size):
+                events.append(dict(base, type="response.output_text.delta", content_index=0, delta=text[k:k + size]))
+            events.append(dict(base, type="response.output_text.done", content_index=0, text=text))
+        elif item["type"] == "function_call":
+            events.append({"type": "response.output_item.added", "output_index": index,
+                           "item": dict(item, status="in_progress", arguments="")})
+            args = item["arguments"]
+            third = max(1, -(-len(args) // 3))
+            for k in range(0, len(args), third):
+                events.append(dict(base, type="response.function_call_arguments.delta", delta=args[k:k + third]))
+            events.append(dict(base, type="response.function_call_arguments.done", arguments=args))
+        else:
+            events.append({"type": "response.output_item.added", "output_index": index,
+                           "item": {"type": item["type"], "id": item["id"], "summary": []}})
+        events.append({"type": "response.output_item.done", "output_index": index, "item": item})
+    if not resp.get("drop_completed"):
+        events.append({"type": "response.completed", "response": response_object(resp, items)})
+    for number, event in enumerate(events):
+        event["sequence_number"] = number
+    return events
+
+
 def log_event(event):
     if state["log"]:
         with lock, open(state["log"], "a") as f:
@@ -148,9 +226,12 @@ def whole_body(resp):
         message["tool_calls"] = [{"id": c.get("id", "call_%d" % i), "type": "function",
                                   "function": {"name": c["name"], "arguments": json.dumps(c.get("arguments", {}))}}
                                  for i, c in enumerate(resp["tool_calls"])]
-    return {"id": "chatcmpl-fake", "object": "chat.completion", "model": "fake-model",
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+    body = {"id": "chatcmpl-fake", "object": "chat.completion", "model": "fake-model",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}]}
+    usage = usage_of(resp)
+    if usage is not None:
+        body["usage"] = usage
+    return body
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -210,8 +291,9 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             return
         streaming = isinstance(body, dict) and body.get("stream", False)
+        responses = self.path.rstrip("/").endswith("/responses")
         if (not streaming or resp.get("json_body")) and "sse" not in resp and not resp.get("hang"):
-            self.send_json(200, whole_body(resp))
+            self.send_json(200, response_object(resp, responses_items(resp)) if responses else whole_body(resp))
             if sent:
                 log_event(dict(sent, time=time.time()))
             return
@@ -239,6 +321,8 @@ class Handler(BaseHTTPRequestHandler):
         marks = {}
         if "sse" in resp:
             pieces = [p.encode() for p in resp["sse"]]
+        elif responses:
+            pieces = [("event: %s\ndata: %s\n\n" % (e["type"], json.dumps(e))).encode() for e in responses_events(resp)]
         else:
             pieces = [("data: " + json.dumps(e) + "\n\n").encode() for e in events_for(resp, marks)]
             pieces.append(b"data: [DONE]\n\n")

@@ -29,6 +29,21 @@ import JSON
         }
     }
 
+    @Test(arguments: [
+        (#""prompt_tokens_details":{"cached_tokens":1e300}"#, "prompt_tokens_details.cached_tokens"),
+        (#""completion_tokens_details":{"reasoning_tokens":-1}"#, "completion_tokens_details.reasoning_tokens"),
+        (#""prompt_tokens_details":{"cached_tokens":9007199254740993}"#, "prompt_tokens_details.cached_tokens"),
+    ])
+    func aDetailCountOutOfRangeIsAnErrorNamingIt(detail: String, name: String) {
+        let usage = #"{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2,\#(detail)}"#
+        let bytes = Array((#"data: {"choices":[],"usage":\#(usage)}"# + "\n\n").utf8)
+        #expect {
+            try assemble(bytes)
+        } throws: { error in
+            (error as? ChatError)?.code == .malformedResponse && "\(error)".contains(name)
+        }
+    }
+
     @Test func argumentsSentAsAnObjectAreThatObject() throws {
         let bytes = Array(chunk(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"weather","arguments":{"city":"Oslo"}}}]}"#).utf8)
         let call = try #require(try assemble(bytes).completion.toolCalls.first)

@@ -34,7 +34,7 @@ import Tools
         let model = ScriptedModel { _ in .noticeThenText("Answers now come whole.", "the answer") }
         let repl = REPLHarness(model: model, console: ScriptedConsole(interactive: false, statusLine: false))
         let reply = try await repl.enter("hi")
-        #expect(reply.err == "· Answers now come whole.\n")
+        #expect(try #/· Answers now come whole\.\n· \d+\.\d s\n/#.wholeMatch(in: reply.err) != nil, "then the footer: \(reply.err)")
         #expect(reply.out == "the answer\n")
     }
 
@@ -60,7 +60,7 @@ import Tools
         let repl = REPLHarness(model: ScriptedModel { _ in .text("no newline at the end") })
         let reply = try await repl.enter("hi")
         #expect(reply.out == "no newline at the end\n")
-        #expect(reply.err.isEmpty)
+        #expect(try #/· \d+\.\d s\n/#.wholeMatch(in: reply.err) != nil, "only the footer, without usage: \(reply.err)")
     }
 
     @Test func theBannerShowsOnATerminalOnly() async throws {
@@ -77,13 +77,19 @@ import Tools
         #expect(piped.console.out == "Workers: 8.\n", "and no newline at the end of input")
     }
 
+    @Test func theBannerSaysHowTheModelWasFound() async throws {
+        let repl = REPLHarness(model: ScriptedModel { _ in .text("x") }) { $0.modelNote = "the local server found on port 11434" }
+        try await repl.waitForPrompt()
+        #expect(repl.console.out.contains(" · scripted (the local server found on port 11434) · 0 tools · "))
+    }
+
     @Test func theDemoModelIsNamedAsSuchAndRunsRealTools() async throws {
         let repl = REPLHarness(model: DemoModel(wordDelay: .zero), tools: try TestToolFolder.standard().catalog)
         try await repl.waitForPrompt()
-        #expect(repl.console.out.contains(" · demo model (offline; set OPENAI_API_KEY or --base-url for a real one) · 2 tools · "))
+        #expect(repl.console.out.contains(" · demo model (offline; set OPENAI_API_KEY or --base-url, or start a local server, for a real one) · 2 tools · "))
         let reply = try await repl.enter("echo this please")
         #expect(reply.out.contains("I ran 1 tool in parallel. Results:\n- echo: {}"))
-        #expect(try await repl.enter("/model").out == "Model: test-model (demo model (offline; set OPENAI_API_KEY or --base-url for a real one))\n")
+        #expect(try await repl.enter("/model").out == "Model: test-model (demo model (offline; set OPENAI_API_KEY or --base-url, or start a local server, for a real one))\n")
     }
 
     @Test func brokenToolFilesAreReportedAtTheStart() async throws {
@@ -111,7 +117,9 @@ import Tools
         let looping = ScriptedModel { _ in .calls([call("echo")]) }
         let repl = REPLHarness(model: looping, tools: try TestToolFolder.standard().catalog) { $0.maxSteps = 2 }
         let reply = try await repl.enter("loop")
-        #expect(reply.err.hasSuffix("Error: Stopped after 2 model calls without a final answer (the step limit). Raise the limit with --max-steps.\n"))
+        // The error, then the footer of the two calls the model answered.
+        #expect(try #/(?s).*\nError: Stopped after 2 model calls without a final answer \(the step limit\)\. Raise the limit with --max-steps\.\n· \d+\.\d s \(model [0-9.]+ s, tools [0-9.]+ s\)\n/#
+            .wholeMatch(in: reply.err) != nil, "\(reply.err)")
         #expect(looping.requests.count == 2)
     }
 

@@ -71,10 +71,11 @@ import Tools
         let text = try await repl.enter("/stats json").out
         #expect(text.hasSuffix("}\n") && text.filter { $0 == "\n" }.count == 1, "one line of JSON")
         let stats = try JSONValue.parse(text)
-        // SPEC.md and README.md list these (SPEC's `model` is not implemented yet).
+        // SPEC.md and README.md list these.
         for key in StatsKeys.top {
             #expect(stats[key] != nil, "missing key \(key)")
         }
+        #expect(Set((stats["model"]?.objectValue ?? [:]).keys) == StatsKeys.model)
         let levels = try #require(stats["levels"]?.arrayValue)
         #expect(levels.count == 3)
         for level in levels {

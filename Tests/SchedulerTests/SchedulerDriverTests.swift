@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Synchronization
 import TestSupport
 @testable import Scheduler
 
@@ -90,6 +91,38 @@ import TestSupport
         #expect(await scheduler.outcome(of: b) == .completed("ok"))
         #expect(await scheduler.outcome(of: a) == .completed("ok"))
         #expect(scheduler.record(a)?.pausedTime == .zero)  // resumed without the clock moving
+    }
+
+    @Test func theDriverSamplesTheLoadAndAnOutsideBusyThreadLendsACore() async {
+        let clock = ManualSchedulerClock()
+        let runnable = Mutex(1)
+        let scheduler = TestScheduler(
+            configuration: SchedulerConfiguration(strategy: .mlfq, workers: 4, baseQuantum: .seconds(100), lowestQuantum: .seconds(100), cpuSlots: 1),
+            clock: clock, runnableThreads: { runnable.withLock { $0 } })
+        let gate = Gate()
+        let body: TestScheduler.Body = { _ in
+            while !gate.isOpen { try? await Task.sleep(for: .milliseconds(1)) }
+            return "ok"
+        }
+        let a = scheduler.submit(TaskSpec(name: "a", cpuBound: true), body: body)
+        let b = scheduler.submit(TaskSpec(name: "b", cpuBound: true), body: body)
+        #expect(scheduler.record(b)?.state == .waiting)
+        // The reader, a, and one busy thread outside.
+        runnable.withLock { $0 = 3 }
+        clock.advance(by: SystemLoad.samplePeriod)
+        #expect(await eventually { scheduler.record(b)?.state == .running })
+        #expect(scheduler.stats.cpuSlots == 2)
+        gate.open()
+        #expect(await scheduler.outcome(of: a) == .completed("ok"))
+        #expect(await scheduler.outcome(of: b) == .completed("ok"))
+    }
+
+    @Test func theRunnableCountIsReadFromLoadavg() {
+        #expect(SystemLoad.runnable(inLoadavg: Array("0.52 1.17 2.21 3/86 30987\n".utf8)) == 3)
+        #expect(SystemLoad.runnable(inLoadavg: Array("0.52 1.17 2.21 /86 30987".utf8)) == nil)
+        #expect(SystemLoad.runnable(inLoadavg: Array("0.52 1.17 2.21 99999999999999999999/86 1".utf8)) == nil)
+        #expect(SystemLoad.runnable(inLoadavg: Array("garbage".utf8)) == nil)
+        #expect(SystemLoad.runnable().map { $0 >= 1 } == true, "this machine has /proc/loadavg, and this thread runs")
     }
 
     @Test func timeoutEndsATaskOnceEvenIfItsBodyIgnoresCancellation() async {
@@ -233,8 +266,8 @@ import TestSupport
         _ = machine.finished(id, succeeded: true, summary: "x", now: .milliseconds(3))
         let data = try JSONEncoder().encode(machine.stats())
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        // Every documented key (SPEC.md and README; `model` is not the scheduler's).
-        for key in StatsKeys.top {
+        // Every documented key but `model`, which is the session's.
+        for key in StatsKeys.scheduler {
             #expect(json[key] != nil, "missing \(key)")
         }
         #expect(json["strategy"] as? String == "mlfq")

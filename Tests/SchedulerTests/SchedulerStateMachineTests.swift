@@ -170,6 +170,49 @@ import TestSupport
         #expect(m.runningTasks.count == 3)
     }
 
+    @Test func busyThreadsOutsideLendTheCoreLimitACoreEachUpToDoubleAndGiveThemBack() {
+        var m = Self.cores(2)
+        m.sampleLoad(every: Self.ms(200))
+        let (a, first) = m.submit(Self.cpuSpec(cpu: true), now: .zero)
+        #expect(first == [.start(a), .armTimer(at: Self.ms(200))], "a CPU-bound task running: the load is sampled")
+        let (b, _) = m.submit(Self.cpuSpec(cpu: true), now: .zero)
+        let (c, _) = m.submit(Self.cpuSpec(cpu: true), now: .zero)
+        let (d, _) = m.submit(Self.cpuSpec(cpu: true), now: .zero)
+        let (e, _) = m.submit(Self.cpuSpec(cpu: true), now: .zero)
+        #expect(m.runningTasks == [a, b])
+        #expect(m.advance(to: Self.ms(200)).first == .sampleLoad)
+        // 6 runnable: the reader, a and b, and 3 busy threads outside. The limit grows by 2 (at most
+        // the configured 2 again): c and d start.
+        let grown = m.observedLoad(runnable: 6, now: Self.ms(201))
+        #expect(grown.prefix(2) == [.start(c), .start(d)])
+        #expect(grown.last == .armTimer(at: Self.ms(401)), "and the next sample")
+        #expect(m.stats().cpuSlots == 4 && m.state(of: e) == .waiting)
+        // The outside work ends: the median of the samples follows after a majority of them.
+        _ = m.advance(to: Self.ms(401))
+        #expect(m.observedLoad(runnable: 5, now: Self.ms(401)).filter { if case .pause = $0 { true } else { false } }.isEmpty,
+                "one sample of 0 outside is not yet the median")
+        _ = m.advance(to: Self.ms(601))
+        let shrunk = m.observedLoad(runnable: 5, now: Self.ms(601))
+        #expect(shrunk.prefix(2) == [.pause(d), .pause(c)], "the latest-started give their cores back")
+        #expect(m.stats().cpuSlots == 2 && m.checkInvariants() == nil)
+    }
+
+    @Test func withoutCPUBoundTasksRunningTheLoadIsNotSampledAndTheLoanEnds() {
+        var m = Self.cores(1)
+        m.sampleLoad(every: Self.ms(200))
+        let (light, actions) = m.submit(Self.cpuSpec("fetch", cpu: false), now: .zero)
+        #expect(actions == [.start(light), .armTimer(at: .seconds(10))], "only its slice: an I/O-bound task needs no core")
+        let (a, _) = m.submit(Self.cpuSpec(cpu: true), now: .zero)
+        _ = m.advance(to: Self.ms(200))
+        _ = m.observedLoad(runnable: 4, now: Self.ms(200))
+        #expect(m.stats().cpuSlots == 2)
+        _ = m.finished(a, succeeded: true, summary: "", now: Self.ms(300))
+        #expect(m.advance(to: Self.ms(400)).first == .sampleLoad)
+        #expect(m.observedLoad(runnable: 4, now: Self.ms(400)).isEmpty, "nothing CPU-bound runs: no next sample")
+        #expect(m.stats().cpuSlots == 1, "and nothing lent")
+        #expect(m.nextDeadline == .seconds(10), "the light task's slice end, no sample")
+    }
+
     @Test func aBetterLevelTakesTheCoreOfALowerOneEvenWithWorkersFree() {
         var m = Self.cores(1)
         let (a, _) = m.submit(Self.cpuSpec(priority: 2, cpu: true), now: .zero)
@@ -504,6 +547,8 @@ import TestSupport
         var paused = Set<TaskID>()
         var started = Set<TaskID>()
         var measuring: [TaskID] = []
+        var loadAsked = false
+        if seed % 2 == 0 { m.sampleLoad(every: .milliseconds(200)) }
 
         func apply(_ actions: [Action]) {
             for action in actions {
@@ -528,6 +573,9 @@ import TestSupport
                 case .measureCPU(let id):
                     #expect(running.contains(id), "CPU time asked of a task not running: \(id)")
                     measuring.append(id)
+                case .sampleLoad:
+                    #expect(seed % 2 == 0, "load asked for without sampling turned on")
+                    loadAsked = true
                 }
             }
         }
@@ -562,7 +610,11 @@ import TestSupport
             case 8:
                 apply(m.setWorkers(1 + Int(rng.next(below: 4)), now: now))
             case 9:
-                if !measuring.isEmpty, rng.next(below: 2) == 0 {
+                if loadAsked, rng.next(below: 2) == 0 {
+                    // The load asked for arrives: anything from idle to a crowded machine, or unreadable.
+                    loadAsked = false
+                    apply(m.observedLoad(runnable: rng.next(below: 5) == 0 ? nil : Int(rng.next(below: 12)), now: now))
+                } else if !measuring.isEmpty, rng.next(below: 2) == 0 {
                     // The CPU time asked for arrives (or cannot be read), possibly after the task ended.
                     let id = measuring.remove(at: Int(rng.next(below: UInt64(measuring.count))))
                     let cpu: Duration? = rng.next(below: 4) == 0 ? nil : .milliseconds(Int(rng.next(below: 300)))

@@ -1,7 +1,8 @@
 import Foundation
 import JSON
 
-/// The scripted fake OpenAI server (`Tests/Fixtures/fake_openai.py`) as a subprocess on loopback,
+/// The scripted fake OpenAI server (`Tests/Fixtures/fake_openai.py`: Chat Completions, and the Responses
+/// API on `POST /v1/responses`) as a subprocess on loopback,
 /// shared by the client tests and the end-to-end tests of the binary.
 public final class FakeOpenAIServer: Sendable {
     private let server: FixtureServer
@@ -12,6 +13,16 @@ public final class FakeOpenAIServer: Sendable {
             let scriptURL = folder.appendingPathComponent("script.json")
             try Data(script.jsonString.utf8).write(to: scriptURL)
             return ["--script", scriptURL.path]
+        }
+    }
+
+    /// `init(script:)` on a thread of its own, so that waiting for the server's port (a Python start,
+    /// seconds on a loaded machine) holds none of the test process's few cooperative threads.
+    public static func start(script: JSONValue) async throws -> FakeOpenAIServer {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try FakeOpenAIServer(script: script) })
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import Synchronization
 import LLM
+import Scheduler
 
 /// A model whose every answer is decided by a closure from the request; the requests are kept.
 final class ScriptedModel: ChatModel {
@@ -13,6 +14,10 @@ final class ScriptedModel: ChatModel {
         case textAfter(Gate, String)
         /// Says `notice` (as a client that stopped streaming does), then answers `text`.
         case noticeThenText(String, String)
+        /// Answers `answer` (its text, else its first call, then the whole answer), moving `clock` on by
+        /// `firstToken` before the first event and by `rest` before the end. The stream is lazy, so
+        /// the clock moves only when the agent asks for the next event: the times it reads are exact.
+        case timed(ChatCompletion, clock: ManualSchedulerClock, firstToken: Duration, rest: Duration)
     }
 
     let respond: @Sendable (ChatRequest) -> Reply
@@ -37,6 +42,15 @@ final class ScriptedModel: ChatModel {
     func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
         recorded.withLock { $0.append(request) }
         let reply = respond(request)
+        if case .timed(let answer, let clock, let firstToken, let rest) = reply {
+            let first: ChatEvent = answer.content.map { .textDelta($0) } ?? .toolCallReady(answer.toolCalls[0])
+            let steps = StepCounter([(firstToken, first), (rest, .completed(answer))])
+            return AsyncThrowingStream {
+                guard let (wait, event) = steps.next() else { return nil }
+                clock.advance(by: wait)
+                return event
+            }
+        }
         return AsyncThrowingStream { continuation in
             let task = Task {
                 switch reply {
@@ -58,6 +72,8 @@ final class ScriptedModel: ChatModel {
                     continuation.yield(.textDelta(text))
                     continuation.yield(.completed(ChatCompletion(content: text, finishReason: "stop")))
                     continuation.finish()
+                case .timed:
+                    break  // answered lazily above
                 case .textAfter(let gate, let text):
                     await gate.wait()
                     if Task.isCancelled { return continuation.finish(throwing: CancellationError()) }
@@ -67,6 +83,21 @@ final class ScriptedModel: ChatModel {
                 }
             }
             continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+/// The events of a `.timed` answer, handed out one at a time.
+private final class StepCounter: Sendable {
+    private let steps: [(Duration, ChatEvent)]
+    private let position = Mutex(0)
+
+    init(_ steps: [(Duration, ChatEvent)]) { self.steps = steps }
+
+    func next() -> (Duration, ChatEvent)? {
+        position.withLock { p in
+            defer { p += 1 }
+            return p < steps.count ? steps[p] : nil
         }
     }
 }

@@ -1,0 +1,91 @@
+import Agent
+import Foundation
+import Scheduler
+
+/// Text renderings of the model's usage: the model section of `/stats`, its `model` object in
+/// `/stats json`, and the footer of each turn.
+enum ModelUsageView {
+    /// The lines under the scheduler's in `/stats`. A token kind no call reported reads "unknown".
+    static func table(_ u: ModelUsage) -> String {
+        let without = u.callsWithoutUsage == 0 ? "" : " (\(u.callsWithoutUsage) without usage: their tokens are unknown)"
+        var firstToken = "-"
+        if let p50 = u.timeToFirstToken(percentile: 0.5), let p95 = u.timeToFirstToken(percentile: 0.95) {
+            firstToken = "p50 \(SchedulerView.ms(p50.milliseconds)) p95 \(SchedulerView.ms(p95.milliseconds))"
+        }
+        return """
+            model    calls \(u.calls)\(without)
+            tokens   input \(count(u.inputTokens)) · cached input \(count(u.cachedInputTokens)) · output \(count(u.outputTokens)) · reasoning \(count(u.reasoningTokens))
+            time     in the model \(SchedulerView.ms(u.modelTime.milliseconds)) · in tools \(SchedulerView.ms(u.toolTime.milliseconds)) · first token \(firstToken)
+
+            """
+    }
+
+    /// One turn in one line for stderr, e.g. `· 1 240 in (1 024 cached) · 310 out · 4.2 s`: only the
+    /// tokens the server sent, then the turn's time, split into model and tools when tools ran; a
+    /// server that sends no usage at all gets the time alone.
+    /// Nil when the model never answered in the turn.
+    static func footer(_ turn: TurnMeter.Summary) -> String? {
+        let u = turn.usage
+        guard u.calls > 0 else { return nil }
+        var parts: [String] = []
+        if let input = u.inputTokens {
+            parts.append("\(grouped(input)) in" + (u.cachedInputTokens.map { " (\(grouped($0)) cached)" } ?? ""))
+        }
+        if let output = u.outputTokens {
+            parts.append("\(grouped(output)) out" + (u.reasoningTokens.map { " (\(grouped($0)) reasoning)" } ?? ""))
+        }
+        if u.callsWithoutUsage > 0 && u.callsWithoutUsage < u.calls {
+            parts.append("\(u.callsWithoutUsage) of \(u.calls) calls sent no usage")  // the sums leave them out
+        }
+        let split = u.toolTime > .zero ? " (model \(seconds(u.modelTime)), tools \(seconds(u.toolTime)))" : ""
+        parts.append(seconds(turn.duration) + split)
+        return "· " + parts.joined(separator: " · ")
+    }
+
+    /// `1240` as `1 240`.
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, digit) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(" ") }
+            out.append(digit)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
+    /// `4.2 s` under a minute, `2 min 05 s` above.
+    static func seconds(_ d: Duration) -> String {
+        let s = d.milliseconds / 1000
+        if s < 59.95 { return String(format: "%.1f s", s) }
+        let whole = Int(s.rounded())
+        return String(format: "%d min %02d s", whole / 60, whole % 60)
+    }
+
+    private static func count(_ n: Int?) -> String { n.map(grouped) ?? "unknown" }
+
+    /// The `model` object of `/stats json`: every key present, `null` where unknown.
+    struct JSON: Encodable {
+        var usage: ModelUsage
+
+        enum CodingKeys: String, CodingKey {
+            case calls, callsWithoutUsage = "calls_without_usage", inputTokens = "input_tokens"
+            case cachedInputTokens = "cached_input_tokens", outputTokens = "output_tokens", reasoningTokens = "reasoning_tokens"
+            case modelSeconds = "model_seconds", toolSeconds = "tool_seconds", ttftP50Ms = "ttft_p50_ms", ttftP95Ms = "ttft_p95_ms"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(usage.calls, forKey: .calls)
+            try c.encode(usage.callsWithoutUsage, forKey: .callsWithoutUsage)
+            try c.encode(usage.inputTokens, forKey: .inputTokens)
+            try c.encode(usage.cachedInputTokens, forKey: .cachedInputTokens)
+            try c.encode(usage.outputTokens, forKey: .outputTokens)
+            try c.encode(usage.reasoningTokens, forKey: .reasoningTokens)
+            // Milliseconds of precision: enough for a person, and no binary-fraction noise.
+            try c.encode((usage.modelTime.milliseconds).rounded() / 1000, forKey: .modelSeconds)
+            try c.encode((usage.toolTime.milliseconds).rounded() / 1000, forKey: .toolSeconds)
+            try c.encode(usage.timeToFirstToken(percentile: 0.5).map { ($0.milliseconds * 10).rounded() / 10 }, forKey: .ttftP50Ms)
+            try c.encode(usage.timeToFirstToken(percentile: 0.95).map { ($0.milliseconds * 10).rounded() / 10 }, forKey: .ttftP95Ms)
+        }
+    }
+}
