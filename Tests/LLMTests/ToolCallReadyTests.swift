@@ -143,6 +143,18 @@ import JSON
         }
     }
 
+    @Test func aReadyCallKeepsTheIdItWasReportedWithAndTheCompletionAgrees() throws {
+        let (moments, calls, completion) = try readyMoments([
+            fragments(#"{"index":0,"function":{"name":"one","arguments":"{}"}}"#),  // no id: call_0
+            fragments(#"{"index":1,"id":"call_0","function":{"name":"two","arguments":"{}"}}"#),
+            fragments(#"{"index":0,"id":"late","function":{"arguments":""}}"#),  // too late to rename it
+            finishChunk,
+        ])
+        #expect(moments == [2, 4])
+        #expect(calls.map(\.id) == ["call_0", "call_0_1"], "made unique, in index order")
+        #expect(completion.toolCalls == calls)
+    }
+
     @Test func aWholeAnswerReportsEveryCallAtOnceInOrder() throws {
         var accumulator = StreamAccumulator()
         let events = try accumulator.consumeWholeAnswer(#"""
