@@ -319,11 +319,13 @@ public struct SchedulerStateMachine: Sendable {
     ///
     /// Threads beyond this scheduler's CPU-bound tasks and the reader are busy work from outside (another
     /// build, a test suite). The kernel shares the cores among all runnable threads alike, so with the
-    /// core limit at one per core each of ours would get less than a core, and the queue's long calls
-    /// would end later than had every call been started at once. So the limit grows by one per outside
-    /// busy thread (the median of the last ``loadSampleCount`` samples), by at most the configured
-    /// limit again; it shrinks back when they go. A tool with several busy threads of its own counts as
-    /// outside load too, which the cap bounds.
+    /// core limit at one per core each of ours gets less than a core, and under heavy outside load the
+    /// queue's long calls end later than had every call been started at once. So when the outside
+    /// threads (the median of the last ``loadSampleCount`` samples) outnumber the configured limit, the
+    /// limit grows by the excess, by at most half the configured limit (at least 1); it shrinks back
+    /// when they go. Up to the limit's worth of outside work lends nothing, and the cap is half: more
+    /// cost the short calls more than it gave the long ones (docs/SCHEDULER.md, measured). A tool with
+    /// several busy threads of its own counts as outside load too, which the cap bounds.
     public mutating func observedLoad(runnable: Int?, now: Duration) -> [Action] {
         advanceNow(now)
         var actions: [Action] = []
@@ -331,7 +333,7 @@ public struct SchedulerStateMachine: Sendable {
         if let runnable, coresHeld > 0 {
             loadSamples.append(max(0, runnable - 1 - coresHeld))
             if loadSamples.count > Self.loadSampleCount { loadSamples.removeFirst() }
-            outsideBusy = min(loadSamples.sorted()[loadSamples.count / 2], slots)
+            outsideBusy = min(max(0, loadSamples.sorted()[loadSamples.count / 2] - slots), max(1, slots / 2))
             fitCores(&actions)
             dispatch(&actions)
         }

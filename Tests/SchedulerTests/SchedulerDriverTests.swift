@@ -107,8 +107,8 @@ import TestSupport
         let a = scheduler.submit(TaskSpec(name: "a", cpuBound: true), body: body)
         let b = scheduler.submit(TaskSpec(name: "b", cpuBound: true), body: body)
         #expect(scheduler.record(b)?.state == .waiting)
-        // The reader, a, and one busy thread outside.
-        runnable.withLock { $0 = 3 }
+        // The reader, a, and two busy threads outside: one more than the limit.
+        runnable.withLock { $0 = 4 }
         clock.advance(by: SystemLoad.samplePeriod)
         #expect(await eventually { scheduler.record(b)?.state == .running })
         #expect(scheduler.stats.cpuSlots == 2)

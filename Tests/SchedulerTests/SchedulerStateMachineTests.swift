@@ -170,31 +170,34 @@ import TestSupport
         #expect(m.runningTasks.count == 3)
     }
 
-    @Test func busyThreadsOutsideLendTheCoreLimitACoreEachUpToDoubleAndGiveThemBack() {
-        var m = Self.cores(2)
+    @Test func busyThreadsOutsideBeyondTheLimitLendItCoresUpToHalfAgainAndGiveThemBack() {
+        var m = Self.cores(4)
         m.sampleLoad(every: Self.ms(200))
         let (a, first) = m.submit(Self.cpuSpec(cpu: true), now: .zero)
         #expect(first == [.start(a), .armTimer(at: Self.ms(200))], "a CPU-bound task running: the load is sampled")
-        let (b, _) = m.submit(Self.cpuSpec(cpu: true), now: .zero)
-        let (c, _) = m.submit(Self.cpuSpec(cpu: true), now: .zero)
-        let (d, _) = m.submit(Self.cpuSpec(cpu: true), now: .zero)
-        let (e, _) = m.submit(Self.cpuSpec(cpu: true), now: .zero)
-        #expect(m.runningTasks == [a, b])
+        let rest = (0..<6).map { _ in m.submit(Self.cpuSpec(cpu: true), now: .zero).0 }
+        #expect(m.runningTasks == [a] + rest.prefix(3))
         #expect(m.advance(to: Self.ms(200)).first == .sampleLoad)
-        // 6 runnable: the reader, a and b, and 3 busy threads outside. The limit grows by 2 (at most
-        // the configured 2 again): c and d start.
-        let grown = m.observedLoad(runnable: 6, now: Self.ms(201))
-        #expect(grown.prefix(2) == [.start(c), .start(d)])
-        #expect(grown.last == .armTimer(at: Self.ms(401)), "and the next sample")
-        #expect(m.stats().cpuSlots == 4 && m.state(of: e) == .waiting)
-        // The outside work ends: the median of the samples follows after a majority of them.
+        // 9 runnable: the reader, our 4, and 4 busy threads outside, no more than the limit: nothing
+        // is lent.
+        #expect(m.observedLoad(runnable: 9, now: Self.ms(201)).allSatisfy { if case .start = $0 { false } else { true } })
+        // 15 runnable: the reader, our 4, and 10 outside, 6 more than the limit; the median of the
+        // samples (4, 10) is 10, and the loan is at most half the configured 4: two more start.
         _ = m.advance(to: Self.ms(401))
-        #expect(m.observedLoad(runnable: 5, now: Self.ms(401)).filter { if case .pause = $0 { true } else { false } }.isEmpty,
-                "one sample of 0 outside is not yet the median")
+        let grown = m.observedLoad(runnable: 15, now: Self.ms(401))
+        #expect(grown.prefix(2) == [.start(rest[3]), .start(rest[4])])
+        #expect(grown.last == .armTimer(at: Self.ms(601)), "and the next sample")
+        #expect(m.stats().cpuSlots == 6 && m.state(of: rest[5]) == .waiting)
         _ = m.advance(to: Self.ms(601))
-        let shrunk = m.observedLoad(runnable: 5, now: Self.ms(601))
-        #expect(shrunk.prefix(2) == [.pause(d), .pause(c)], "the latest-started give their cores back")
-        #expect(m.stats().cpuSlots == 2 && m.checkInvariants() == nil)
+        _ = m.observedLoad(runnable: 17, now: Self.ms(601))
+        // The outside work ends (7 runnable: the reader and our 6): the median follows once most samples say so.
+        _ = m.advance(to: Self.ms(801))
+        #expect(m.observedLoad(runnable: 7, now: Self.ms(801)).allSatisfy { if case .pause = $0 { false } else { true } },
+                "samples 4, 10, 10, 0: still 10")
+        _ = m.advance(to: Self.ms(1001))
+        let shrunk = m.observedLoad(runnable: 7, now: Self.ms(1001))
+        #expect(shrunk.prefix(2) == [.pause(rest[4]), .pause(rest[3])], "the latest-started give their cores back")
+        #expect(m.stats().cpuSlots == 4 && m.checkInvariants() == nil)
     }
 
     @Test func withoutCPUBoundTasksRunningTheLoadIsNotSampledAndTheLoanEnds() {
@@ -205,7 +208,7 @@ import TestSupport
         let (a, _) = m.submit(Self.cpuSpec(cpu: true), now: .zero)
         _ = m.advance(to: Self.ms(200))
         _ = m.observedLoad(runnable: 4, now: Self.ms(200))
-        #expect(m.stats().cpuSlots == 2)
+        #expect(m.stats().cpuSlots == 2, "2 outside, 1 more than the limit: 1 lent (at most 1 for a limit of 1)")
         _ = m.finished(a, succeeded: true, summary: "", now: Self.ms(300))
         #expect(m.advance(to: Self.ms(400)).first == .sampleLoad)
         #expect(m.observedLoad(runnable: 4, now: Self.ms(400)).isEmpty, "nothing CPU-bound runs: no next sample")
