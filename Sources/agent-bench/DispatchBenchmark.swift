@@ -64,6 +64,11 @@ struct DispatchBenchmark: Benchmark {
             floor.append((toolStart - before) * 1000)
         }
 
+        // The machine's own floor: posix_spawn in a small C program to the same tool's `main`.
+        let spawner = folder.appendingPathComponent("spawn_floor")
+        _ = try Self.compile(BenchPaths.file("Benchmarks/spawn_floor.c"), to: spawner)
+        let rawSpawn = try Self.rawSpawnTimes(spawner: spawner, tool: tool, runs: quick ? 3 : 10)
+
         // Rows alternate turn by turn (a warm-up turn of each first), so load that comes and goes
         // touches both alike. Each turn: the four calls, streamed token by token, then a text answer.
         let order = [true, false] + (0..<repeats).flatMap { $0 % 2 == 0 ? [true, false] : [false, true] }
@@ -113,15 +118,40 @@ struct DispatchBenchmark: Benchmark {
         table.add(
             "floor: the tool started by `ToolRunner.run` directly (no stream, agent or scheduler)", "\(floor.count) calls", "", "", "",
             fmt(median(floor), 3) + " (call → the tool's `main`)", fmt(percentile(floor, 0.95), 3), "", "", "")
+        table.add(
+            "floor: `posix_spawn` from a small C program (`Benchmarks/spawn_floor.c`)", "\(rawSpawn.count) runs", "", "", "",
+            fmt(median(rawSpawn), 3) + " (`posix_spawn` → the tool's `main`)", fmt(percentile(rawSpawn, 0.95), 3), "", "", "")
         return ReportSection(
             title: title,
             text: """
-            One turn per measure through the product path: `Agent` + `OpenAIClient` (libcurl) against `Tests/Fixtures/fake_openai.py` on loopback + `ScheduledToolExecutor` on a `Scheduler` with the product's defaults (mlfq, 8 workers) + `ToolRunner`. The server answers with \(calls) parallel calls of one `exec` tool, token by token: the first event after 300 ms, then one event every 20 ms (each call's header, then its arguments in \(argumentTokens) fragments), so the calls are written over about \(fmt(Double(calls * (argumentTokens + 1)) * 0.02, 1)) s; then a text answer. The tool (`Benchmarks/dispatch_tool.c`, compiled by the benchmark with `cc`, here linked \(linkage)ally, so that its `main` runs right after `exec`; declared in a temporary tools.d) reads `CLOCK_MONOTONIC` as its first act, sleeps 500 ms and prints that time. The server stamps with `time.monotonic()` (the same clock) the moment it has written the event that makes each call complete for a Chat Completions client: the next call's first fragment, or the `finish_reason` chunk for the last call (a call's arguments alone do not say they are over). Rows, alternating turn by turn in the same run after one warm-up turn each: streaming dispatch (the default) and the baseline, `Agent.Configuration(dispatchesEarly: false)`, which starts every call once the answer has ended. Tool phase end = the last `.toolFinished` event, read with `CLOCK_MONOTONIC` in the benchmark; "task body start" = the `.toolStarted` event, sent by the task's body just before it spawns the tool (the rest is the spawn and `exec` of the tool's process). The floor row starts the same tool with `ToolRunner.run` alone, from the call to the tool's first instruction: the cost of creating the process on this machine, which no dispatch can go below. \(repeats) turns per row; percentiles over turns (first figure) and over calls (second). Note: the tool phase ends with the last call's tool in both rows, which cannot start before the last call is complete; what streaming dispatch saves is the wait of the earlier calls (the second figure) and the tail after `finish_reason` (usage chunk, `[DONE]`, the end of the transfer). With tools of equal length written 500 ms apart the whole turn is hardly shorter; it is when an early call's tool is the long one (or workers are scarce) that starting it while the model writes shortens the turn. Load average \(loadBefore) before, \(Self.loadAverage()) after.
+            One turn per measure through the product path: `Agent` + `OpenAIClient` (libcurl) against `Tests/Fixtures/fake_openai.py` on loopback + `ScheduledToolExecutor` on a `Scheduler` with the product's defaults (mlfq, 8 workers) + `ToolRunner`. The server answers with \(calls) parallel calls of one `exec` tool, token by token: the first event after 300 ms, then one event every 20 ms (each call's header, then its arguments in \(argumentTokens) fragments), so the calls are written over about \(fmt(Double(calls * (argumentTokens + 1)) * 0.02, 1)) s; then a text answer. The tool (`Benchmarks/dispatch_tool.c`, compiled by the benchmark with `cc`, here linked \(linkage)ally, so that its `main` runs right after `exec`; declared in a temporary tools.d) reads `CLOCK_MONOTONIC` as its first act, sleeps 500 ms and prints that time. The server stamps with `time.monotonic()` (the same clock) the moment it has written the event that makes each call complete for a Chat Completions client: the next call's first fragment, or the `finish_reason` chunk for the last call (a call's arguments alone do not say they are over). Rows, alternating turn by turn in the same run after one warm-up turn each: streaming dispatch (the default) and the baseline, `Agent.Configuration(dispatchesEarly: false)`, which starts every call once the answer has ended. Tool phase end = the last `.toolFinished` event, read with `CLOCK_MONOTONIC` in the benchmark; "task body start" = the `.toolStarted` event, sent by the task's body just before it spawns the tool (the rest is the spawn and `exec` of the tool's process). The floor rows: the same tool started by `ToolRunner.run` alone, from the call to the tool's first instruction (agent-repl's own process start), and by `posix_spawn` from a small C program (`Benchmarks/spawn_floor.c`): the cost of creating a process on this machine, which no dispatch can go below. \(repeats) turns per row; percentiles over turns (first figure) and over calls (second). Note: the tool phase ends with the last call's tool in both rows, which cannot start before the last call is complete; what streaming dispatch saves is the wait of the earlier calls (the second figure) and the tail after `finish_reason` (usage chunk, `[DONE]`, the end of the transfer). With tools of equal length written 500 ms apart the whole turn is hardly shorter; it is when an early call's tool is the long one (or workers are scarce) that starting it while the model writes shortens the turn. Load average \(loadBefore) before, \(Self.loadAverage()) after.
             """,
             table: table)
     }
 
     private static func callID(turn: Int, call: Int) -> String { "d\(turn)_\(call)" }
+
+    /// Milliseconds from `posix_spawn` to the tool's `main`, per run of `spawn_floor`.
+    private static func rawSpawnTimes(spawner: URL, tool: URL, runs: Int) throws -> [Double] {
+        let process = Process()
+        process.executableURL = spawner
+        process.arguments = [tool.path, String(runs)]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        var before: Double?
+        var times: [Double] = []
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count == 2, let value = Double(fields[1]) else { continue }
+            if fields[0] == "before" { before = value } else if fields[0] == "start", let b = before { times.append((value - b) * 1000) }
+        }
+        guard times.count == runs else { throw BenchFailure("spawn_floor printed \(String(decoding: data, as: UTF8.self))") }
+        return times
+    }
 
     /// The benchmark's tool, compiled with the C compiler on PATH: linked statically where the C library
     /// allows it, so that its `main` runs right after `exec` (no dynamic loader); returns "static" or
