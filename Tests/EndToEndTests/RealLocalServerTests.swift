@@ -104,7 +104,7 @@ final class RealLocalServer: Sendable {
             if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
         }
         let python = try #require(values["PYTHON"]), model = try #require(values["MODEL"])
-        let port = try freePort()
+        let port = try LoopbackPort.unused()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [
@@ -131,19 +131,5 @@ final class RealLocalServer: Sendable {
     func stop() {
         kill(pid, SIGKILL)
         try? FileManager.default.removeItem(at: logURL)
-    }
-
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw CocoaError(.fileReadUnknown) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

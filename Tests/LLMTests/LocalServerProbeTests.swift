@@ -19,25 +19,10 @@ import TestSupport
         JSONValue.object(["object": "list", "data": .array(ids.map { .object(["id": .string($0)]) })]).jsonString
     }
 
-    /// A loopback port nothing listens on (bound, then closed).
-    private static func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     @Test func theFirstPortThatListsAModelIsUsed() async throws {
         let server = try await Self.server(["--body", Self.list(["qwen2.5:0.5b", "llama3"])])
         defer { server.stop() }
-        let found = try #require(await LocalServerProbe.find(ports: [try Self.closedPort(), server.port]))
+        let found = try #require(await LocalServerProbe.find(ports: [try LoopbackPort.unused(), server.port]))
         #expect(found == LocalServerProbe.Found(port: server.port, baseURL: "http://127.0.0.1:\(server.port)/v1", models: ["qwen2.5:0.5b", "llama3"]))
         #expect(server.log().map { $0["path"]?.stringValue } == ["/v1/models"])
     }
@@ -85,6 +70,6 @@ import TestSupport
 
     @Test func noPortsMeansNoServer() async throws {
         #expect(await LocalServerProbe.find(ports: []) == nil)
-        #expect(await LocalServerProbe.find(ports: [0, 70000, try Self.closedPort()]) == nil)
+        #expect(await LocalServerProbe.find(ports: [0, 70000, try LoopbackPort.unused()]) == nil)
     }
 }
