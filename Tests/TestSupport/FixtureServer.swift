@@ -83,8 +83,14 @@ public final class FixtureServer: @unchecked Sendable {
     public func stop() {
         if process.isRunning {
             // SIGKILL: the child may have inherited a signal mask that blocks SIGTERM.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            let pid = process.processIdentifier
+            kill(pid, SIGKILL)
+            // Waits in the kernel for its death, without reaping it (Foundation's monitor does).
+            // Not `waitUntilExit()`: it spins a run loop until Foundation reports the exit through
+            // dispatch, and two tests stopping servers at once on Swift concurrency's two threads
+            // (a `deinit` runs there) never saw that report: the whole suite hung.
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
         }
         try? FileManager.default.removeItem(at: folder)
     }
