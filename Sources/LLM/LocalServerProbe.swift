@@ -57,9 +57,8 @@ public enum LocalServerProbe {
     /// One port's answer, or nil.
     static func ask(port: Int, transport: any HTTPTransport, deadline: Duration) async -> Found? {
         let baseURL = "http://127.0.0.1:\(port)/v1"
-        let request = HTTPRequest(
-            url: baseURL + "/models", headers: [("Accept", "application/json")],
-            settings: HTTPSettings(connectTimeout: deadline, idleTimeout: deadline))
+        // One limit for the whole exchange (connecting included): the deadline, which cancels the transfer.
+        let request = HTTPRequest(url: baseURL + "/models", headers: [("Accept", "application/json")])
         let response: HTTPResponse
         do {
             response = try await withDeadline(deadline) { try await transport.fetch(request, limit: maxBodyBytes) }
@@ -80,9 +79,9 @@ public enum LocalServerProbe {
         return data.compactMap { $0["id"]?.stringValue }.filter(usableModelName)
     }
 
-    /// A name agent-repl will send and show: 1 to `maxModelNameBytes` bytes of printable characters
-    /// (llama-cpp-python names its model by the file's whole path)
-    /// (no control characters, so a hostile server's name cannot drive the terminal when shown).
+    /// A name agent-repl will send and show: 1 to `maxModelNameBytes` bytes (llama-cpp-python names its
+    /// model by the file's whole path) without control or format characters, so a hostile server's name
+    /// cannot drive the terminal when shown.
     public static func usableModelName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= maxModelNameBytes
             && !name.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }

@@ -16,8 +16,8 @@ struct AgentREPLCommand: ParsableCommand {
         discussion: """
             Environment: OPENAI_API_KEY (never a flag), OPENAI_BASE_URL, AGENT_MODEL, AGENT_API (as --api), \
             AGENT_STREAM=0 (as --no-stream); a .env file in a \
-            trusted working folder fills in variables that are not set (see /trust). With no key and no --base-url the offline \
-            demo model answers. Exit codes: 0 success, 1 a failed one-shot turn, 2 bad usage or configuration.
+            trusted working folder fills in variables that are not set (see /trust). With no key and no --base-url a local server \
+            found on loopback answers (AGENT_LOCAL_PORTS, default 11434,8080,1234,8000), else the offline demo model. Exit codes: 0 success, 1 a failed one-shot turn, 2 bad usage or configuration.
             """,
         version: AgentReplVersion.string)
 
@@ -122,7 +122,7 @@ struct AgentREPLCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let modelNote: String?
-        (settings, modelNote) = ModelFactory.findLocalServer(settings)
+        (settings, modelNote) = Self.runBlocking { [settings] in await ModelFactory.findLocalServer(settings) }
         var options = SessionOptions(modelName: settings.model)
         options.modelNote = modelNote
         options.maxSteps = maxSteps
@@ -162,16 +162,16 @@ struct AgentREPLCommand: ParsableCommand {
     }
 
     /// Runs async work from this synchronous entry point, whose thread keeps SIGINT blocked.
-    private static func runBlocking(_ body: @escaping @Sendable () async -> Int32) -> Int32 {
+    private static func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
         let done = DispatchSemaphore(value: 0)
-        let code = ExitCodeBox()
+        let result = ResultBox<T>()
         Task.detached {
             let value = await body()
-            code.value.store(value, ordering: .releasing)
+            result.value.withLock { $0 = value }
             done.signal()
         }
         done.wait()
-        return code.value.load(ordering: .acquiring)
+        return result.value.withLock { $0! }
     }
 
     /// Like ArgumentParser's, but bad usage exits with 2 as SPEC.md promises.
@@ -190,8 +190,9 @@ struct AgentREPLCommand: ParsableCommand {
     }
 }
 
-private final class ExitCodeBox: Sendable {
-    let value = Atomic<Int32>(0)
+/// What a `runBlocking` body returned, handed from its task to the waiting thread.
+private final class ResultBox<T: Sendable>: Sendable {
+    let value = Mutex<T?>(nil)
 }
 
 extension Strategy: ExpressibleByArgument {}

@@ -1,8 +1,6 @@
 import Agent
-import Dispatch
 import LLM
 import REPL
-import Synchronization
 
 /// Picks the model the settings ask for: the libcurl client of the API asked for (Chat Completions or
 /// Responses) for an endpoint, or the demo model.
@@ -25,18 +23,11 @@ enum ModelFactory {
 
     /// With no key and no endpoint: the first local server on the settings' ports (its first model,
     /// unless one was chosen) and a note for the banner, or the demo model. Other settings pass through.
-    static func findLocalServer(_ settings: Settings) -> (settings: Settings, note: String?) {
+    static func findLocalServer(_ settings: Settings) async -> (settings: Settings, note: String?) {
         guard case .localOrDemo(let ports) = settings.backend else { return (settings, nil) }
-        let done = DispatchSemaphore(value: 0)
-        let result = FoundBox()
-        Task.detached {
-            let found = await LocalServerProbe.find(ports: ports)
-            result.value.withLock { $0 = found }
-            done.signal()
-        }
-        done.wait()
+        let found = await LocalServerProbe.find(ports: ports)
         var resolved = settings
-        guard let found = result.value.withLock({ $0 }) else {
+        guard let found else {
             resolved.backend = .demo(reason: "no OPENAI_API_KEY, no endpoint, and no local server answered")
             return (resolved, nil)
         }
@@ -44,8 +35,4 @@ enum ModelFactory {
         if !settings.modelIsChosen { resolved.model = found.models[0] }
         return (resolved, "the local server found on port \(found.port)")
     }
-}
-
-private final class FoundBox: Sendable {
-    let value = Mutex<LocalServerProbe.Found?>(nil)
 }
