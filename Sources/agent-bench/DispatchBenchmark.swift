@@ -84,7 +84,7 @@ struct DispatchBenchmark: Benchmark {
             ])
             script.append(FakeOpenAIServer.text("done"))
         }
-        let server = try FakeOpenAIServer(script: .array(script))
+        let server = try await FakeOpenAIServer.start(script: .array(script))
         defer { server.stop() }
         let client = OpenAIClient(configuration: OpenAIConfiguration(baseURL: server.baseURL, apiKey: nil, model: "fake-model"))
         let scheduler = ToolScheduler(configuration: SchedulerConfiguration())

@@ -43,7 +43,7 @@ struct FanOutBenchmark: Benchmark {
         }
         var script: [JSONValue] = [calls(1), FakeOpenAIServer.text("warm")]
         for n in sizes { for _ in 0..<repeats { script += [calls(n), FakeOpenAIServer.text("done \(n)")] } }
-        let server = try FakeOpenAIServer(script: .array(script))
+        let server = try await FakeOpenAIServer.start(script: .array(script))
         defer { server.stop() }
 
         let client = OpenAIClient(configuration: OpenAIConfiguration(baseURL: server.baseURL, apiKey: nil, model: "fake-model"))

@@ -34,7 +34,7 @@ struct LoopOverheadBenchmark: Benchmark {
 
         // Every turn, agent or direct, is the same two requests: one call of `now`, then a text answer.
         let pair: [JSONValue] = [FakeOpenAIServer.toolCalls([("call_0", "now", [:])]), FakeOpenAIServer.text("It is now.")]
-        let server = try FakeOpenAIServer(script: .array(Array(repeating: pair, count: 2 * (turns + warmups)).flatMap { $0 }))
+        let server = try await FakeOpenAIServer.start(script: .array(Array(repeating: pair, count: 2 * (turns + warmups)).flatMap { $0 }))
         defer { server.stop() }
 
         let model = TimedChatModel(OpenAIClient(configuration: OpenAIConfiguration(baseURL: server.baseURL, apiKey: nil, model: "fake-model")))

@@ -85,7 +85,7 @@ struct ProductRun {
 
     /// Every call of `turns` as the server saw it; calls that never got a result are not completed.
     func calls() async throws -> [MixedLoad.Call] {
-        let server = try FakeOpenAIServer(script: [["rule": "burn", "tool": "cpu_burn", "text": "Done."]])
+        let server = try await FakeOpenAIServer.start(script: [["rule": "burn", "tool": "cpu_burn", "text": "Done."]])
         defer { server.stop() }
         let folder = try BenchPaths.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

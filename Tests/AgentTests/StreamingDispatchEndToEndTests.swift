@@ -46,7 +46,7 @@ import Tools
         let folder = TempFolder()
         defer { folder.remove() }
         let marker = folder.file("first.pid")
-        let server = try FakeOpenAIServer(script: [twoCalls(marker: marker, firstSleeps: 1), ["text": "both done"]])
+        let server = try await FakeOpenAIServer.start(script: [twoCalls(marker: marker, firstSleeps: 1), ["text": "both done"]])
         defer { server.stop() }
         let scheduler = ToolScheduler()
         let agent = agent(server, scheduler: scheduler)
@@ -66,7 +66,7 @@ import Tools
         let folder = TempFolder()
         defer { folder.remove() }
         let marker = folder.file("first.pid")
-        let server = try FakeOpenAIServer(script: [twoCalls(marker: marker, firstSleeps: 300, thenBreak: true)])
+        let server = try await FakeOpenAIServer.start(script: [twoCalls(marker: marker, firstSleeps: 300, thenBreak: true)])
         defer { server.stop() }
         let scheduler = ToolScheduler()
         let agent = agent(server, scheduler: scheduler)

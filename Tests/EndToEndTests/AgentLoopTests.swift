@@ -15,7 +15,7 @@ import Tools
     }
 
     @Test func fourParallelToolsOverlapAndResultsReturnInCallOrder() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             toolCalls((1...4).map { ("work", ["id": .string("t\($0)"), "seconds": 3]) }),
             text("All four are done."),
         ])
@@ -45,7 +45,7 @@ import Tools
     }
 
     @Test func errorsReachTheModelAndTheTurnGoesOn() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             toolCalls([
                 ("no_such_tool", [:]),
                 ("work", ["seconds": 0]),  // missing the required id
@@ -69,7 +69,7 @@ import Tools
     }
 
     @Test func withoutATerminalEachToolIsAPlainLineOnStderr() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             toolCalls([("work", ["id": "good"]), ("work", ["id": "bad", "exit": 4])]),
             text("seen"),
         ])
@@ -89,7 +89,7 @@ import Tools
     }
 
     @Test func statsJSONAgreesWithWhatRan() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             toolCalls([("work", ["id": "a"]), ("work", ["id": "b"]), ("work", ["id": "c", "exit": 1])]),
             text("ok"),
         ])
@@ -122,7 +122,7 @@ import Tools
     /// after its quantum so the short ones end first; `fifo` runs them in arrival order.
     @Test(arguments: ["mlfq", "fifo"])
     func oneWorkerLongToolFirst(strategy: String) async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             toolCalls([
                 ("work", ["id": "long", "seconds": 2.5, "cpu": true]),
                 ("work", ["id": "short1", "seconds": 0.15, "cpu": true]),
@@ -148,7 +148,7 @@ import Tools
 
     @Test func backgroundJobAndForegroundTurnShareTheQueue() async throws {
         // Both conversations first get a tool call, then an answer, whichever asks first.
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             toolCalls([("work", ["id": "first", "seconds": 1.5])]),
             toolCalls([("work", ["id": "second", "seconds": 1.5])]),
             text("finished"),
@@ -170,7 +170,7 @@ import Tools
 /// Limits and job control through the binary.
 @Suite(.timeLimit(.minutes(1))) struct AgentLimitsTests {
     @Test func stepLimitEndsTheTurnWithAClearMessage() async throws {
-        let server = try FakeOpenAIServer(script: [toolCalls([("work", ["id": "again"])])])  // repeats forever
+        let server = try await FakeOpenAIServer.start(script: [toolCalls([("work", ["id": "again"])])])  // repeats forever
         let process = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL])
         let tools = try TestTools(in: process.workingFolder)
         let result = try await process.run(["--tools-dir", tools.folder.path, "--max-steps", "2", "-p", "loop"])
@@ -181,7 +181,7 @@ import Tools
     }
 
     @Test func cancelStopsABackgroundJobAndItsTools() async throws {
-        let server = try FakeOpenAIServer(script: [toolCalls([("work", ["id": "forever", "seconds": 300])]), text("never")])
+        let server = try await FakeOpenAIServer.start(script: [toolCalls([("work", ["id": "forever", "seconds": 300])]), text("never")])
         let process = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL])
         let tools = try TestTools(in: process.workingFolder)
         let agent = try process.launch(["--tools-dir", tools.folder.path])
@@ -207,7 +207,7 @@ import Tools
         #"{"choices":[],"usage":{"prompt_tokens":1e300,"completion_tokens":1,"total_tokens":2}}"#,
     ])
     func numbersOutOfRangeInTheStreamFailTheTurnWithASentence(payload: String) async throws {
-        let server = try FakeOpenAIServer(script: [["sse": .array([.string("data: \(payload)\n\n"), "data: [DONE]\n\n"])]])
+        let server = try await FakeOpenAIServer.start(script: [["sse": .array([.string("data: \(payload)\n\n"), "data: [DONE]\n\n"])]])
         let process = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL])
         let result = try await process.run(["-p", "go"])
         #expect(result.status == 1, "stderr: \(result.stderr)")

@@ -16,7 +16,7 @@ import Tools
     }
 
     @Test func oneShotStreamsTheAnswerAndSendsAProperRequest() async throws {
-        let server = try FakeOpenAIServer(script: [["text": "Hello there, friend — ça va? 🌍", "pieces": 7]])
+        let server = try await FakeOpenAIServer.start(script: [["text": "Hello there, friend — ça va? 🌍", "pieces": 7]])
         let result = try await agent(server).run(["-p", "say hello"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout == "Hello there, friend — ça va? 🌍\n")
@@ -32,7 +32,7 @@ import Tools
     }
 
     @Test func rejectedKeyIsASentenceAndTheKeyIsNeverPrinted() async throws {
-        let server = try FakeOpenAIServer(script: [["status": 401, "body": ["error": ["message": .string("Incorrect API key provided: \(Self.key)"), "type": "invalid_request_error", "code": "invalid_api_key"]]]])
+        let server = try await FakeOpenAIServer.start(script: [["status": 401, "body": ["error": ["message": .string("Incorrect API key provided: \(Self.key)"), "type": "invalid_request_error", "code": "invalid_api_key"]]]])
         let result = try await agent(server).run(["-p", "hi"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("API key was rejected"))
@@ -43,7 +43,7 @@ import Tools
     /// The server asks for longer waits than the client's own backoff (at most 0.5 s, then 1 s): the
     /// gaps between the requests show the client waited as asked.
     @Test func rateLimitIsRetriedHonouringRetryAfter() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["status": 429, "headers": ["Retry-After": "2"], "body": ["error": ["message": "slow down"]]],
             ["status": 503, "headers": ["retry-after-ms": "1500"]],
             ["text": "third time lucky"],
@@ -67,7 +67,7 @@ import Tools
     }
 
     @Test func malformedStreamIsAnErrorAndTheNextPromptStillWorks() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["sse": ["data: {\"choices\": [{\"index\": 0, \"delta\": {\"content\": \"par\"}}]}\n\n", "data: {not json\n\n"]],
             ["text": "recovered"],
         ])
@@ -83,7 +83,7 @@ import Tools
     /// A stream event over the 16 MiB limit: the user reads which limit, that the conversation is
     /// kept, and the next prompt goes out with the earlier turn and without the dropped one.
     @Test func anEventOverTheLimitIsExplainedAndTheConversationIsKept() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["text": "first answer"],
             ["text": .string(String(repeating: "a", count: 17 << 20)), "pieces": 1],
             ["text": "third answer"],

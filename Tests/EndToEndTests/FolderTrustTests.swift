@@ -44,7 +44,7 @@ import LLM
     }
 
     @Test func anUntrustedFolderWithoutATerminalIsSkippedWithOneLine() async throws {
-        let dotEnvServer = try FakeOpenAIServer(script: [text("from the .env endpoint")])
+        let dotEnvServer = try await FakeOpenAIServer.start(script: [text("from the .env endpoint")])
         var process = try project(endpoint: dotEnvServer.baseURL)
         process.withoutTerminal = true
         // No key and no endpoint of its own: only the .env could name the endpoint.
@@ -58,7 +58,7 @@ import LLM
         #expect(lines.first?.contains("tools.d (2 tools) and .env") == true, "stderr: \(demo.stderr)")
 
         // With an endpoint of its own: the project's tools are not offered, the user's are.
-        let server = try FakeOpenAIServer(script: [text("ok")])
+        let server = try await FakeOpenAIServer.start(script: [text("ok")])
         process.environment["OPENAI_API_KEY"] = "sk-test"
         process.environment["OPENAI_BASE_URL"] = server.baseURL
         let result = try await process.run(["-p", "hello"])
@@ -73,7 +73,7 @@ import LLM
 
     @Test func aListedFolderOrOneBelowAListedFolderIsRead() async throws {
         for listParent in [false, true] {
-            let server = try FakeOpenAIServer(script: [text("from the .env endpoint")])
+            let server = try await FakeOpenAIServer.start(script: [text("from the .env endpoint")])
             var process = try project(endpoint: server.baseURL)
             process.withoutTerminal = true
             let listed = listParent ? process.workingFolder.deletingLastPathComponent() : process.workingFolder

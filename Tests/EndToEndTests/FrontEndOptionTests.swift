@@ -18,7 +18,7 @@ import JSON
     }
 
     @Test func modelFlagBeatsTheEnvironmentInTheRequest() async throws {
-        let server = try FakeOpenAIServer(script: [text("one"), text("two")])
+        let server = try await FakeOpenAIServer.start(script: [text("one"), text("two")])
         let process = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL, "AGENT_MODEL": "env-model"])
         let flagged = try await process.run(["--model", "flag-model", "-p", "hi"])
         #expect(flagged.status == 0, "stderr: \(flagged.stderr)")
@@ -28,7 +28,7 @@ import JSON
     }
 
     @Test func dotEnvInATrustedWorkingFolderIsReadAndNeverOverrides() async throws {
-        let server = try FakeOpenAIServer(script: [text("from the server")])
+        let server = try await FakeOpenAIServer.start(script: [text("from the server")])
         let process = try AgentProcess(environment: ["AGENT_MODEL": "env-model"])
         try """
             OPENAI_API_KEY=sk-from-dotenv
@@ -59,7 +59,7 @@ import JSON
 
     @Test func withoutATerminalAConfirmToolIsRefusedAndOnlyYesRunsIt() async throws {
         for yes in [false, true] {
-            let server = try FakeOpenAIServer(script: [toolCalls([("guarded", ["text": "x"])]), text("after")])
+            let server = try await FakeOpenAIServer.start(script: [toolCalls([("guarded", ["text": "x"])]), text("after")])
             var process = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL])
             process.withoutTerminal = true
             let (tools, marker) = try guardedTool(in: process.workingFolder)

@@ -44,7 +44,7 @@ import JSON
     }
 
     @Test func theBaseURLsPasswordIsNeverPrinted() async throws {
-        let server = try FakeOpenAIServer(script: [["status": 404, "body": ["error": ["message": "no such route"]]]])
+        let server = try await FakeOpenAIServer.start(script: [["status": 404, "body": ["error": ["message": "no such route"]]]])
         let url = "http://alice:pw@127.0.0.1:\(server.port)/v1"
         let result = try await AgentProcess(environment: ["OPENAI_API_KEY": Self.key]).run(["--base-url", url, "-p", "hi"])
         #expect(result.status == 1)
@@ -94,7 +94,7 @@ import JSON
     /// Filtering is for terminals only: piped, the answer is byte for byte what the model sent.
     @Test func pipedStdoutIsExactlyWhatTheModelSent() async throws {
         let text = "clip\u{1b}]52;c;ZWNobw==\u{07} clear\u{1b}[2J hidden\u{1b}[8m x\u{9b}1m\r\u{08}é🌍"
-        let server = try FakeOpenAIServer(script: [["text": .string(text), "pieces": 9]])
+        let server = try await FakeOpenAIServer.start(script: [["text": .string(text), "pieces": 9]])
         let process = try AgentProcess(environment: ["OPENAI_API_KEY": Self.key, "OPENAI_BASE_URL": server.baseURL, "AGENT_MODEL": "fake-model"])
         let result = try await process.run(["-p", "hi"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -104,7 +104,7 @@ import JSON
     /// On a terminal the same answer arrives without its sequences.
     @Test func onATerminalTheAnswerLosesItsEscapes() async throws {
         let text = "clip\u{1b}]52;c;ZWNobw==\u{07} clear\u{1b}[2J title\u{1b}]0;owned\u{1b}\\ end"
-        let server = try FakeOpenAIServer(script: [["text": .string(text), "pieces": 9]])
+        let server = try await FakeOpenAIServer.start(script: [["text": .string(text), "pieces": 9]])
         let process = try AgentProcess(environment: ["OPENAI_API_KEY": Self.key, "OPENAI_BASE_URL": server.baseURL, "AGENT_MODEL": "fake-model"])
         let terminal = try PseudoTerminal(process)
         var mark = try await terminal.waitFor("> ")

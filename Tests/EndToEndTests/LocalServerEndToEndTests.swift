@@ -7,7 +7,7 @@ import JSON
 /// names the ports here, as the default ports may be taken on a developer's machine).
 @Suite(.timeLimit(.minutes(1))) struct LocalServerEndToEndTests {
     @Test func aLocalServerIsFoundAndUsedWithItsFirstModel() async throws {
-        let server = try FakeOpenAIServer(script: [text("answered locally"), text("with the chosen model")])
+        let server = try await FakeOpenAIServer.start(script: [text("answered locally"), text("with the chosen model")])
         defer { server.stop() }
         // Port 1 is privileged and nothing listens there: refused at once.
         let process = try AgentProcess(environment: ["AGENT_LOCAL_PORTS": "1,\(server.port)"])
@@ -23,7 +23,7 @@ import JSON
     }
 
     @Test func demoFlagOrNoServerMeansTheDemoModel() async throws {
-        let server = try FakeOpenAIServer(script: [text("must not be asked")])
+        let server = try await FakeOpenAIServer.start(script: [text("must not be asked")])
         defer { server.stop() }
         let forced = try await AgentProcess(environment: ["AGENT_LOCAL_PORTS": "\(server.port)"]).run(["--demo", "-p", "hi"])
         #expect(forced.stdout.contains("offline demo model"))

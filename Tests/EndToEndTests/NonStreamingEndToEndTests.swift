@@ -7,7 +7,7 @@ import JSON
 /// chosen once a server could not stream tool calls.
 @Suite(.timeLimit(.minutes(1))) struct NonStreamingEndToEndTests {
     @Test func noStreamAndAgentStreamZeroAskForWholeAnswersFromTheFirstRequest() async throws {
-        let server = try FakeOpenAIServer(script: [text("whole by flag"), text("whole by environment"), text("streamed")])
+        let server = try await FakeOpenAIServer.start(script: [text("whole by flag"), text("whole by environment"), text("streamed")])
         let process = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL])
         let byFlag = try await process.run(["--no-stream", "-p", "hi"])
         #expect(byFlag.status == 0, "stderr: \(byFlag.stderr)")
@@ -23,7 +23,7 @@ import JSON
     }
 
     @Test func aServerThatCannotStreamToolCallsIsAskedWholeWithOneNotice() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["empty": true],  // llama-cpp-python's answer to a streamed request with tool_choice auto
             toolCalls([("work", ["id": "a"]), ("work", ["id": "b"])]),
             text("first answer"),

@@ -10,7 +10,7 @@ import Tools
 /// Ctrl-C during a turn, on a real pseudo-terminal: the turn stops, its tools die, the REPL stays.
 @Suite struct REPLCancellationTests {
     @Test func ctrlCDuringASlowStreamCancelsItAndTheNextPromptWorks() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             // 60 s of text: the Ctrl-C lands mid-stream however busy the machine is.
             ["text": .string(String(repeating: "slow words ", count: 600)), "pieces": 600, "chunk_delay_ms": 100],
             ["text": "second answer"],
@@ -34,7 +34,7 @@ import Tools
     }
 
     @Test func ctrlCDuringAToolLeavesNoToolProcessBehind() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["tool_calls": [["id": "c1", "name": "work", "arguments": ["id": "long", "seconds": 60]],
                             ["id": "c2", "name": "work", "arguments": ["id": "also", "seconds": 60]]]],
             ["text": "after"],
@@ -62,7 +62,7 @@ import Tools
     }
 
     @Test func sigtermStopsTheToolsAndExits() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["tool_calls": [["id": "c1", "name": "work", "arguments": ["id": "long", "seconds": 60]]]],
         ])
         let agent = try AgentProcess(environment: ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL])

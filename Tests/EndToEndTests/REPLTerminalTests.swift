@@ -72,7 +72,7 @@ import TestSupport
     @Test func noColorLeavesColourOutOfTheTerminal() async throws {
         var transcripts: [String] = []
         for noColor in [false, true] {
-            let server = try FakeOpenAIServer(script: [toolCalls([("work", ["id": "a"])]), text("all done")])
+            let server = try await FakeOpenAIServer.start(script: [toolCalls([("work", ["id": "a"])]), text("all done")])
             var environment = ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.baseURL]
             if noColor { environment["NO_COLOR"] = "1" }
             let agent = try AgentProcess(environment: environment)

@@ -9,7 +9,7 @@ import JSON
     /// agent-repl is killed with SIGKILL, which no handler of its own can see. The tool and its
     /// grandchild must be gone soon after (the bound is far below their natural end of 300 s).
     @Test func killingAgentReplWithSIGKILLKillsItsToolsAndTheirGrandchildren() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["tool_calls": [["id": "c1", "name": "tree", "arguments": [:]]]],
             ["text": "never reached"],
         ])

@@ -28,7 +28,7 @@ import JSON
     }
 
     @Test func aWholeJSONAnswerToAStreamingRequestIsTheAnswer() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["tool_calls": [["name": "weather", "arguments": ["city": "Oslo"]]], "json_body": true],
         ])
         defer { server.stop() }
@@ -42,7 +42,7 @@ import JSON
     }
 
     @Test func textStreamsOverLoopback() async throws {
-        let server = try FakeOpenAIServer(script: [["text": "héllo 🌍 from the fake server", "pieces": 7]])
+        let server = try await FakeOpenAIServer.start(script: [["text": "héllo 🌍 from the fake server", "pieces": 7]])
         defer { server.stop() }
         let chunks = SleepRecorder()  // reused as a thread-safe counter of chunk arrivals
         let request = ChatRequest(model: "fake-model", messages: [.system("s"), .user("hi")])
@@ -63,7 +63,7 @@ import JSON
     }
 
     @Test func parallelToolCallsWithRepeatedIdAndName() async throws {
-        let server = try FakeOpenAIServer(script: [[
+        let server = try await FakeOpenAIServer.start(script: [[
             "tool_calls": [
                 ["name": "get_weather", "arguments": ["location": "Oslo \"north\""]],
                 ["name": "read_file", "arguments": ["path": "/tmp/é"]],
@@ -86,7 +86,7 @@ import JSON
 
     /// Also when tools are offered: these answers do not refuse streaming.
     @Test(arguments: [false, true]) func rateLimitIsRetriedHonouringRetryAfter(offeringTools: Bool) async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["status": 429, "headers": ["Retry-After": "7"], "body": ["error": ["message": "slow down"]]],
             ["status": 503, "headers": ["retry-after-ms": "1500"]],
             ["text": "after the wait"],
@@ -103,7 +103,7 @@ import JSON
     }
 
     @Test func rejectedKeyIsASentenceWithoutTheKey() async throws {
-        let server = try FakeOpenAIServer(script: [[
+        let server = try await FakeOpenAIServer.start(script: [[
             "status": 401, "body": ["error": ["message": .string("Incorrect API key provided: \(key)"), "code": "invalid_api_key"]],
         ]])
         defer { server.stop() }
@@ -123,7 +123,7 @@ import JSON
     }
 
     @Test(.timeLimit(.minutes(2))) func cancellingAHangingStreamEndsPromptly() async throws {
-        let server = try FakeOpenAIServer(script: [["hang": true, "hang_seconds": 60]])
+        let server = try await FakeOpenAIServer.start(script: [["hang": true, "hang_seconds": 60]])
         defer { server.stop() }
         let stream = client(server).stream(hello)
         let consumer = Task { await drain(stream) }
@@ -149,7 +149,7 @@ import JSON
     }
 
     @Test func idleTimeoutAbandonsASilentServer() async throws {
-        let server = try FakeOpenAIServer(script: [["hang": true]])
+        let server = try await FakeOpenAIServer.start(script: [["hang": true]])
         defer { server.stop() }
         let (_, error) = await drain(client(server, retries: 0, idle: .milliseconds(300)).stream(hello))
         let chatError = try #require(error as? ChatError)
@@ -159,7 +159,7 @@ import JSON
 
     /// Nor asked again without streaming when tools were offered: the server did stream.
     @Test(arguments: [false, true]) func brokenStreamAfterTextIsNotRetried(offeringTools: Bool) async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["sse": [.string(#"data: {"choices":[{"index":0,"delta":{"content":"half"},"finish_reason":null}]}"# + "\n\n")]],
             ["text": "should not be asked for"],
         ])

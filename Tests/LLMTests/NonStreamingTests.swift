@@ -33,7 +33,7 @@ let helloWithTools = ChatRequest(
     // MARK: - Whole answers
 
     @Test func aWholeAnswerWithText() async throws {
-        let server = try FakeOpenAIServer(script: [["text": "Hello, whole."]])
+        let server = try await FakeOpenAIServer.start(script: [["text": "Hello, whole."]])
         defer { server.stop() }
         let (events, error) = await drain(client(server, streams: false).stream(withTools))
         #expect(error == nil)
@@ -47,7 +47,7 @@ let helloWithTools = ChatRequest(
     }
 
     @Test func aWholeAnswerWithTwoParallelToolCalls() async throws {
-        let server = try FakeOpenAIServer(script: [[
+        let server = try await FakeOpenAIServer.start(script: [[
             "tool_calls": [
                 ["name": "weather", "arguments": ["city": "Oslo"]],
                 ["name": "read_file", "arguments": ["path": "/tmp/é"]],
@@ -91,7 +91,7 @@ let helloWithTools = ChatRequest(
 
     @Test(arguments: Refusal.allCases)
     func aRefusedStreamIsAskedAgainWholeOnceAndTheModelStaysWhole(_ refusal: Refusal) async throws {
-        let server = try FakeOpenAIServer(script: [refusal.response, ["text": "first, whole"], ["text": "second, whole"]])
+        let server = try await FakeOpenAIServer.start(script: [refusal.response, ["text": "first, whole"], ["text": "second, whole"]])
         defer { server.stop() }
         let sleeps = SleepRecorder()
         let client = client(server, sleeps: sleeps)
@@ -117,7 +117,7 @@ let helloWithTools = ChatRequest(
     }
 
     @Test func anotherModelOfTheSameEndpointStillStreams() async throws {
-        let server = try FakeOpenAIServer(script: [["empty": true], ["text": "whole"], ["text": "streamed"]])
+        let server = try await FakeOpenAIServer.start(script: [["empty": true], ["text": "whole"], ["text": "streamed"]])
         defer { server.stop() }
         let client = client(server)
         _ = await drain(client.stream(withTools))
@@ -130,7 +130,7 @@ let helloWithTools = ChatRequest(
     }
 
     @Test func withoutToolsAnEmptyAnswerIsStillABrokenStream() async throws {
-        let server = try FakeOpenAIServer(script: [["empty": true], ["text": "not asked for"]])
+        let server = try await FakeOpenAIServer.start(script: [["empty": true], ["text": "not asked for"]])
         defer { server.stop() }
         let (events, error) = await drain(client(server).stream(hello))
         #expect(events.isEmpty)
@@ -139,7 +139,7 @@ let helloWithTools = ChatRequest(
     }
 
     @Test func whenTheWholeAnswerFailsTooNothingIsRemembered() async throws {
-        let server = try FakeOpenAIServer(script: [
+        let server = try await FakeOpenAIServer.start(script: [
             ["empty": true],
             ["status": 400, "body": ["error": ["message": "tools are broken too"]]],
             ["text": "streamed after all"],
@@ -157,12 +157,12 @@ let helloWithTools = ChatRequest(
 
     // MARK: - Hostile whole answers
 
-    func wholeAnswer(_ body: String, repeat count: Int = 1) throws -> FakeOpenAIServer {
-        try FakeOpenAIServer(script: [["raw_body": .string(body), "repeat": .int(Int64(count)), "content_type": "application/json"]])
+    func wholeAnswer(_ body: String, repeat count: Int = 1) async throws -> FakeOpenAIServer {
+        try await FakeOpenAIServer.start(script: [["raw_body": .string(body), "repeat": .int(Int64(count)), "content_type": "application/json"]])
     }
 
     @Test(.timeLimit(.minutes(1))) func aHugeWholeAnswerIsASentence() async throws {
-        let server = try wholeAnswer(String(repeating: "a", count: 1 << 20), repeat: 17)
+        let server = try await wholeAnswer(String(repeating: "a", count: 1 << 20), repeat: 17)
         defer { server.stop() }
         let (events, error) = await drain(client(server, streams: false).stream(withTools))
         #expect(events.isEmpty)
@@ -184,7 +184,7 @@ let helloWithTools = ChatRequest(
 
     @Test(arguments: badWholeAnswers)
     func aBadWholeAnswerIsASentence(_ body: String, code: ChatError.Code, sentence: String) async throws {
-        let server = try wholeAnswer(body)
+        let server = try await wholeAnswer(body)
         defer { server.stop() }
         let (events, error) = await drain(client(server, streams: false).stream(withTools))
         #expect(events.isEmpty)
@@ -194,7 +194,7 @@ let helloWithTools = ChatRequest(
     }
 
     @Test func argumentsThatAreNotTextReachTheToolCallChecksAsTheirJSON() async throws {
-        let server = try wholeAnswer(#"""
+        let server = try await wholeAnswer(#"""
             {"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
               "tool_calls": [{"type": "function", "function": {"name": "weather", "arguments": 42}},
                              {"type": "function", "function": {"name": "weather", "arguments": {"city": "Oslo"}}},
@@ -216,7 +216,7 @@ let helloWithTools = ChatRequest(
     }
 
     @Test func nullContentWithoutCallsIsAnEmptyAnswerAsWhenStreamed() async throws {
-        let server = try wholeAnswer(#"{"choices": [{"index": 0, "message": {"role": "assistant", "content": null}, "finish_reason": "stop"}]}"#)
+        let server = try await wholeAnswer(#"{"choices": [{"index": 0, "message": {"role": "assistant", "content": null}, "finish_reason": "stop"}]}"#)
         defer { server.stop() }
         let (events, error) = await drain(client(server, streams: false).stream(withTools))
         #expect(error == nil)
