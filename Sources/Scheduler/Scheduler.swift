@@ -40,7 +40,10 @@ public final class Scheduler<Value: TaskResult>: Sendable {
     private typealias Start = (id: TaskID, context: TaskContext, body: Body)
 
     private struct Effects {
-        var starts: [Start] = []
+        /// The bodies to start: the first inline (a body's end usually starts exactly one, which then needs
+        /// no array), any others in `moreStarts`.
+        var firstStart: Start?
+        var moreStarts: [Start] = []
         var syncs: [TaskContext] = []
         var cancels: [TaskContext] = []
         var outcomes: [(CheckedContinuation<Outcome?, Never>, Outcome)] = []
@@ -217,8 +220,6 @@ public final class Scheduler<Value: TaskResult>: Sendable {
     /// `returned` is the body's value when the event is that body's end.
     private func process<R>(_ returned: (TaskID, Value)?, _ event: Event<R>) -> (R, Effects) {
         var effects = Effects()
-        // A body's end usually starts the next body: its list is allocated here, not under the lock.
-        if returned != nil { effects.starts.reserveCapacity(1) }
         // Read outside the lock to keep it short; the machine treats a time older than one it has
         // seen as that time.
         let now = clock.now
@@ -242,7 +243,7 @@ public final class Scheduler<Value: TaskResult>: Sendable {
                 guard case .pending(let body, let preemptibility) = state.bodies[id] else { continue }
                 let context = TaskContext(id: id, preemptibility: preemptibility)
                 state.bodies[id] = .started(context)
-                effects.starts.append((id, context, body))
+                if effects.firstStart == nil { effects.firstStart = (id, context, body) } else { effects.moreStarts.append((id, context, body)) }
             case .pause(let id):
                 guard let context = state.bodies[id]?.context else { continue }
                 context.setDesiredPaused(true)
@@ -306,7 +307,8 @@ public final class Scheduler<Value: TaskResult>: Sendable {
     private func perform(_ effects: Effects) {
         for context in effects.cancels { context.cancel() }
         for context in effects.syncs { context.sync() }
-        for start in effects.starts { spawnWorker(start) }
+        if let first = effects.firstStart { spawnWorker(first) }
+        for start in effects.moreStarts { spawnWorker(start) }
         for (continuation, outcome) in effects.outcomes { continuation.resume(returning: outcome) }
         for continuation in effects.idle { continuation.resume() }
         // Read outside the lock (a few system calls each), then reported as one event each.
@@ -346,7 +348,8 @@ public final class Scheduler<Value: TaskResult>: Sendable {
             var (_, effects) = process((id, value)) { state, now, actions in
                 state.machine.finished(id, succeeded: value.succeeded, summary: value.summary, cpuTime: value.cpuTime, now: now, into: &actions)
             }
-            next = Task.isCancelled || effects.starts.isEmpty ? nil : effects.starts.removeFirst()
+            next = Task.isCancelled ? nil : effects.firstStart
+            if next != nil { effects.firstStart = nil }
             perform(effects)
         }
     }
