@@ -12,7 +12,7 @@ enum HTTPExecutor {
     static let settings = HTTPSettings(followRedirects: false, connectTimeout: .seconds(30), idleTimeout: nil)
 
     static func start(tool: ToolDeclaration, template: HTTPRequestTemplate, arguments: JSONValue, runner: ToolRunner, execution: ToolExecution) {
-        let environment = ToolEnvironment.make(base: runner.environment, passEnv: tool.passEnv, extra: [:])
+        let environment = runner.environmentBase.make(passEnv: tool.passEnv, extra: [:])
         let request = HTTPRequestBuilder.build(template, arguments: arguments, environment: environment, settings: settings)
         let transport = runner.transport
         let limit = runner.outputLimit

@@ -9,7 +9,12 @@ import JSON
 /// (`.invalidArguments`), never a thrown error. Asking the user (`"confirm": true`) and timeouts
 /// belong to the caller: the agent asks before it submits a call, the scheduler owns time.
 public struct ToolRunner: Sendable {
-    public var environment: [String: String]
+    public var environment: [String: String] {
+        get { environmentBase.all }
+        set { environmentBase = ToolEnvironment.Base(newValue) }
+    }
+    /// `environment` with its secrets sorted out once.
+    private(set) var environmentBase: ToolEnvironment.Base
     /// The folder builtins are confined to.
     public var fileRoot: URL
     /// Cap on stdout / response body / file contents handed to the model.
@@ -28,7 +33,7 @@ public struct ToolRunner: Sendable {
         killGrace: Duration = .milliseconds(500),
         transport: any HTTPTransport = CurlTransport()
     ) {
-        self.environment = environment
+        environmentBase = ToolEnvironment.Base(environment)
         self.fileRoot = fileRoot
         self.outputLimit = outputLimit
         self.killGrace = killGrace
@@ -96,7 +101,7 @@ public struct InvalidCall: Error, Sendable {
 /// Runs `exec` tools: argv without a shell, the arguments as one JSON object on stdin.
 enum ExecExecutor {
     static func start(tool: ToolDeclaration, argv: [String], arguments: JSONValue, runner: ToolRunner, execution: ToolExecution) {
-        let environment = ToolEnvironment.make(base: runner.environment, passEnv: tool.passEnv, extra: tool.env)
+        let environment = runner.environmentBase.make(passEnv: tool.passEnv, extra: tool.env)
         let limit = runner.outputLimit
         do {
             let child = try ChildProcess.spawn(

@@ -55,9 +55,10 @@ struct DispatchBenchmark: Benchmark {
 
         // The floor: the same tool started by `ToolRunner` directly, from the call to the tool's `main`.
         var floor: [Double] = []
+        let floorRunner = ToolRunner()  // one runner, as the product has
         for _ in 0..<(quick ? 3 : 10) {
             let before = Self.monotonic()
-            let result = await ToolRunner().run(halfSecond, arguments: #"{"id":"floor"}"#)
+            let result = await floorRunner.run(halfSecond, arguments: #"{"id":"floor"}"#)
             guard result.ok, result.output.hasPrefix("start "), let toolStart = Double(result.output.dropFirst(6).prefix { !$0.isWhitespace }) else {
                 throw BenchFailure("the dispatch tool failed: \(result.modelContent)")
             }
