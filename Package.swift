@@ -66,6 +66,10 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "TestSupport"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "TestSupport", "spawn-probe"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "Agent", "LLM", "Scheduler", "Tools", "JSON", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",

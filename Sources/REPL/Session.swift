@@ -261,8 +261,11 @@ public final class Session: Sendable {
         var configuration = agentConfiguration
         configuration.model = agent.modelName
         let jobAgent = Agent(id: id, model: model, configuration: configuration, executor: executor, clock: options.clock)
+        // Jobs start only from this loop, so the number is still free when the job starts.
+        let recording = recorder?.beginTurn(prompt: prompt, model: configuration.model, job: jobs.nextNumber)
         let number = jobs.start(
-            prompt: prompt, agent: jobAgent, meter: TurnMeter(clock: options.clock, ledger: usage), describeError: ErrorHint.message(for:))
+            prompt: prompt, agent: jobAgent, meter: TurnMeter(clock: options.clock, ledger: usage), observer: recording,
+            describeError: ErrorHint.message(for:))
         console.write("[\(number)] started in the background: \(prompt)\n")
     }
 

@@ -107,7 +107,7 @@ public final class SessionRecorder: Sendable {
 }
 
 /// One turn being recorded: it reads the turn's events (model calls, tool tasks) and writes its end.
-public final class TurnRecording: Sendable {
+public final class TurnRecording: TurnObserver {
     private struct State {
         var modelCalls: [StoredModelCall] = []
         /// The scheduler task of each started call, by call id.
@@ -139,8 +139,6 @@ public final class TurnRecording: Sendable {
         }
     }
 
-    /// The turn ended as `result` says (`describeError` words a failure); `messages` are those it
-    /// added to the conversation.
     public func finish(_ result: Result<String, any Error>, describeError: (any Error) -> String, messages: [ChatMessage]) {
         switch result {
         case .success(let answer): finish(.answered, answer: answer, messages: messages)

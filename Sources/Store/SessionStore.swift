@@ -338,9 +338,11 @@ public final class SessionStore: Sendable {
         }
     }
 
-    /// Each word as an FTS5 string (quotes doubled), so no word is read as query syntax; nil for no words.
+    /// Each word as an FTS5 string (quotes doubled, control characters dropped: FTS5 ends a string at
+    /// a NUL), so no word is read as query syntax; nil for no words.
     static func matchQuery(_ text: String) -> String? {
-        let words = text.split(whereSeparator: { $0.isWhitespace }).map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        let visible = String(String.UnicodeScalarView(text.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) || $0 == " " }))
+        let words = visible.split(whereSeparator: { $0.isWhitespace }).map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
         return words.isEmpty ? nil : words.joined(separator: " ")
     }
 
