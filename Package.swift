@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"],
+            dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Fixtures"]
         ),
     ],

@@ -17,16 +17,21 @@ public final class SessionStore: Sendable {
     private let pool: DatabasePool
     let now: @Sendable () -> Date
     private let processID: Int32
+    /// How long a turn's end waits inside its transaction before committing: zero except in the tests
+    /// that kill the process during the commit.
+    private let commitPause: Duration
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
-    public convenience init(path: String, now: @escaping @Sendable () -> Date = { Date() }) throws {
-        try self.init(path: path, schemaVersion: nil, now: now)
+    /// - Parameter commitPause: how long a turn's end waits before its commit (tests of a kill then).
+    public convenience init(path: String, now: @escaping @Sendable () -> Date = { Date() }, commitPause: Duration = .zero) throws {
+        try self.init(path: path, schemaVersion: nil, now: now, commitPause: commitPause)
     }
 
     /// `schemaVersion`: migrate only up to this version (tests of upgrades); nil for all.
-    init(path: String, schemaVersion: String?, now: @escaping @Sendable () -> Date = { Date() }) throws {
+    init(path: String, schemaVersion: String?, now: @escaping @Sendable () -> Date = { Date() }, commitPause: Duration = .zero) throws {
         self.path = path
         self.now = now
+        self.commitPause = commitPause
         processID = getpid()
         do {
             try Self.createPrivately(path)
@@ -128,6 +133,7 @@ public final class SessionStore: Sendable {
                     usage?.reasoningTokens, stored.call.timeToFirstToken?.milliseconds, stored.call.duration.milliseconds,
                 ])
             }
+            if commitPause > .zero { Thread.sleep(forTimeInterval: Double(commitPause.components.seconds) + Double(commitPause.components.attoseconds) / 1e18) }
         }
     }
 

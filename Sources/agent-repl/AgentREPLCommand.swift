@@ -154,7 +154,9 @@ struct AgentREPLCommand: ParsableCommand {
         if !noLog && !StoreLocation.isLoggingOff(environment: environment),
             let path = StoreLocation.databasePath(explicit: db, environment: environment) {
             do {
-                options.store = try SessionStore(path: path)
+                // AGENT_DB_COMMIT_PAUSE_MS: only for the tests that kill agent-repl while it commits a turn.
+                let pause = environment["AGENT_DB_COMMIT_PAUSE_MS"].flatMap { Int64($0) }.map { Duration.milliseconds(min(max($0, 0), 60_000)) }
+                options.store = try SessionStore(path: path, commitPause: pause ?? .zero)
             } catch {
                 // The chat works without its record; only continuing a session needs the database.
                 Output.err("Warning: \(error) This session is not recorded.\n")
