@@ -7,9 +7,9 @@ import Tools
 
 /// What the front end writes about its conversation as it goes: the session (created with its first
 /// prompt), each turn (`running` at its start, its end in one transaction), and each tool task as it
-/// ends. Writes run on one serial queue of their own, so a busy database (another process writing)
-/// never holds a thread of Swift's small cooperative pool; a turn's start and end wait for their
-/// write, a tool task's does not.
+/// ends. Writes run in order on one serial queue of their own; a tool task's write is not waited for,
+/// so a busy database (another process writing) never holds up the turn's tools. A turn's start and
+/// end wait for their write, between turns.
 public final class SessionRecorder: Sendable {
     public let store: SessionStore
     private let folder: String
