@@ -135,6 +135,18 @@ import Store
         #expect(try store.sessions().map(\.turns) == [1, 3])
     }
 
+    @Test func aBackgroundJobsTurnIsRecordedApartFromTheConversation() async throws {
+        let process = try agent(nil)
+        let run = try await process.run(["--demo"], stdin: "in the background &\nin the foreground\n")
+        #expect(run.status == 0, "\(run.stderr)")
+        let store = try SessionStore(path: defaultDatabase(process))
+        let turns = try store.turns(of: 1)
+        #expect(Set(turns.map { "\($0.job.map(String.init) ?? "-") \($0.prompt) \($0.state.rawValue)" })
+            == ["1 in the background answered", "- in the foreground answered"])
+        #expect(turns.allSatisfy { $0.messages.count == 2 })
+        #expect(try store.conversation(of: 1).count == 2, "a job's messages are not the foreground conversation's")
+    }
+
     @Test func twoProcessesWriteAtOnce() async throws {
         let process = try agent(nil)
         let prompts = (1...12).map { "prompt \($0)\n" }.joined()
