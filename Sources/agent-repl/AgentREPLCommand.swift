@@ -62,8 +62,9 @@ struct AgentREPLCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Top-level time slice (default 0.05); levels above the lowest double it, the lowest runs 10 s slices.", valueName: "SECONDS"))
     var quantum: Double?
 
-    @Option(name: .long, help: ArgumentHelp("The session database (default $AGENT_DB or $XDG_DATA_HOME/agent-repl/agent-repl.db).", valueName: "PATH"))
-    var db: String?
+    // One option type shared with the `logs` subcommands: the parser gives `--db` to the root command
+    // even after a subcommand's name, and hands the same value to a subcommand's group of this type.
+    @OptionGroup var database: DatabaseOption
 
     @Flag(name: [.customShort("c"), .long], help: "Continue the last session started in this folder.")
     var `continue` = false
@@ -152,7 +153,7 @@ struct AgentREPLCommand: ParsableCommand {
         if `continue` { options.resume = .lastInFolder }
         if let resume { options.resume = .session(resume) }
         if !noLog && !StoreLocation.isLoggingOff(environment: environment),
-            let path = StoreLocation.databasePath(explicit: db, environment: environment) {
+            let path = StoreLocation.databasePath(explicit: database.path, environment: environment) {
             do {
                 // AGENT_DB_COMMIT_PAUSE_MS: only for the tests that kill agent-repl while it commits a turn.
                 let pause = environment["AGENT_DB_COMMIT_PAUSE_MS"].flatMap { Int64($0) }.map { Duration.milliseconds(min(max($0, 0), 60_000)) }

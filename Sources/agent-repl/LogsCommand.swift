@@ -12,16 +12,13 @@ struct LogsCommand: ParsableCommand {
         defaultSubcommand: List.self)
 
     struct Options: ParsableArguments {
-        @Option(name: .long, help: ArgumentHelp("The session database (default $AGENT_DB or $XDG_DATA_HOME/agent-repl/agent-repl.db).", valueName: "PATH"))
-        var db: String?
-
         @Flag(name: .long, help: "Print JSON instead of text.")
         var json = false
 
         /// The existing database; exits 1 with a sentence when there is none.
-        func open() throws -> SessionStore {
+        func open(_ database: DatabaseOption) throws -> SessionStore {
             let environment = ProcessInfo.processInfo.environment
-            guard let path = StoreLocation.databasePath(explicit: db, environment: environment) else {
+            guard let path = StoreLocation.databasePath(explicit: database.path, environment: environment) else {
                 Output.err("No session database: set HOME, XDG_DATA_HOME or AGENT_DB.\n")
                 throw ExitCode(1)
             }
@@ -55,11 +52,12 @@ struct LogsCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recent sessions, newest first.")
+        @OptionGroup var database: DatabaseOption
         @OptionGroup var options: Options
         @Option(name: .long, help: "How many sessions.") var limit = 20
 
         func run() throws {
-            let store = try options.open()
+            let store = try options.open(database)
             try reading {
                 let sessions = try store.sessions(limit: limit)
                 options.print(options.json ? SessionView.sessionsJSON(sessions) : (sessions.isEmpty ? "No sessions recorded.\n" : SessionView.sessionList(sessions)))
@@ -69,11 +67,12 @@ struct LogsCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One session: its turns, tool calls with their timings, model calls.")
+        @OptionGroup var database: DatabaseOption
         @OptionGroup var options: Options
         @Argument(help: "The session's id.") var id: Int64
 
         func run() throws {
-            let store = try options.open()
+            let store = try options.open(database)
             try reading {
                 guard let session = try store.session(id) else {
                     Output.err("No session \(id).\n")
@@ -87,12 +86,13 @@ struct LogsCommand: ParsableCommand {
 
     struct Search: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Full-text search over prompts, answers and tool results.")
+        @OptionGroup var database: DatabaseOption
         @OptionGroup var options: Options
         @Argument(help: "Words that must all occur.") var text: [String]
         @Option(name: .long, help: "How many matches.") var limit = 20
 
         func run() throws {
-            let store = try options.open()
+            let store = try options.open(database)
             try reading {
                 let hits = try store.search(text.joined(separator: " "), limit: limit)
                 options.print(options.json ? SessionView.searchJSON(hits) : SessionView.searchResults(hits))
@@ -102,12 +102,13 @@ struct LogsCommand: ParsableCommand {
 
     struct Tasks: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Tool tasks across sessions: the slowest, the failed, or the most preempted.")
+        @OptionGroup var database: DatabaseOption
         @OptionGroup var options: Options
         @Option(name: .long, help: "slowest, failed or preempted.") var sort: SessionStore.TaskOrder = .slowest
         @Option(name: .long, help: "How many tasks.") var limit = 20
 
         func run() throws {
-            let store = try options.open()
+            let store = try options.open(database)
             try reading {
                 let tasks = try store.tasks(order: sort, limit: limit)
                 options.print(options.json ? SessionView.tasksJSON(tasks) : SessionView.taskList(tasks))
@@ -117,6 +118,7 @@ struct LogsCommand: ParsableCommand {
 
     struct Off: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record nothing from now on (the database is kept; delete it yourself).")
+        @OptionGroup var database: DatabaseOption
         @OptionGroup var options: Options
 
         func run() throws {
@@ -126,6 +128,7 @@ struct LogsCommand: ParsableCommand {
 
     struct On: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record sessions again.")
+        @OptionGroup var database: DatabaseOption
         @OptionGroup var options: Options
 
         func run() throws {
@@ -147,3 +150,9 @@ struct LogsCommand: ParsableCommand {
 }
 
 extension SessionStore.TaskOrder: ExpressibleByArgument {}
+
+/// `--db PATH`, for the chat and the `logs` subcommands alike.
+struct DatabaseOption: ParsableArguments {
+    @Option(name: .customLong("db"), help: ArgumentHelp("The session database (default $AGENT_DB or $XDG_DATA_HOME/agent-repl/agent-repl.db).", valueName: "PATH"))
+    var path: String?
+}

@@ -147,6 +147,23 @@ import Store
         #expect(try store.conversation(of: 1).count == 2, "a job's messages are not the foreground conversation's")
     }
 
+    @Test func dbAndAgentDBChooseTheFileForTheChatAndTheLogs() async throws {
+        let process = try agent(nil)
+        let flag = process.workingFolder.appendingPathComponent("by-flag.db").path
+        let byEnvironment = process.workingFolder.appendingPathComponent("by-env.db").path
+        _ = try await process.run(["--demo", "--db", flag, "-p", "kept by the flag"])
+        var withEnvironment = process
+        withEnvironment.environment["AGENT_DB"] = byEnvironment
+        _ = try await withEnvironment.run(["--demo", "-p", "kept by the environment"])
+        #expect(!FileManager.default.fileExists(atPath: defaultDatabase(process)))
+        let listed = try await process.run(["logs", "list", "--db", flag, "--json"])
+        #expect(try JSONValue.parse(listed.stdout).arrayValue?.map { $0["title"] } == ["kept by the flag"], "\(listed.stderr)")
+        let found = try await withEnvironment.run(["logs", "search", "environment", "--json"])
+        #expect(try JSONValue.parse(found.stdout).arrayValue?.count == 2, "\(found.stderr)")
+        let missing = try await process.run(["logs", "--db", process.workingFolder.appendingPathComponent("none.db").path])
+        #expect(missing.status == 1 && missing.stderr.contains("nothing has been recorded"))
+    }
+
     @Test func twoProcessesWriteAtOnce() async throws {
         let process = try agent(nil)
         let prompts = (1...12).map { "prompt \($0)\n" }.joined()
