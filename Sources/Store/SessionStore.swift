@@ -320,7 +320,9 @@ public final class SessionStore: Sendable {
         }
     }
 
-    /// Messages (prompts, answers, tool results) matching every word of `text`, best first.
+    /// Messages (prompts, answers, tool results) holding every word of `text`, newest first. FTS5 walks
+    /// its index in rowid order and stops after `limit` (ranking by relevance would score every match:
+    /// 27 ms for a word in one message of ten over 200,000 messages, docs/BENCHMARKS.md).
     public func search(_ text: String, limit: Int = 20) throws -> [SearchHit] {
         guard text.count <= StoreLimits.queryLength else {
             throw StoreError(.tooLarge, "The search text is longer than \(StoreLimits.queryLength) characters.")
@@ -330,9 +332,11 @@ public final class SessionStore: Sendable {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT m.session_id, m.turn_id, m.role, snippet(messages_search, 0, '«', '»', '…', 16) AS snippet, t.started_at
-                    FROM messages_search JOIN messages m ON m.id = messages_search.rowid JOIN turns t ON t.id = m.turn_id
-                    WHERE messages_search MATCH ? ORDER BY rank LIMIT ?
+                    WITH hits AS (
+                      SELECT rowid AS id, snippet(messages_search, 0, '«', '»', '…', 16) AS snippet FROM messages_search
+                      WHERE messages_search MATCH ? ORDER BY rowid DESC LIMIT ?)
+                    SELECT m.session_id, m.turn_id, m.role, hits.snippet, t.started_at
+                    FROM hits JOIN messages m ON m.id = hits.id JOIN turns t ON t.id = m.turn_id ORDER BY hits.id DESC
                     """,
                 arguments: [query, Self.clampLimit(limit)]
             ).compactMap { row in

@@ -34,7 +34,7 @@ struct DatabaseBenchmark: Benchmark {
             text: """
             A database of \(sessions) sessions of 20 messages each (one turn each; 20-40 words a message drawn from 5,000 made-up words; the word `common` in one message in ten; \(size) MB, filled through `SessionStore` in \(fmt(fillTime.seconds, 1)) s), in WAL mode with synchronous=NORMAL, then: \
             (1) turns through `Agent` + `ScheduledToolExecutor` + `Scheduler` (an in-process scripted model: a call of the `now` builtin, then a text answer), alternately recorded by a `SessionRecorder` into that database (the `running` row, the tool task, the end with 4 messages and 2 model calls in one transaction, waiting for every write) and not recorded at all; \
-            (2) `SessionStore.search` (FTS5, best 20 by bm25) beside the same words found with `LIKE '%word%'` over the messages (the baseline: no index); \
+            (2) `SessionStore.search` (FTS5, the newest 20 matches) beside the same words found with `LIKE '%word%'` over the messages (the baseline: no index); \
             (3) the release binary (\(note)) from launch to its first prompt on a pseudo-terminal (`Benchmarks/db_startup.py`, `--demo`) with that database beside `--no-log` (no database opened), alternated; and `agent-repl logs search` as a whole process beside `agent-repl --version`.
             """,
             tables: [turnTable, searchTable, launchTable, commandTable])
@@ -125,7 +125,7 @@ struct DatabaseBenchmark: Benchmark {
         let queries: [(String, [String])] = [
             ("one word in 1 message of 10 (`common`)", ["common"]),
             ("one word (`w1234xm`)", ["w1234xm"]),
-            ("two words (`w17xr w4242xg`)", ["w17xr", "w4242xg"]),
+            ("two words (`w17xr w4242xe`)", ["w17xr", "w4242xe"]),
             ("a word found nowhere", ["absentword"]),
         ]
         let repeats = quick ? 5 : 21

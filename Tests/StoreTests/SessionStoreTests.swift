@@ -105,7 +105,7 @@ import Tools
             .user("where is the config"), .tool(callID: "c", content: "config found in NEAR(x) \"quoted\" OR *"), .assistant(content: "the config is here", toolCalls: []),
         ], modelCalls: [])
         #expect(try store.search("config found").map(\.role) == ["tool"])
-        #expect(try store.search("config").count == 3)
+        #expect(try store.search("config").map(\.role) == ["assistant", "tool", "user"], "newest first")
         #expect(try store.search("nothing-like-this").isEmpty)
         for hostile in ["\"", "NEAR(", "OR", "*", "a\" OR \"b", ")", "-x", "^", "{}", "'; DROP TABLE messages; --", "\u{0}"] {
             _ = try store.search(hostile)
