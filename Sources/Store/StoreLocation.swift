@@ -36,7 +36,7 @@ public enum StoreLocation {
         if off {
             try FileManager.default.createDirectory(
                 atPath: (marker as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try Data("Logging to the session database is off; `agent-repl logs on` removes this file.\n".utf8)
+            try Data("Logging to the session database is off while this file exists.\n".utf8)
                 .write(to: URL(fileURLWithPath: marker))
         } else if FileManager.default.fileExists(atPath: marker) {
             try FileManager.default.removeItem(atPath: marker)
