@@ -194,7 +194,8 @@ public final class Agent: Sendable {
         guard let completion else {
             throw AgentError(code: .emptyAnswer, message: "The model's answer ended before it was complete.")
         }
-        events(.modelCallEnded(ModelCall(usage: completion.usage, duration: clock.now - started, timeToFirstToken: firstToken)))
+        events(.modelCallEnded(ModelCall(
+            usage: completion.usage, duration: clock.now - started, timeToFirstToken: firstToken, httpRetries: completion.httpRetries)))
         return completion
     }
 

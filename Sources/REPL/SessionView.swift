@@ -48,7 +48,8 @@ public enum SessionView {
             for call in turn.modelCalls {
                 let tokens = call.call.usage.map { "\($0.promptTokens) in, \($0.completionTokens) out" } ?? "tokens unknown"
                 lines.append("  model \(call.model): \(tokens), \(SchedulerView.ms(call.call.duration.milliseconds))"
-                    + (call.call.timeToFirstToken.map { " (first token \(SchedulerView.ms($0.milliseconds)))" } ?? ""))
+                    + (call.call.timeToFirstToken.map { " (first token \(SchedulerView.ms($0.milliseconds)))" } ?? "")
+                    + (call.call.httpRetries > 0 ? ", \(call.call.httpRetries) retries" : ""))
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -132,6 +133,7 @@ public enum SessionView {
             "input_tokens": u.map { .int(Int64($0.promptTokens)) } ?? .null, "output_tokens": u.map { .int(Int64($0.completionTokens)) } ?? .null,
             "cached_input_tokens": u?.cachedPromptTokens.map { .int(Int64($0)) } ?? .null,
             "reasoning_tokens": u?.reasoningTokens.map { .int(Int64($0)) } ?? .null,
+            "http_retries": .int(Int64(c.call.httpRetries)),
         ]
     }
 

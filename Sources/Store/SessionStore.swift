@@ -124,13 +124,14 @@ public final class SessionStore: Sendable {
             }
             let insertCall = try db.cachedStatement(sql: """
                 INSERT INTO model_calls (turn_id, model, prompt_tokens, completion_tokens, total_tokens, cached_prompt_tokens,
-                  reasoning_tokens, ttft_ms, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  reasoning_tokens, ttft_ms, duration_ms, http_retries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for stored in modelCalls {
                 let usage = stored.call.usage
                 try insertCall.execute(arguments: [
                     id, stored.model, usage?.promptTokens, usage?.completionTokens, usage?.totalTokens, usage?.cachedPromptTokens,
                     usage?.reasoningTokens, stored.call.timeToFirstToken?.milliseconds, stored.call.duration.milliseconds,
+                    stored.call.httpRetries,
                 ])
             }
             if commitPause > .zero { Thread.sleep(forTimeInterval: Double(commitPause.components.seconds) + Double(commitPause.components.attoseconds) / 1e18) }
@@ -281,7 +282,9 @@ public final class SessionStore: Sendable {
         }
         return StoredModelCall(
             model: row.text("model") ?? "",
-            call: ModelCall(usage: usage, duration: row.duration("duration_ms") ?? .zero, timeToFirstToken: row.duration("ttft_ms")))
+            call: ModelCall(
+                usage: usage, duration: row.duration("duration_ms") ?? .zero, timeToFirstToken: row.duration("ttft_ms"),
+                httpRetries: row.int("http_retries") ?? 0))
     }
 
     private static func task(_ row: Row) -> StoredToolTask? {

@@ -61,7 +61,8 @@ enum StoreSchema {
                   cached_prompt_tokens INTEGER,
                   reasoning_tokens INTEGER,
                   ttft_ms REAL,
-                  duration_ms REAL NOT NULL
+                  duration_ms REAL NOT NULL,
+                  http_retries INTEGER NOT NULL DEFAULT 0
                 );
                 CREATE INDEX model_calls_by_turn ON model_calls(turn_id);
                 CREATE TABLE tool_tasks (

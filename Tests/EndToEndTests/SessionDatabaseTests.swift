@@ -65,6 +65,24 @@ import Store
         #expect(list.stdout.contains("please do the work") && list.stdout.contains("1 turns, 319 tokens"), "\(list.stdout)")
     }
 
+    @Test func aModelCallsHTTPRetriesAreRecorded() async throws {
+        let server = try await FakeOpenAIServer.start(script: [
+            ["status": 503, "headers": ["Retry-After": "0"], "body": ["error": ["message": "busy"]]],
+            text("Fine now."),
+        ])
+        let process = try agent(server)
+        let run = try await process.run(["-p", "hello"])
+        #expect(run.status == 0 && run.stdout == "Fine now.\n", "\(run.stderr)")
+        let again = try await process.run(["-p", "again"])
+        #expect(again.status == 0)
+        let calls = try SessionStore(path: defaultDatabase(process)).sessions().reversed().map { session in
+            try SessionStore(path: defaultDatabase(process)).turns(of: session.id).flatMap(\.modelCalls).map(\.call.httpRetries)
+        }
+        #expect(calls == [[1], [0]])
+        let shown = try await process.run(["logs", "show", "1"])
+        #expect(shown.stdout.contains(", 1 retries"), "\(shown.stdout)")
+    }
+
     @Test func theKeyAndWithheldValuesNeverReachTheFile() async throws {
         let withheld = "ghp_WITHHELD_value_4242"
         // A hostile server echoes the key in an error, then a tool prints its whole environment.

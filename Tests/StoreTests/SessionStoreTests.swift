@@ -33,7 +33,7 @@ import Tools
     static let modelCalls = [
         StoredModelCall(model: "m1", call: ModelCall(
             usage: Usage(promptTokens: 1_000, completionTokens: 20, totalTokens: 1_020, cachedPromptTokens: 512, reasoningTokens: 7),
-            duration: .milliseconds(1_500), timeToFirstToken: .milliseconds(250))),
+            duration: .milliseconds(1_500), timeToFirstToken: .milliseconds(250), httpRetries: 2)),
         StoredModelCall(model: "m1", call: ModelCall(usage: nil, duration: .milliseconds(40), timeToFirstToken: nil)),
     ]
     static func task(result: ToolResult?) -> StoredToolTask {
