@@ -14,9 +14,10 @@ struct AgentREPLCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent-repl",
         abstract: "A terminal chat with an LLM agent that runs tools in parallel on a preemptive scheduler.",
+        usage: "agent-repl [<options>]\nagent-repl logs [list | show ID | search TEXT | tasks | off | on] [--json] [--db PATH]",
         discussion: """
             Environment: OPENAI_API_KEY (never a flag), OPENAI_BASE_URL, AGENT_MODEL, AGENT_API (as --api), \
-            AGENT_STREAM=0 (as --no-stream); a .env file in a \
+            AGENT_STREAM=0 (as --no-stream), AGENT_DB (as --db); a .env file in a \
             trusted working folder fills in variables that are not set (see /trust). With no key and no --base-url a local server \
             found on loopback answers (AGENT_LOCAL_PORTS, default 11434,8080,1234,8000), else the offline demo model. Exit codes: 0 success, 1 a failed one-shot turn, 2 bad usage or configuration.
             """,

@@ -85,7 +85,7 @@ struct LogsCommand: ParsableCommand {
     }
 
     struct Search: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Full-text search over prompts, answers and tool results.")
+        static let configuration = CommandConfiguration(abstract: "Full-text search over prompts, answers and tool results, newest first.")
         @OptionGroup var database: DatabaseOption
         @OptionGroup var options: Options
         @Argument(help: "Words that must all occur.") var text: [String]
