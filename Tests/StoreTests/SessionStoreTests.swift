@@ -169,6 +169,17 @@ import Tools
         _ = try store.tasks(order: .slowest)
     }
 
+    @Test func aRecorderStartingUpLoadsTheLearnedEstimatesIntoItsScheduler() async throws {
+        let store = try SessionStore(path: path)
+        try store.saveEstimates(["grep": .milliseconds(50), "curl": .seconds(2)])
+        let scheduler = ToolScheduler(configuration: SchedulerConfiguration(strategy: .sjf, workers: 1))
+        let recorder = SessionRecorder(store: store, folder: "/p", api: "chat", scheduler: scheduler, warn: { Issue.record("\($0)") })
+        #expect(scheduler.learnedEstimates.isEmpty)
+        recorder.prepare()
+        #expect(scheduler.learnedEstimates == ["grep": .milliseconds(50), "curl": .seconds(2)])
+        await scheduler.shutdown()
+    }
+
     @Test func tooLongAConversationIsRefusedWhole() throws {
         let store = try SessionStore(path: path)
         let session = try store.createSession(folder: "/p", model: "m", api: "chat", firstPrompt: "p")
