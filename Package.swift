@@ -9,6 +9,7 @@ import PackageDescription
 //   Scheduler                  the MLFQ state machine, its driver and clock
 //   Tools                      tools.d loader, ToolRunner, the exec/http/builtin executors
 //   Agent                      the agent loop, scheduled tool calls, background jobs, demo model
+//   Store                      the session database (SQLite through GRDB): sessions, turns, messages, tasks
 //   REPL                       the front end's logic over a Console: session, slash commands, rendering
 //   agent-repl                 the executable: flags, the terminal console (libedit, signals, y/N on /dev/tty)
 let package = Package(
@@ -24,6 +25,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -41,15 +43,22 @@ let package = Package(
         ),
         .target(name: "Tools", dependencies: ["JSON", "HTTP", "CPosix"]),
         .target(name: "Agent", dependencies: ["JSON", "LLM", "Scheduler", "Tools"]),
-        .target(name: "REPL", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "HTTP"]),
+        .target(
+            name: "Store",
+            dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(name: "REPL", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "HTTP", "Store"]),
         .executableTarget(
             name: "agent-repl",
             dependencies: [
-                "REPL", "Agent", "LLM", "Scheduler", "Tools", "HTTP", "CEditLine", "CPosix",
+                "REPL", "Store", "Agent", "LLM", "Scheduler", "Tools", "HTTP", "CEditLine", "CPosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "agent-bench", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
+        .executableTarget(
+            name: "agent-bench",
+            dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
         // A process of its own for ToolsTests that change process-wide state (the open-file limit, the
         // process-group registry).
@@ -60,10 +69,14 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "TestSupport"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "TestSupport", "spawn-probe"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "Agent", "LLM", "Scheduler", "Tools", "JSON", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"],
+            dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Fixtures"]
         ),
     ],

@@ -8,11 +8,11 @@ Usage: startup.py AGENT_REPL_BINARY [RUNS]
 import json, os, pty, select, socket, statistics, subprocess, sys, tempfile, threading, time
 
 
-def launch_to_prompt(binary, env):
+def launch_to_prompt(binary, env, arguments=("--demo",)):
     start = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:
-        os.execve(binary, [binary, "--demo"], env)
+        os.execve(binary, [binary, *arguments], env)
     seen = b""
     elapsed = None
     deadline = start + 20

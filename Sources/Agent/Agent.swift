@@ -84,6 +84,9 @@ public final class Agent: Sendable {
     /// Forgets the conversation.
     public func clear() { state.withLock { $0.messages = [] } }
 
+    /// Continues an earlier conversation: `messages` replace the current ones.
+    public func restore(_ messages: [ChatMessage]) { state.withLock { $0.messages = messages } }
+
     /// Runs one turn: asks the model, runs the tools it calls, and repeats until it answers in text.
     /// Each call the answer reports whole (`ChatEvent.toolCallReady`) starts at once, while the answer
     /// still streams (unless `dispatchesEarly` is false); the rest start when it ends.
@@ -191,7 +194,8 @@ public final class Agent: Sendable {
         guard let completion else {
             throw AgentError(code: .emptyAnswer, message: "The model's answer ended before it was complete.")
         }
-        events(.modelCallEnded(ModelCall(usage: completion.usage, duration: clock.now - started, timeToFirstToken: firstToken)))
+        events(.modelCallEnded(ModelCall(
+            usage: completion.usage, duration: clock.now - started, timeToFirstToken: firstToken, httpRetries: completion.httpRetries)))
         return completion
     }
 

@@ -41,11 +41,15 @@ public final class BackgroundJobs: Sendable {
 
     public init() {}
 
+    /// The number the next job started will have.
+    public var nextNumber: Int { jobs.withLock { ($0.last?.number ?? 0) + 1 } }
+
     /// Starts `prompt` on `agent` in the background; returns the job number. A failed job keeps
-    /// `describeError`'s sentence for its error; `meter`, when given, sees the job's events.
+    /// `describeError`'s sentence for its error; `meter` and `observer`, when given, see the job's
+    /// events, and `observer` its end.
     @discardableResult
     public func start(
-        prompt: String, agent: Agent, meter: TurnMeter? = nil,
+        prompt: String, agent: Agent, meter: TurnMeter? = nil, observer: (any TurnObserver)? = nil,
         describeError: @escaping @Sendable (any Error) -> String = { String(describing: $0) }
     ) -> Int {
         let number = jobs.withLock { jobs in
@@ -55,16 +59,23 @@ public final class BackgroundJobs: Sendable {
         }
         let task = Task { [self] in
             let status: Status
+            let result: Result<String, any Error>
             do {
-                status = .done(answer: try await agent.run(prompt: prompt) { [self] event in
+                result = .success(try await agent.run(prompt: prompt) { [self] event in
                     meter?.observe(event)
+                    observer?.observe(event)
                     if case .notice(let text) = event { update(number) { $0.notices.append(text) } }
                 })
-            } catch let error as AgentError where error.code == .cancelled {
-                status = .cancelled
             } catch {
-                status = Task.isCancelled ? .cancelled : .failed(describeError(error))
+                result = .failure(error)
             }
+            switch result {
+            case .success(let answer): status = .done(answer: answer)
+            case .failure(let error as AgentError) where error.code == .cancelled: status = .cancelled
+            case .failure(let error): status = Task.isCancelled ? .cancelled : .failed(describeError(error))
+            }
+            // The job's agent is its own: every message it holds, the turn added.
+            observer?.finish(result, describeError: describeError, messages: agent.messages)
             let cost = meter?.finish()
             update(number) {
                 $0.cost = cost

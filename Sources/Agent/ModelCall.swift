@@ -9,10 +9,13 @@ public struct ModelCall: Sendable, Equatable {
     /// From the start of the request to the first text or tool call of the answer; nil when the
     /// answer had neither.
     public var timeToFirstToken: Duration?
+    /// Requests the client repeated before the answer came (rate limits, 5xx, connection errors).
+    public var httpRetries: Int
 
-    public init(usage: Usage?, duration: Duration, timeToFirstToken: Duration?) {
+    public init(usage: Usage?, duration: Duration, timeToFirstToken: Duration?, httpRetries: Int = 0) {
         self.usage = usage
         self.duration = duration
         self.timeToFirstToken = timeToFirstToken
+        self.httpRetries = httpRetries
     }
 }

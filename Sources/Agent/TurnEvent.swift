@@ -59,3 +59,11 @@ public struct TurnID: Sendable, Hashable, CustomStringConvertible {
     }
     public var description: String { "\(conversation).\(turn)" }
 }
+
+/// Told about a turn as it goes and when it ends (the session database records turns this way).
+public protocol TurnObserver: Sendable {
+    func observe(_ event: TurnEvent)
+    /// The turn ended as `result` says (`describeError` words a failure); `messages` are those it added
+    /// to the conversation.
+    func finish(_ result: Result<String, any Error>, describeError: (any Error) -> String, messages: [ChatMessage])
+}

@@ -87,6 +87,8 @@ public struct ChatCompletion: Sendable, Hashable {
     public var usage: Usage?
     /// The Responses API's output items, as they came (see `ChatMessage.assistant`); empty otherwise.
     public var outputItems: [JSONValue]
+    /// Requests the client repeated (per `RetryPolicy`) before this answer came.
+    public var httpRetries = 0
 
     public init(
         content: String?, toolCalls: [ToolCall] = [], finishReason: String? = nil, usage: Usage? = nil,

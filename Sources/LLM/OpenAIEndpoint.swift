@@ -30,7 +30,9 @@ struct OpenAIEndpoint: Sendable {
         let (stream, continuation) = AsyncThrowingStream<ChatEvent, any Error>.makeStream()
         let task = Task {
             do {
-                let completion = try await answer { continuation.yield($0) }
+                let retries = RetryCount()
+                var completion = try await Self.$retryCount.withValue(retries) { try await answer { continuation.yield($0) } }
+                completion.httpRetries = retries.value
                 continuation.yield(.completed(completion))
                 continuation.finish()
             } catch {
@@ -42,6 +44,10 @@ struct OpenAIEndpoint: Sendable {
     }
 
     // MARK: - Sending and retrying
+
+    /// Counts the retries of the answer `stream` is producing (however many requests it sends), for
+    /// `ChatCompletion.httpRetries`.
+    @TaskLocal static var retryCount: RetryCount?
 
     /// Sends `body` and hands a 2xx answer's body to `consume`. HTTP answers the policy calls retryable
     /// and transport failures are retried, but only while nothing has been delivered to the caller.
@@ -74,6 +80,7 @@ struct OpenAIEndpoint: Sendable {
                 if retries < policy.maxRetries, policy.shouldRetry(status: head.status, headers: head.headers) {
                     try await policy.sleep(policy.delay(afterRetries: retries, headers: head.headers))
                     retries += 1
+                    Self.retryCount?.increment()
                     continue
                 }
                 throw httpError(head, body: errorBody, model: model, retries: retries)
@@ -84,6 +91,7 @@ struct OpenAIEndpoint: Sendable {
                 }
                 try await policy.sleep(policy.delay(afterRetries: retries))
                 retries += 1
+                Self.retryCount?.increment()
             }
         }
     }
@@ -245,6 +253,13 @@ struct OpenAIEndpoint: Sendable {
 }
 
 /// Whether any event has reached the caller: from then on a failure is final, never retried.
+/// The retries of one answer (``OpenAIEndpoint/retryCount``).
+final class RetryCount: Sendable {
+    private let count = Atomic(0)
+    var value: Int { count.load(ordering: .relaxed) }
+    func increment() { count.add(1, ordering: .relaxed) }
+}
+
 final class DeliveryFlag: Sendable {
     private let delivered = Atomic(false)
     var value: Bool { delivered.load(ordering: .relaxed) }

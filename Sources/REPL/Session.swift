@@ -2,6 +2,7 @@ import Agent
 import HTTP
 import LLM
 import Scheduler
+import Store
 import Tools
 import Foundation
 import Synchronization
@@ -25,6 +26,8 @@ public final class Session: Sendable {
     private let gate: ConfirmationGate?
     /// The turn Ctrl-C would cancel.
     private let currentTurn = Mutex<Task<String, any Error>?>(nil)
+    /// Records the conversation in the session database; nil when logging is off.
+    let recorder: SessionRecorder?
 
     public init(model: any ChatModel, catalog: ToolCatalog, console: any Console, options: SessionOptions) {
         self.model = model
@@ -49,6 +52,13 @@ public final class Session: Sendable {
         agentConfiguration = Agent.Configuration(
             model: options.modelName, tools: executor.definitions, maxSteps: options.maxSteps, dispatchesEarly: options.dispatchesEarly)
         agent = Agent(id: 0, model: model, configuration: agentConfiguration, executor: executor, clock: options.clock)
+        if let store = options.store {
+            recorder = SessionRecorder(
+                store: store, folder: options.workingFolder.path, api: options.apiName, scheduler: scheduler,
+                warn: { [console] in console.showError("Warning: \($0)\n") })
+        } else {
+            recorder = nil
+        }
     }
 
     public var banner: String {
@@ -66,6 +76,7 @@ public final class Session: Sendable {
 
     /// `-p TEXT`: the answer on stdout, progress and errors on stderr; 1 when the turn fails.
     public func runOneShot(_ prompt: String) async -> Int32 {
+        guard startRecording(showingLastExchange: false) else { return 2 }
         reportToolProblems()
         let ok = await runTurn(prompt)
         return ok ? 0 : 1
@@ -75,6 +86,7 @@ public final class Session: Sendable {
     public func runInteractive() async -> Int32 {
         let interactive = console.isInteractive
         if interactive { console.write(banner) }
+        guard startRecording(showingLastExchange: true) else { return 2 }
         reportToolProblems()
         while true {
             announceEndedJobs()
@@ -110,6 +122,67 @@ public final class Session: Sendable {
         interrupt()
         for job in jobs.all { jobs.cancel(job.number) }
         await scheduler.shutdown()
+    }
+
+    /// Readies the session database (learned estimates, interrupted turns) and continues the session
+    /// asked for; false when that session cannot be continued.
+    private func startRecording(showingLastExchange: Bool) -> Bool {
+        guard let recorder else {
+            if options.resume != nil {
+                console.showError("Cannot continue a session: logging to the session database is off.\n")
+                return false
+            }
+            return true
+        }
+        recorder.prepare()
+        switch options.resume {
+        case nil:
+            return true
+        case .lastInFolder:
+            let last: StoredSession?
+            do {
+                last = try recorder.store.sessions(folder: options.workingFolder.path, limit: 1).first
+            } catch {
+                console.showError("\(error)\n")
+                return false
+            }
+            guard let last else {
+                console.showError("No earlier session in this folder to continue.\n")
+                return false
+            }
+            return resume(last.id, showingLastExchange: showingLastExchange)
+        case .session(let id):
+            return resume(id, showingLastExchange: showingLastExchange)
+        }
+    }
+
+    /// Continues session `id`: its conversation replaces the current one, and later turns are added to it.
+    @discardableResult
+    private func resume(_ id: Int64, showingLastExchange: Bool) -> Bool {
+        guard let recorder else {
+            console.showError("Logging to the session database is off: there are no sessions to resume.\n")
+            return false
+        }
+        let session: StoredSession
+        let messages: [ChatMessage]
+        do {
+            guard let found = try recorder.store.session(id) else {
+                console.showError("No session \(id). /sessions lists the recent ones.\n")
+                return false
+            }
+            session = found
+            messages = try recorder.store.conversation(of: id)
+        } catch {
+            console.showError("\(error)\n")
+            return false
+        }
+        agent.restore(messages)
+        recorder.continueSession(id)
+        guard showingLastExchange else { return true }
+        // On a terminal with the conversation; from a pipe on stderr, where stdout carries only answers.
+        let text = "Resumed session \(id) (\(session.turns) turns): \(session.title)\n" + (SessionView.lastExchange(messages) ?? "")
+        if console.isInteractive { console.show(text) } else { console.showError(text) }
+        return true
     }
 
     /// One prompt, joining lines that end in a backslash; nil at end of input.
@@ -148,15 +221,19 @@ public final class Session: Sendable {
             console: console, stats: { [scheduler] in scheduler.stats },
             quiet: { [gate] in gate?.isAsking ?? false }, timing: options.timing)
         let meter = TurnMeter(clock: options.clock, ledger: usage)
+        let earlier = agent.messages.count
+        let recording = recorder?.beginTurn(prompt: prompt, model: agent.modelName)
         let task = Task { [agent] in
             try await agent.run(prompt: prompt, events: { event in
                 meter.observe(event)
+                recording?.observe(event)
                 renderer.handle(event)
             })
         }
         currentTurn.withLock { $0 = task }
         let result = await task.result
         currentTurn.withLock { $0 = nil }
+        recording?.finish(result, describeError: ErrorHint.message(for:), messages: Array(agent.messages.dropFirst(earlier)))
         let summary = meter.finish()
         renderer.finish()
         switch result {
@@ -184,8 +261,11 @@ public final class Session: Sendable {
         var configuration = agentConfiguration
         configuration.model = agent.modelName
         let jobAgent = Agent(id: id, model: model, configuration: configuration, executor: executor, clock: options.clock)
+        // Jobs start only from this loop, so the number is still free when the job starts.
+        let recording = recorder?.beginTurn(prompt: prompt, model: configuration.model, job: jobs.nextNumber)
         let number = jobs.start(
-            prompt: prompt, agent: jobAgent, meter: TurnMeter(clock: options.clock, ledger: usage), describeError: ErrorHint.message(for:))
+            prompt: prompt, agent: jobAgent, meter: TurnMeter(clock: options.clock, ledger: usage), observer: recording,
+            describeError: ErrorHint.message(for:))
         console.write("[\(number)] started in the background: \(prompt)\n")
     }
 
@@ -221,7 +301,16 @@ public final class Session: Sendable {
             return .quit
         case "/clear":
             agent.clear()
+            recorder?.startNewSession()
             console.write("Started a new conversation.\n")
+        case "/sessions":
+            sessionsCommand()
+        case "/resume":
+            guard let raw = arguments.first, let id = Int64(raw) else {
+                console.writeError("Usage: /resume ID (the ids are in /sessions)\n")
+                break
+            }
+            resume(id, showingLastExchange: true)
         case "/model":
             if let newModel = arguments.first {
                 agent.modelName = newModel
@@ -278,6 +367,19 @@ public final class Session: Sendable {
             console.writeError("Unknown command \(name). Type /help for the list.\n")
         }
         return .handled
+    }
+
+    private func sessionsCommand() {
+        guard let recorder else {
+            console.writeError("Logging to the session database is off: no sessions are recorded.\n")
+            return
+        }
+        do {
+            let sessions = try recorder.store.sessions(limit: 20)
+            console.show(sessions.isEmpty ? "No sessions recorded yet.\n" : SessionView.sessionList(sessions, current: recorder.sessionID))
+        } catch {
+            console.showError("\(error)\n")
+        }
     }
 
     /// Adds the working folder to the trusted folders; its tools.d and .env are read at the next start.

@@ -1,5 +1,6 @@
 import Foundation
 import Scheduler
+import Store
 
 /// How a session is set up: what the command line (or a test) asked for.
 public struct SessionOptions: Sendable {
@@ -23,7 +24,21 @@ public struct SessionOptions: Sendable {
     /// Starts each tool call as soon as the answer reports it whole (`Agent.Configuration.dispatchesEarly`).
     public var dispatchesEarly = true
 
+    /// Where turns, messages and tool tasks are recorded; nil records nothing (`--no-log`, `logs off`).
+    public var store: SessionStore?
+    /// The endpoint's API as sessions record it ("chat", "responses", "demo").
+    public var apiName = "chat"
+    /// An earlier session to continue at start.
+    public var resume: ResumeRequest?
+
     public init(modelName: String) {
         self.modelName = modelName
     }
+}
+
+/// Which earlier session to continue.
+public enum ResumeRequest: Sendable, Equatable {
+    /// The last session started in the working folder (`--continue`).
+    case lastInFolder
+    case session(Int64)
 }

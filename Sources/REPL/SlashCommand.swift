@@ -16,7 +16,9 @@ public struct SlashCommand: Sendable {
         SlashCommand(name: "/cancel", usage: "/cancel [JOB]", summary: "cancel a background job and its tasks"),
         SlashCommand(name: "/model", usage: "/model [NAME]", summary: "show or switch the model"),
         SlashCommand(name: "/trust", usage: "/trust", summary: "trust this folder: read its tools.d and .env from the next start"),
-        SlashCommand(name: "/clear", usage: "/clear", summary: "start a new conversation"),
+        SlashCommand(name: "/clear", usage: "/clear", summary: "start a new conversation (a new session)"),
+        SlashCommand(name: "/sessions", usage: "/sessions", summary: "recent sessions: id, when, folder, title, turns, tokens"),
+        SlashCommand(name: "/resume", usage: "/resume ID", summary: "continue an earlier session"),
         SlashCommand(name: "/quit", usage: "/quit", summary: "leave (also Ctrl-D)"),
     ]
 

@@ -187,6 +187,16 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         state.withLock { $0.machine.configuration }
     }
 
+    /// The `sjf` estimates learned so far, by tool name (``SchedulerStateMachine/learnedEstimates``).
+    public var learnedEstimates: [String: Duration] {
+        state.withLock { $0.machine.learnedEstimates }
+    }
+
+    /// Estimates learned in an earlier run (``SchedulerStateMachine/loadEstimates(_:)``).
+    public func loadEstimates(_ estimates: [String: Duration]) {
+        state.withLock { $0.machine.loadEstimates(estimates) }
+    }
+
     // MARK: - Statistics
 
     /// A snapshot of the counters and queues.

@@ -530,6 +530,19 @@ public struct SchedulerStateMachine: Sendable {
         .nanoseconds(estimate(forTool: name, declared: declared?.nanoseconds))
     }
 
+    /// The `sjf` estimates learned from measured runs, by tool name (to keep them across runs).
+    public var learnedEstimates: [String: Duration] {
+        totals.tools.compactMapValues { $0.estimate.map { .nanoseconds($0) } }
+    }
+
+    /// Takes estimates learned in an earlier run for the tools that have none yet, so the first call
+    /// of a known tool is ranked by its history; negative values are ignored.
+    public mutating func loadEstimates(_ estimates: [String: Duration]) {
+        for (name, estimate) in estimates where estimate >= .zero && totals.tools[name]?.estimate == nil {
+            totals.tools[name, default: StatsAccumulator.ToolTotals()].estimate = estimate.nanoseconds
+        }
+    }
+
     /// The learned estimate, else the declared one, else the default: what `sjf` ranks by.
     private func estimate(forTool name: String, declared: Nanos?) -> Nanos {
         totals.tools[name]?.estimate ?? declared ?? times.defaultEstimate

@@ -37,6 +37,7 @@ let benchmarks: [any Benchmark] = [
     DispatchBenchmark(),
     LoopOverheadBenchmark(),
     StartupBenchmark(),
+    DatabaseBenchmark(),
 ].filter { only == nil || $0.title.localizedCaseInsensitiveContains(only!) }
 
 var sections: [ReportSection] = []

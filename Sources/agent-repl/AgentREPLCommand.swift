@@ -3,6 +3,7 @@ import HTTP
 import LLM
 import REPL
 import Scheduler
+import Store
 import Tools
 import ArgumentParser
 import Foundation
@@ -13,13 +14,15 @@ struct AgentREPLCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent-repl",
         abstract: "A terminal chat with an LLM agent that runs tools in parallel on a preemptive scheduler.",
+        usage: "agent-repl [<options>]\nagent-repl logs [list | show ID | search TEXT | tasks | off | on] [--json] [--db PATH]",
         discussion: """
             Environment: OPENAI_API_KEY (never a flag), OPENAI_BASE_URL, AGENT_MODEL, AGENT_API (as --api), \
-            AGENT_STREAM=0 (as --no-stream); a .env file in a \
+            AGENT_STREAM=0 (as --no-stream), AGENT_DB (as --db); a .env file in a \
             trusted working folder fills in variables that are not set (see /trust). With no key and no --base-url a local server \
             found on loopback answers (AGENT_LOCAL_PORTS, default 11434,8080,1234,8000), else the offline demo model. Exit codes: 0 success, 1 a failed one-shot turn, 2 bad usage or configuration.
             """,
-        version: AgentReplVersion.string)
+        version: AgentReplVersion.string,
+        subcommands: [LogsCommand.self])
 
     @Option(name: .long, help: "OpenAI-compatible endpoint (default $OPENAI_BASE_URL or https://api.openai.com/v1).")
     var baseURL: String?
@@ -60,6 +63,19 @@ struct AgentREPLCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Top-level time slice (default 0.05); levels above the lowest double it, the lowest runs 10 s slices.", valueName: "SECONDS"))
     var quantum: Double?
 
+    // One option type shared with the `logs` subcommands: the parser gives `--db` to the root command
+    // even after a subcommand's name, and hands the same value to a subcommand's group of this type.
+    @OptionGroup var database: DatabaseOption
+
+    @Flag(name: [.customShort("c"), .long], help: "Continue the last session started in this folder.")
+    var `continue` = false
+
+    @Option(name: .long, help: ArgumentHelp("Continue session ID (see /sessions or `agent-repl logs`).", valueName: "ID"))
+    var resume: Int64?
+
+    @Flag(name: .long, help: "Record nothing in the session database (also `agent-repl logs off`).")
+    var noLog = false
+
     @Flag(name: .long, help: ArgumentHelp("Print how long streamed text takes from the socket to the screen.", visibility: .hidden))
     var debugTiming = false
 
@@ -71,6 +87,8 @@ struct AgentREPLCommand: ParsableCommand {
         if maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
         if workers < 1 || workers > 256 { throw ValidationError("--workers must be between 1 and 256.") }
         if let quantum, !(quantum > 0 && quantum <= 3600) { throw ValidationError("--quantum must be a number of seconds above 0.") }
+        if `continue` && resume != nil { throw ValidationError("--continue and --resume cannot be used together.") }
+        if noLog && (`continue` || resume != nil) { throw ValidationError("--no-log cannot continue a session: nothing is read or written.") }
     }
 
     /// The endpoint's scheme is http or https, whichever source named it.
@@ -132,6 +150,20 @@ struct AgentREPLCommand: ParsableCommand {
         options.scheduler.workers = workers
         if let quantum { options.scheduler.baseQuantum = .milliseconds(Int64(quantum * 1000)) }
         if debugTiming { options.timing = ChunkTiming() }
+        options.apiName = Self.apiName(settings)
+        if `continue` { options.resume = .lastInFolder }
+        if let resume { options.resume = .session(resume) }
+        if !noLog && !StoreLocation.isLoggingOff(environment: environment),
+            let path = StoreLocation.databasePath(explicit: database.path, environment: environment) {
+            do {
+                // AGENT_DB_COMMIT_PAUSE_MS: only for the tests that kill agent-repl while it commits a turn.
+                let pause = environment["AGENT_DB_COMMIT_PAUSE_MS"].flatMap { Int64($0) }.map { Duration.milliseconds(min(max($0, 0), 60_000)) }
+                options.store = try SessionStore(path: path, commitPause: pause ?? .zero)
+            } catch {
+                // The chat works without its record; only continuing a session needs the database.
+                Output.err("Warning: \(error) This session is not recorded.\n")
+            }
+        }
         let console = TerminalConsole.standard(oneShot: prompt != nil, environment: environment)
         let session = Session(
             model: ModelFactory.make(settings: settings, timing: options.timing),
@@ -146,6 +178,14 @@ struct AgentREPLCommand: ParsableCommand {
         }
         console.close()
         throw ExitCode(code)
+    }
+
+    /// The endpoint's API as a session records it.
+    private static func apiName(_ settings: Settings) -> String {
+        switch settings.backend {
+        case .demo: "demo"
+        case .endpoint, .localOrDemo: settings.api.rawValue
+        }
     }
 
     /// SIGTERM or SIGHUP: stop every turn and job, kill their tools' process groups, save the

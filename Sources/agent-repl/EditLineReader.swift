@@ -1,5 +1,6 @@
 import CEditLine
 import Foundation
+import Store
 import REPL
 import Synchronization
 
@@ -97,14 +98,6 @@ final class EditLineReader: LineReader {
 
     /// `$XDG_DATA_HOME/agent-repl/history`, or `~/.local/share/agent-repl/history`.
     static func historyFile(environment: [String: String]) -> URL? {
-        let base: URL
-        if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty {
-            base = URL(fileURLWithPath: xdg)
-        } else if let home = environment["HOME"], !home.isEmpty {
-            base = URL(fileURLWithPath: home).appendingPathComponent(".local/share")
-        } else {
-            return nil
-        }
-        return base.appendingPathComponent("agent-repl/history")
+        StoreLocation.dataFolder(environment: environment)?.appendingPathComponent("history")
     }
 }

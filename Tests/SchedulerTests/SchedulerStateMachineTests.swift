@@ -424,6 +424,30 @@ import TestSupport
         #expect(m.finished(blocker, succeeded: true, summary: "ok \(blocker)", now: Self.ms(500)).last == .start(g))
     }
 
+    @Test func sjfRanksAToolByEstimatesLoadedFromAnEarlierRun() {
+        var earlier = Self.machine(.sjf)
+        let (a, _) = earlier.submit(Self.spec("grep", estimate: .seconds(10)), now: .zero)
+        _ = earlier.finished(a, succeeded: true, summary: "ok \(a)", now: Self.ms(100))
+        #expect(earlier.learnedEstimates == ["grep": Self.ms(100)])
+
+        // After a restart, the first grep goes before a tool declaring 1 s.
+        var m = Self.machine(.sjf)
+        m.loadEstimates(earlier.learnedEstimates)
+        let (blocker, _) = m.submit(Self.spec("blocker"), now: .zero)
+        _ = m.submit(Self.spec("curl", estimate: .seconds(1)), now: .zero)
+        let (g, _) = m.submit(Self.spec("grep", estimate: .seconds(10)), now: .zero)
+        #expect(m.finished(blocker, succeeded: true, summary: "ok \(blocker)", now: Self.ms(1)).last == .start(g))
+        #expect(m.stats().tools["grep"] == nil, "a loaded estimate is no run of the tool")
+    }
+
+    @Test func loadedEstimatesNeverReplaceLearnedOnesNorGoNegative() {
+        var m = Self.machine(.sjf)
+        let (a, _) = m.submit(Self.spec("grep"), now: .zero)
+        _ = m.finished(a, succeeded: true, summary: "ok \(a)", now: Self.ms(100))
+        m.loadEstimates(["grep": .seconds(9), "bad": .seconds(-1), "new": Self.ms(5)])
+        #expect(m.learnedEstimates == ["grep": Self.ms(100), "new": Self.ms(5)])
+    }
+
     // MARK: fifo
 
     @Test func fifoIgnoresPriority() {
