@@ -24,7 +24,8 @@ struct RealLocalServerTests {
         let server = try await RealLocalServer.start()
         defer { server.stop() }
         let process = try AgentProcess(environment: [:])
-        let tools = try TestTools(in: process.workingFolder)
+        // The model picks the tool's sleep: a 5 s timeout keeps a long one from deciding the test's length.
+        let tools = try TestTools(in: process.workingFolder, timeout: 5)
         // Prompts that make this model call the tool most of the time (tried by hand with curl).
         let prompts = ["Call the work tool", "Call the work tool", "Call the work tool"]
         let result = try await process.run(
