@@ -8,6 +8,7 @@ import PackageDescription
 //   LLM                        Chat Completions client: SSE, accumulation, retries, errors
 //   Scheduler                  the MLFQ state machine, its driver and clock
 //   Tools                      tools.d loader, ToolRunner, the exec/http/builtin executors
+//   MCPTools                   MCP servers as tools: their processes, transports, the SDK's client
 //   Agent                      the agent loop, scheduled tool calls, background jobs, demo model
 //   REPL                       the front end's logic over a Console: session, slash commands, rendering
 //   agent-repl                 the executable: flags, the terminal console (libedit, signals, y/N on /dev/tty)
@@ -24,6 +25,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -40,12 +42,16 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
         .target(name: "Tools", dependencies: ["JSON", "HTTP", "CPosix"]),
+        .target(
+            name: "MCPTools",
+            dependencies: ["JSON", "HTTP", "LLM", "Tools", "CPosix", .product(name: "MCP", package: "swift-sdk")]
+        ),
         .target(name: "Agent", dependencies: ["JSON", "LLM", "Scheduler", "Tools"]),
-        .target(name: "REPL", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "HTTP"]),
+        .target(name: "REPL", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "HTTP", "MCPTools"]),
         .executableTarget(
             name: "agent-repl",
             dependencies: [
-                "REPL", "Agent", "LLM", "Scheduler", "Tools", "HTTP", "CEditLine", "CPosix",
+                "REPL", "Agent", "LLM", "Scheduler", "Tools", "HTTP", "MCPTools", "CEditLine", "CPosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,6 +65,11 @@ let package = Package(
         .testTarget(name: "LLMTests", dependencies: ["LLM", "HTTP", "JSON", "TestSupport"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "TestSupport"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "TestSupport", "spawn-probe"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "MCPToolsTests",
+            dependencies: ["MCPTools", "Agent", "Scheduler", "Tools", "JSON", "LLM", "TestSupport"],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
         .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
         .testTarget(

@@ -46,18 +46,23 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
 
     /// The task of one call. A background job's calls (`prompt &`: a conversation other than the
     /// foreground's 0) enter one priority below their tool's, so the foreground turn goes first.
+    /// An MCP tool's calls share their server's lane: at most its `max_concurrency` in flight, the others
+    /// wait in the scheduler.
     static func spec(for invocation: ToolInvocation, group: String, background: Bool = false) -> TaskSpec {
         let tool = invocation.tool
+        var lane: Lane?
+        if case .mcp(let target) = tool.runner { lane = Lane(name: "mcp:" + target.server, limit: target.maxConcurrency) }
         return TaskSpec(
             name: tool.name, group: group, priority: tool.priority + (background ? 1 : 0),
             estimate: tool.estimatedTime.map(Duration.seconds), timeout: tool.timeout.map(Duration.seconds),
-            preemptibility: invocation.canPause ? .signals : .none, cpuBound: tool.cpu, detail: invocation.arguments.jsonString)
+            preemptibility: invocation.canPause ? .signals : .none, cpuBound: tool.cpu, detail: invocation.arguments.jsonString,
+            lane: lane)
     }
 
     func body(for invocation: ToolInvocation, call: ToolCall, events: @escaping @Sendable (TurnEvent) -> Void) -> ToolScheduler.Body {
-        { [runner] context in
+        { [runner, scheduler] context in
             events(.toolStarted(call, taskID: context.id.rawValue))
-            let execution = runner.start(invocation)
+            let execution = runner.start(invocation, progress: { scheduler.progressed(context.id) })
             if execution.canPause {
                 context.onPause({ execution.pause() }, resume: { execution.resume() })
                 context.onCPUReading { execution.cpuReading() }

@@ -1,0 +1,72 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A long-running child (an MCP server over stdio) in its own process group, recorded with the
+/// no-orphan watchdog like every tool: lines in on stdin, output handed over as it arrives.
+public final class ServerProcess: Sendable {
+    /// How the process ended.
+    public struct Exit: Sendable, Equatable, CustomStringConvertible {
+        public var status: Int32?
+        public var signal: Int32?
+        /// The end of what it wrote to stderr.
+        public var stderrTail: String
+
+        public var description: String {
+            let how = signal.map { "was killed by signal \($0)" } ?? "exited with status \(status.map(String.init) ?? "?")"
+            let last = stderrTail.split(separator: "\n").last.map { ": \($0)" } ?? ""
+            return how + last
+        }
+    }
+
+    private let child: ChildProcess
+    /// The write end of the child's stdin; -1 once closed.
+    private let stdin: Mutex<Int32>
+
+    private init(child: ChildProcess, stdin: Int32) {
+        self.child = child
+        self.stdin = Mutex(stdin)
+    }
+
+    /// Starts `argv` (argv[0] an absolute path) with the environment filtered like an exec tool's
+    /// (secrets withheld unless in `passEnv`). `output` and `exited` run on the I/O thread.
+    public static func start(
+        argv: [String], baseEnvironment: [String: String], passEnv: [String], env: [String: String], workingDirectory: String?,
+        output: @escaping @Sendable ([UInt8]) -> Void, exited: @escaping @Sendable (Exit) -> Void
+    ) throws -> ServerProcess {
+        let environment = ToolEnvironment.make(base: baseEnvironment, passEnv: passEnv, extra: env)
+        let stdinFD = Mutex<Int32>(-1)
+        let child = try ChildProcess.spawn(
+            argv: argv, environment: environment, workingDirectory: workingDirectory, input: [], outputLimit: 0,
+            stream: ChildProcess.Streaming(stdin: { fd in stdinFD.withLock { $0 = fd } }, stdout: output)
+        ) { outcome in
+            exited(Exit(status: outcome.exitCode, signal: outcome.signal, stderrTail: String(decoding: outcome.stderrTail, as: UTF8.self)))
+        }
+        return ServerProcess(child: child, stdin: stdinFD.withLock { $0 })
+    }
+
+    /// Writes all of `bytes` to its stdin; false once it is closed or the child stopped reading.
+    public func write(_ bytes: [UInt8]) -> Bool {
+        stdin.withLock { fd in
+            guard fd >= 0 else { return false }
+            var written = 0
+            while written < bytes.count {
+                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+                if n > 0 { written += n } else if n < 0 && errno == EINTR { continue } else { return false }
+            }
+            return true
+        }
+    }
+
+    /// Closes its stdin and stops its group: SIGTERM, SIGKILL after the grace period.
+    public func stop() {
+        stdin.withLock { fd in
+            if fd >= 0 { close(fd) }
+            fd = -1
+        }
+        child.terminate()
+    }
+}
