@@ -24,16 +24,24 @@ extension ToolResult: TaskResult {
 /// declined ends at once as an error result, without a task. Cancelling kills the tools' processes.
 public struct ScheduledToolExecutor: ToolCallExecutor {
     public let scheduler: ToolScheduler
-    public let catalog: ToolCatalog
+    public let liveCatalog: LiveToolCatalog
     public let runner: ToolRunner
     public let confirmation: any ConfirmationProvider
 
     public init(scheduler: ToolScheduler, catalog: ToolCatalog, runner: ToolRunner, confirmation: any ConfirmationProvider = RefusingConfirmation()) {
+        self.init(scheduler: scheduler, liveCatalog: LiveToolCatalog(catalog), runner: runner, confirmation: confirmation)
+    }
+
+    /// With a catalog that changes while the session runs (MCP servers' tools).
+    public init(scheduler: ToolScheduler, liveCatalog: LiveToolCatalog, runner: ToolRunner, confirmation: any ConfirmationProvider = RefusingConfirmation()) {
         self.scheduler = scheduler
-        self.catalog = catalog
+        self.liveCatalog = liveCatalog
         self.runner = runner
         self.confirmation = confirmation
     }
+
+    /// The tools now.
+    public var catalog: ToolCatalog { liveCatalog.current }
 
     /// The tools as the model sees them.
     public var definitions: [ToolDefinition] {

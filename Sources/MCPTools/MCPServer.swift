@@ -67,15 +67,22 @@ public final class MCPServer: Sendable {
     private let store = Mutex(Store())
     /// Delay before the n-th restart in a row (1 s, 2 s, ... 60 s); tests shorten it.
     private let backoff: @Sendable (Int) -> Duration
+    /// How long starting may take, up to the tools listed.
+    private let startTimeout: Duration
+    /// Starts in a row that may fail before the server counts as failed.
+    private let startAttempts: Int
 
     public init(
         _ declaration: MCPServerDeclaration, environment: [String: String], http: any HTTPTransport = CurlTransport(),
-        backoff: @escaping @Sendable (Int) -> Duration = MCPServer.standardBackoff
+        backoff: @escaping @Sendable (Int) -> Duration = MCPServer.standardBackoff, startTimeout: Duration = .seconds(30),
+        startAttempts: Int = 8
     ) {
+        self.startAttempts = startAttempts
         self.declaration = declaration
         self.environment = environment
         self.http = http
         self.backoff = backoff
+        self.startTimeout = startTimeout
     }
 
     /// 1 s, 2 s, 4 s, ... capped at 60 s.
@@ -176,12 +183,15 @@ public final class MCPServer: Sendable {
                 guard let self else { return }
                 Task { try? await self.listTools(client) }
             }
-            let info = try await client.connect(transport: transport)
+            let info = try await Self.within(startTimeout, "the server did not answer 'initialize' and 'tools/list' within \(startTimeout)") {
+                let info = try await client.connect(transport: transport)
+                try await self.listTools(client)
+                return info
+            }
             store.withLock {
                 $0.serverName = String(info.serverInfo.name.prefix(200))
                 $0.serverVersion = String(info.serverInfo.version.prefix(100))
             }
-            try await listTools(client)
             store.withLock { $0.state = .ready }
             settle(.ready)
         } catch {
@@ -191,12 +201,26 @@ public final class MCPServer: Sendable {
                 if case .restarting(let why) = s.state { return why }
                 return "\(error)"
             }
-            if process != nil, attempt < 8, !store.withLock({ $0.stopped }) {
+            if process != nil, attempt + 1 < startAttempts, !store.withLock({ $0.stopped }) {
                 // A stdio server that cannot start yet (or died at once) gets its backoff too.
                 await restart(after: reason, attempt: attempt + 1)
             } else {
                 settle(.failed(String(reason.prefix(300))))
             }
+        }
+    }
+
+    /// `work`'s value, or a `MCPTransportError(message)` once `limit` has passed (`work` is cancelled).
+    private static func within<T: Sendable>(_ limit: Duration, _ message: String, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let value = try await group.next()! else { throw MCPTransportError(message) }
+            return value
         }
     }
 

@@ -47,6 +47,30 @@ public final class MCPServerPool: MCPToolCaller {
         return await server.call(target.tool, arguments: arguments, progress: progress)
     }
 
+    /// `--check-tools`: starts each server, lists its tools and stops it; one line per server, and how
+    /// many could not start.
+    public static func check(_ declarations: [MCPServerDeclaration], environment: [String: String]) async -> (lines: [String], failed: Int) {
+        var lines: [String] = []
+        var failed = 0
+        for declaration in declarations {
+            // No restarts here: the first failure is the answer.
+            let server = MCPServer(declaration, environment: environment, startTimeout: .seconds(30), startAttempts: 1)
+            server.start()
+            await server.waitUntilSettled()
+            let status = server.status
+            let at = declaration.source.map { "\($0): " } ?? ""
+            if status.state == .ready {
+                let names = server.tools.map(\.name)
+                lines.append("\(at)MCP server '\(declaration.name)' (\(status.serverName ?? "?") \(status.serverVersion ?? "")): \(names.count) tools: \(names.joined(separator: ", "))")
+            } else {
+                failed += 1
+                lines.append("\(at)MCP server '\(declaration.name)' did not start: \(status.state)")
+            }
+            await server.stop()
+        }
+        return (lines, failed)
+    }
+
     /// The `/mcp` listing: one line per server.
     public func formattedStatus() -> String {
         if servers.isEmpty { return "no MCP servers declared" }
