@@ -165,11 +165,12 @@ public final class MCPServer: Sendable {
                     argv: argv, baseEnvironment: environment, passEnv: declaration.passEnv, env: env, workingDirectory: cwd,
                     output: { stdio.received($0) },
                     exited: { [weak self] exit in
-                        stdio.ended("the server \(exit)")
-                        self?.exited(generation: generation, reason: "the server \(exit)")
+                        let reason = stdio.stopReason.map { "\($0); it was stopped" } ?? "the server \(exit)"
+                        stdio.ended(reason)
+                        self?.exited(generation: generation, reason: reason)
                     })
                 process = started
-                await stdio.attach(started)
+                stdio.attach(started)
                 transport = stdio
             case .http(let url, let headers):
                 transport = StreamableHTTPTransport(url: url, headers: headers, http: http)
@@ -247,20 +248,23 @@ public final class MCPServer: Sendable {
         handler?()
     }
 
-    /// The process of `generation` exited.
+    /// The process of `generation` exited. While it was starting, the failed start restarts it.
     private func exited(generation: Int, reason: String) {
-        let connection = store.withLock { s -> Connection? in
-            guard s.generation == generation, !s.stopped else { return nil }
+        let (connection, wasReady) = store.withLock { s -> (Connection?, Bool) in
+            guard s.generation == generation, !s.stopped else { return (nil, false) }
+            let wasReady = s.state == .ready
             s.state = .restarting(after: reason)
             s.tools = []
             defer { s.connection = nil }
-            return s.connection
+            return (s.connection, wasReady)
         }
+        let handler = store.withLock { $0.toolsChanged }
+        handler?()
         guard let connection else { return }
         Task {
             // Calls in flight end now: the client fails every pending request.
             await connection.client.disconnect()
-            await restart(after: reason, attempt: 1)
+            if wasReady { await restart(after: reason, attempt: 1) }
         }
     }
 

@@ -8,26 +8,34 @@ import Tools
 ///
 /// Replaces the SDK's `StdioTransport`, which polls a non-blocking descriptor every 10 ms and buffers a
 /// line without limit: here the process's I/O thread hands over output as it arrives, and a line longer
-/// than ``MCPLimits/maxMessageBytes`` ends the connection.
+/// than ``MCPLimits/maxMessageBytes`` stops the server (its exit then fails the calls in flight).
 actor StdioServerTransport: Transport {
     nonisolated let logger = Logger(label: "agent-repl.mcp.stdio", factory: { _ in SwiftLogNoOpLogHandler() })
     private let messages: AsyncThrowingStream<Data, any Error>
     private let continuation: AsyncThrowingStream<Data, any Error>.Continuation
     private let framer: Mutex<LineFramer>
-    private var process: ServerProcess?
+    private let process = Mutex<ServerProcess?>(nil)
+    /// Why the transport stopped the server (a message over the limit), if it did.
+    private let failure = Mutex<String?>(nil)
 
     init() {
         (messages, continuation) = AsyncThrowingStream.makeStream()
         framer = Mutex(LineFramer(limit: MCPLimits.maxMessageBytes))
     }
 
-    func attach(_ process: ServerProcess) { self.process = process }
+    nonisolated func attach(_ process: ServerProcess) { self.process.withLock { $0 = process } }
+
+    nonisolated var stopReason: String? { failure.withLock { $0 } }
 
     /// Called on the process's I/O thread with each chunk of its stdout.
     nonisolated func received(_ bytes: [UInt8]) {
         switch framer.withLock({ $0.feed(bytes) }) {
-        case .success(let lines): for line in lines { continuation.yield(line) }
-        case .failure(let error): continuation.finish(throwing: error)
+        case .success(let lines):
+            for line in lines { continuation.yield(line) }
+        case .failure(let error):
+            failure.withLock { $0 = error.description }
+            continuation.finish(throwing: error)
+            process.withLock { $0 }?.stop()
         }
     }
 
@@ -39,12 +47,14 @@ actor StdioServerTransport: Transport {
     func connect() async throws {}
 
     func disconnect() async {
-        process?.stop()
+        process.withLock { $0 }?.stop()
         continuation.finish()
     }
 
     func send(_ data: Data) async throws {
-        guard let process, process.write(Array(data) + [0x0A]) else { throw MCPTransportError("the server's stdin is closed") }
+        guard let process = process.withLock({ $0 }), process.write(Array(data) + [0x0A]) else {
+            throw MCPTransportError("the server's stdin is closed")
+        }
     }
 
     nonisolated func receive() -> AsyncThrowingStream<Data, any Error> { messages }

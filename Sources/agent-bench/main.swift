@@ -37,6 +37,7 @@ let benchmarks: [any Benchmark] = [
     DispatchBenchmark(),
     LoopOverheadBenchmark(),
     StartupBenchmark(),
+    MCPBenchmark(),
 ].filter { only == nil || $0.title.localizedCaseInsensitiveContains(only!) }
 
 var sections: [ReportSection] = []

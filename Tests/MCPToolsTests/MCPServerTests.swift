@@ -126,6 +126,32 @@ import Tools
         #expect(echo.output == "echo: again")
     }
 
+    @Test func aLineOverTheLimitStopsTheServerFailsTheCallAndItIsRestarted() async throws {
+        let log = Self.logFile()
+        let pool = await Self.pool(try Self.stdioServer(log: log))
+        defer { Task { await pool.stop() } }
+        let runner = Self.runner(pool)
+        let flood = await runner.run(try Self.tool(pool, "fx_flood"), arguments: #"{"megabytes": 9}"#)
+        #expect(!flood.ok)
+        #expect(flood.modelContent.contains("longer than \(MCPLimits.maxMessageBytes) bytes"), "\(flood.modelContent)")
+        #expect(await Self.waitFor { pool.servers[0].status.state == .ready && pool.servers[0].status.restarts == 1 })
+        #expect(await runner.run(try Self.tool(pool, "fx_echo"), arguments: #"{"text": "after"}"#).output == "echo: after")
+    }
+
+    @Test func lineFramerCutsLinesAtEverySplitAndRefusesLongOnes() {
+        let text = Array("{\"a\":1}\n\n{\"b\":2}\n{\"c\"".utf8)
+        for split in 0...text.count {
+            var framer = LineFramer(limit: 16)
+            let first = (try? framer.feed(Array(text[..<split])).get()) ?? []
+            let second = (try? framer.feed(Array(text[split...])).get()) ?? []
+            #expect((first + second).map { String(decoding: $0, as: UTF8.self) } == [#"{"a":1}"#, #"{"b":2}"#], "split at \(split)")
+        }
+        var framer = LineFramer(limit: 4)
+        if case .success = framer.feed(Array("12345".utf8)) { Issue.record("a line over the limit without its newline passed") }
+        var framer2 = LineFramer(limit: 4)
+        if case .success = framer2.feed(Array("123456\n".utf8)) { Issue.record("a line over the limit passed") }
+    }
+
     @Test func toolsListChangedRefreshesTheTools() async throws {
         let log = Self.logFile()
         let pool = await Self.pool(try Self.stdioServer(log: log))

@@ -61,6 +61,15 @@ def crash() -> str:
 
 
 @mcp.tool()
+def flood(megabytes: int) -> str:
+    """Writes one line of MEGABYTES MiB straight to stdout (a hostile server)."""
+    data = b"x" * (megabytes << 20) + b"\n"
+    while data:
+        data = data[os.write(1, data):]
+    return "flooded"
+
+
+@mcp.tool()
 async def grow(ctx: Context) -> str:
     """Adds the tool 'extra' and tells the client its list changed."""
     def extra() -> str:
