@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import JSON
+import LLM
 import MCP
 import Synchronization
 import Tools
@@ -184,10 +185,15 @@ public final class MCPServer: Sendable {
                 guard let self else { return }
                 Task { try? await self.listTools(client) }
             }
-            let info = try await Self.within(startTimeout, "the server did not answer 'initialize' and 'tools/list' within \(startTimeout)") {
-                let info = try await client.connect(transport: transport)
-                try await self.listTools(client)
-                return info
+            let info: Initialize.Result
+            do {
+                info = try await withDeadline(startTimeout) {
+                    let info = try await client.connect(transport: transport)
+                    try await self.listTools(client)
+                    return info
+                }
+            } catch is CancellationError where !Task.isCancelled {
+                throw MCPTransportError("the server did not answer 'initialize' and 'tools/list' within \(startTimeout)")
             }
             store.withLock {
                 $0.serverName = String(info.serverInfo.name.prefix(200))
@@ -208,20 +214,6 @@ public final class MCPServer: Sendable {
             } else {
                 settle(.failed(String(reason.prefix(300))))
             }
-        }
-    }
-
-    /// `work`'s value, or a `MCPTransportError(message)` once `limit` has passed (`work` is cancelled).
-    private static func within<T: Sendable>(_ limit: Duration, _ message: String, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await work() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let value = try await group.next()! else { throw MCPTransportError(message) }
-            return value
         }
     }
 

@@ -340,14 +340,7 @@ private struct FileContext {
             warning(pointer + "/preemptible", "\(label): only 'exec' tools can be paused; 'preemptible' is ignored")
         }
 
-        var env: [String: String] = [:]
-        if let e = object["env"] {
-            if let members = e.objectValue, members.values.allSatisfy({ $0.stringValue != nil }) {
-                env = members.mapValues { $0.stringValue! }
-            } else {
-                error(pointer + "/env", "\(label): 'env' must be an object of strings", atValue: true)
-            }
-        }
+        let env = strings(object["env"], pointer + "/env", "\(label): 'env'")
         var passEnv: [String] = []
         if let p = object["pass_env"] {
             if let names = p.arrayValue?.compactMap(\.stringValue), names.count == p.arrayValue?.count {
@@ -523,14 +516,7 @@ private struct FileContext {
                 return nil
             }
             argv[0] = program
-            var env: [String: String] = [:]
-            if let e = members["env"] {
-                if let object = e.objectValue, object.values.allSatisfy({ $0.stringValue != nil }) {
-                    env = object.compactMapValues(\.stringValue)
-                } else {
-                    error("/mcp/env", "\(label): 'env' must be an object of strings", atValue: true)
-                }
-            }
+            let env = strings(members["env"], "/mcp/env", "\(label): 'env'")
             var cwd: String?
             if let c = members["cwd"] {
                 var isDirectory: ObjCBool = false
@@ -547,19 +533,22 @@ private struct FileContext {
                 error("/mcp/url", "\(label): 'url' must be a string starting with http:// or https://", atValue: true)
                 return nil
             }
-            var headers: [String: String] = [:]
-            if let h = members["headers"] {
-                if let object = h.objectValue, object.values.allSatisfy({ $0.stringValue != nil }) {
-                    headers = object.compactMapValues(\.stringValue)
-                } else {
-                    error("/mcp/headers", "\(label): 'headers' must be an object of strings", atValue: true)
-                }
-            }
+            let headers = strings(members["headers"], "/mcp/headers", "\(label): 'headers'")
             if members["env"] != nil || members["cwd"] != nil {
                 warning("/mcp", "\(label): 'env' and 'cwd' only apply to a 'command' server; they are ignored")
             }
             return .http(url: s, headers: headers)
         }
+    }
+
+    /// An object of strings (`env`, `headers`), or an error at `pointer` and an empty one.
+    mutating func strings(_ value: JSONValue?, _ pointer: String, _ what: String) -> [String: String] {
+        guard let value else { return [:] }
+        guard let object = value.objectValue, object.values.allSatisfy({ $0.stringValue != nil }) else {
+            error(pointer, "\(what) must be an object of strings", atValue: true)
+            return [:]
+        }
+        return object.compactMapValues(\.stringValue)
     }
 
     private mutating func names(_ o: [String: JSONValue], _ key: String, _ label: String) -> [String]? {
