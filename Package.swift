@@ -71,7 +71,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
-        .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
+        .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "MCPTools", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"],

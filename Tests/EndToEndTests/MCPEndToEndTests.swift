@@ -58,4 +58,23 @@ import TestSupport
         let offered = server.requestBodies().first?["tools"]?.arrayValue?.compactMap { $0["function"]?["name"]?.stringValue } ?? []
         #expect(offered.contains("fx_hold") && offered.contains("wait"), "\(offered)")
     }
+
+    @Test func aServerInAnUntrustedFoldersToolsDIsNotStarted() async throws {
+        let process = try AgentProcess()
+        let project = process.workingFolder.appendingPathComponent("tools.d")
+        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+        let marker = process.workingFolder.appendingPathComponent("started")
+        let entry: JSONValue = ["mcp": ["command": ["/bin/sh", "-c", .string("touch \(marker.path); exit 1")]], "name": "p"]
+        try entry.jsonString.write(to: project.appendingPathComponent("p.json"), atomically: true, encoding: .utf8)
+
+        let untrusted = try await process.run(["--check-tools"])
+        #expect(!untrusted.stdout.contains("MCP server 'p'"), "\(untrusted.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the untrusted folder's server was started")
+
+        try process.trustWorkingFolder()
+        let trusted = try await process.run(["--check-tools"])
+        #expect(trusted.stdout.contains("MCP server 'p' did not start: failed: the server exited with status 1"), "\(trusted.stdout)")
+        #expect(trusted.status == 2)
+        #expect(FileManager.default.fileExists(atPath: marker.path))
+    }
 }
