@@ -52,8 +52,17 @@ actor StdioServerTransport: Transport {
     }
 
     func send(_ data: Data) async throws {
-        guard let process = process.withLock({ $0 }), process.write(Array(data) + [0x0A]) else {
-            throw MCPTransportError("the server's stdin is closed")
+        guard let process = process.withLock({ $0 }) else { throw MCPTransportError("the server is not running") }
+        switch process.write(Array(data) + [0x0A]) {
+        case .written:
+            break
+        case .closed:
+            throw MCPTransportError("the server's input is closed")
+        case .stalled:
+            // It stopped reading: it is stopped, and restarted like a crashed one.
+            failure.withLock { $0 = $0 ?? "the server did not read its input for 5 s" }
+            process.stop()
+            throw MCPTransportError("the server did not read its input for 5 s")
         }
     }
 

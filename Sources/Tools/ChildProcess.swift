@@ -137,9 +137,9 @@ final class ChildProcess: ExecutionControl, Sendable {
         }
 
         let child = ChildProcess(pid: pid, killGrace: killGrace, registry: registry)
-        // Streaming: the caller owns the write end of stdin (blocking) and gets stdout as it arrives.
+        // Streaming: the caller owns the write end of stdin and gets stdout as it arrives.
         stream?.stdin(stdinPipe[1])
-        for fd in (stream == nil ? [stdinPipe[1]] : []) + [stdoutPipe[0], stderrPipe[0]] {
+        for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
         let status = StatusBox()

@@ -48,25 +48,45 @@ public final class ServerProcess: Sendable {
         return ServerProcess(child: child, stdin: stdinFD.withLock { $0 })
     }
 
-    /// Writes all of `bytes` to its stdin; false once it is closed or the child stopped reading.
-    public func write(_ bytes: [UInt8]) -> Bool {
-        stdin.withLock { fd in
-            guard fd >= 0 else { return false }
+    public enum WriteOutcome: Sendable, Equatable {
+        case written
+        /// Its stdin is closed (stopped, or the child exited).
+        case closed
+        /// The child did not read for the whole patience (its pipe stayed full).
+        case stalled
+    }
+
+    /// Writes all of `bytes` to its stdin (non-blocking, waiting for room at most `patience`).
+    public func write(_ bytes: [UInt8], patience: Duration = .seconds(5)) -> WriteOutcome {
+        let deadline = ContinuousClock.now + patience
+        return stdin.withLock { fd in
+            guard fd >= 0 else { return .closed }
             var written = 0
             while written < bytes.count {
                 let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
-                if n > 0 { written += n } else if n < 0 && errno == EINTR { continue } else { return false }
+                if n > 0 {
+                    written += n
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else if n < 0 && errno == EAGAIN {
+                    let left = deadline - .now
+                    guard left > .zero else { return .stalled }
+                    var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&p, 1, Int32(max(1, min(left / .milliseconds(1), 60_000))))
+                } else {
+                    return .closed
+                }
             }
-            return true
+            return .written
         }
     }
 
-    /// Closes its stdin and stops its group: SIGTERM, SIGKILL after the grace period.
+    /// Stops its group (SIGTERM, SIGKILL after the grace period) and closes its stdin.
     public func stop() {
+        child.terminate()
         stdin.withLock { fd in
             if fd >= 0 { close(fd) }
             fd = -1
         }
-        child.terminate()
     }
 }

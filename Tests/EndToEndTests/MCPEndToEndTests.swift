@@ -39,7 +39,7 @@ import TestSupport
         let exec: JSONValue = ["name": "wait", "description": "waits", "exec": [.string(script.path)]]
         try exec.jsonString.write(to: folder.appendingPathComponent("wait.json"), atomically: true, encoding: .utf8)
 
-        let result = try await process.run(["--tools-dir", folder.path], stdin: "run all three\n/tasks\n/mcp\n", limit: .seconds(90))
+        let result = try await process.run(["--tools-dir", folder.path], stdin: "run all three\n/tasks\n/mcp\n/task 1\n", limit: .seconds(90))
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("All three are done."), "stdout: \(result.stdout)")
 
@@ -53,6 +53,9 @@ import TestSupport
         #expect(taskLines.filter { $0.contains("fx_hold") }.count == 2 && taskLines.contains { $0.contains("wait") }, "stdout: \(result.stdout)")
         let mcpLine = result.stdout.split(separator: "\n").first { $0.contains("fx  ready") } ?? ""
         #expect(mcpLine.contains("tools · 2 calls · 0 errors · 0 restarts · fixture"), "stdout: \(result.stdout)")
+
+        // MCP calls are never paused: the server is shared.
+        #expect(result.stdout.contains("preemptible none"), "stdout: \(result.stdout)")
 
         // The model was offered the server's tools, prefixed.
         let offered = server.requestBodies().first?["tools"]?.arrayValue?.compactMap { $0["function"]?["name"]?.stringValue } ?? []
