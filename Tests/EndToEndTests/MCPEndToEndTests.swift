@@ -49,7 +49,7 @@ import TestSupport
         #expect(at("start exec") >= 0 && at("start exec") < at("end a") && at("end exec") > at("start b"), "the exec tool overlapped both: \(lines)")
 
         // /tasks shows all three; /mcp the server with its two calls.
-        let taskLines = result.stdout.split(separator: "\n").filter { $0.contains("fx_hold") || $0.contains(" wait") }
+        let taskLines = result.stdout.split(separator: "\n").filter { $0.contains("completed") && $0.contains("turn 0.1") }
         #expect(taskLines.filter { $0.contains("fx_hold") }.count == 2 && taskLines.contains { $0.contains("wait") }, "stdout: \(result.stdout)")
         let mcpLine = result.stdout.split(separator: "\n").first { $0.contains("fx  ready") } ?? ""
         #expect(mcpLine.contains("tools · 2 calls · 0 errors · 0 restarts · fixture"), "stdout: \(result.stdout)")
