@@ -219,7 +219,8 @@ public func checkTools(folders: [ToolFolder], environment: [String: String] = Pr
     let errors = catalog.errors.count
     let warnings = catalog.warnings.count
     func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
-    lines.append("\(plural(catalog.tools.count, "tool")) loaded, \(plural(errors, "error")), \(plural(warnings, "warning"))")
+    let servers = catalog.mcpServers.isEmpty ? "" : " and \(plural(catalog.mcpServers.count, "MCP server")) declared"
+    lines.append("\(plural(catalog.tools.count, "tool")) loaded\(servers), \(plural(errors, "error")), \(plural(warnings, "warning"))")
     return (lines.joined(separator: "\n"), errors > 0 ? 2 : 0)
 }
 
