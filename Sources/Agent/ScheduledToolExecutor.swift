@@ -87,9 +87,17 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
         switch outcome {
         case .completed(let result)?, .failed(let result)?: result
         case .cancelled?: .failure("the tool call was cancelled", outcome: .cancelled)
-        case .timedOut?: .failure("the tool timed out after \(tool.timeout.map { String(format: "%g", $0) } ?? "?") s and was stopped", outcome: .timedOut)
+        case .timedOut?: timedOut(tool)
         case nil: .failure("the tool's task was forgotten before its result was read", outcome: .failed)
         }
+    }
+
+    private static func timedOut(_ tool: ToolDeclaration) -> ToolResult {
+        let seconds = tool.timeout.map { String(format: "%g", $0) } ?? "?"
+        // An MCP tool's timeout starts again with each progress notification of its server.
+        let isMCP = if case .mcp = tool.runner { true } else { false }
+        let what = isMCP ? "made no progress for \(seconds) s" : "timed out after \(seconds) s"
+        return .failure("the tool \(what) and was stopped", outcome: .timedOut)
     }
 
     static func firstLine(_ text: String) -> String {

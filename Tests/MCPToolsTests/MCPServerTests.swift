@@ -263,6 +263,7 @@ import Tools
             ], turn: TurnID(conversation: 0, turn: 1)) { _ in }
             #expect(results[0].output == "slow done after 8 steps", "\(results[0].modelContent)")
             #expect(results[1].outcome == .timedOut)
+            #expect(results[1].modelContent.contains("made no progress for 0.5 s"), "\(results[1].modelContent)")
             #expect(await Self.waitFor { Self.log(log).contains("cancelled silent") }, "the server was told: \(Self.log(log))")
             await scheduler.shutdown()
         }
