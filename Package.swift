@@ -8,6 +8,7 @@ import PackageDescription
 //   LLM                        Chat Completions client: SSE, accumulation, retries, errors
 //   Scheduler                  the MLFQ state machine, its driver and clock
 //   Tools                      tools.d loader, ToolRunner, the exec/http/builtin executors
+//   MCPTools                   MCP servers as tools: their processes, transports, the SDK's client
 //   Agent                      the agent loop, scheduled tool calls, background jobs, demo model
 //   Store                      the session database (SQLite through GRDB): sessions, turns, messages, tasks
 //   REPL                       the front end's logic over a Console: session, slash commands, rendering
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -42,22 +44,28 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
         .target(name: "Tools", dependencies: ["JSON", "HTTP", "CPosix"]),
+        .target(
+            name: "MCPTools",
+            dependencies: ["JSON", "HTTP", "LLM", "Tools", "CPosix", .product(name: "MCP", package: "swift-sdk")]
+        ),
         .target(name: "Agent", dependencies: ["JSON", "LLM", "Scheduler", "Tools"]),
         .target(
             name: "Store",
             dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .target(name: "REPL", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "HTTP", "Store"]),
+        .target(name: "REPL", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "HTTP", "MCPTools", "Store"]),
         .executableTarget(
             name: "agent-repl",
             dependencies: [
-                "REPL", "Store", "Agent", "LLM", "Scheduler", "Tools", "HTTP", "CEditLine", "CPosix",
+                "REPL", "Store", "Agent", "LLM", "Scheduler", "Tools", "HTTP", "MCPTools", "CEditLine", "CPosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "agent-bench",
-            dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Agent", "LLM", "MCPTools", "Scheduler", "Tools", "JSON", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
         // A process of its own for ToolsTests that change process-wide state (the open-file limit, the
@@ -68,12 +76,17 @@ let package = Package(
         .testTarget(name: "LLMTests", dependencies: ["LLM", "HTTP", "JSON", "TestSupport"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "TestSupport"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "TestSupport", "spawn-probe"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "MCPToolsTests",
+            dependencies: ["MCPTools", "Agent", "Scheduler", "Tools", "JSON", "LLM", "TestSupport"],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "Agent", "LLM", "Scheduler", "Tools", "JSON", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
+        .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "MCPTools", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],

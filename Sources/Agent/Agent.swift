@@ -36,6 +36,9 @@ public final class Agent: Sendable {
         /// while the answer still streams; when false, every call waits for the end of the answer (the
         /// benchmark's baseline).
         public var dispatchesEarly: Bool
+        /// When set, the tools offered at each step are read from here instead of `tools` (MCP servers'
+        /// tools join and change while the session runs).
+        public var liveTools: (@Sendable () -> [ToolDefinition])?
 
         public init(
             model: String, tools: [ToolDefinition] = [], systemPrompt: String? = nil, maxSteps: Int = 12, parallelToolCalls: Bool = true,
@@ -106,10 +109,11 @@ public final class Agent: Sendable {
 
         for _ in 1...max(1, configuration.maxSteps) {
             try checkCancellation()
+            let tools = configuration.liveTools?() ?? configuration.tools
             let request = ChatRequest(
-                model: configuration.model, messages: working, tools: configuration.tools,
-                toolChoice: configuration.tools.isEmpty ? nil : "auto",
-                parallelToolCalls: configuration.tools.isEmpty ? nil : configuration.parallelToolCalls)
+                model: configuration.model, messages: working, tools: tools,
+                toolChoice: tools.isEmpty ? nil : "auto",
+                parallelToolCalls: tools.isEmpty ? nil : configuration.parallelToolCalls)
             let limit = AgentLimits.maxToolCallsPerMessage
             // The message's calls, made when its first call is; those started while the answer
             // streamed, in call order (at most `limit`).

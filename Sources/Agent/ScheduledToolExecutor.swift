@@ -24,16 +24,24 @@ extension ToolResult: TaskResult {
 /// declined ends at once as an error result, without a task. Cancelling kills the tools' processes.
 public struct ScheduledToolExecutor: ToolCallExecutor {
     public let scheduler: ToolScheduler
-    public let catalog: ToolCatalog
+    public let liveCatalog: LiveToolCatalog
     public let runner: ToolRunner
     public let confirmation: any ConfirmationProvider
 
     public init(scheduler: ToolScheduler, catalog: ToolCatalog, runner: ToolRunner, confirmation: any ConfirmationProvider = RefusingConfirmation()) {
+        self.init(scheduler: scheduler, liveCatalog: LiveToolCatalog(catalog), runner: runner, confirmation: confirmation)
+    }
+
+    /// With a catalog that changes while the session runs (MCP servers' tools).
+    public init(scheduler: ToolScheduler, liveCatalog: LiveToolCatalog, runner: ToolRunner, confirmation: any ConfirmationProvider = RefusingConfirmation()) {
         self.scheduler = scheduler
-        self.catalog = catalog
+        self.liveCatalog = liveCatalog
         self.runner = runner
         self.confirmation = confirmation
     }
+
+    /// The tools now.
+    public var catalog: ToolCatalog { liveCatalog.current }
 
     /// The tools as the model sees them.
     public var definitions: [ToolDefinition] {
@@ -46,18 +54,23 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
 
     /// The task of one call. A background job's calls (`prompt &`: a conversation other than the
     /// foreground's 0) enter one priority below their tool's, so the foreground turn goes first.
+    /// An MCP tool's calls share their server's lane: at most its `max_concurrency` in flight, the others
+    /// wait in the scheduler.
     static func spec(for invocation: ToolInvocation, group: String, background: Bool = false) -> TaskSpec {
         let tool = invocation.tool
+        var lane: Lane?
+        if case .mcp(let target) = tool.runner { lane = Lane(name: "mcp:" + target.server, limit: target.maxConcurrency) }
         return TaskSpec(
             name: tool.name, group: group, priority: tool.priority + (background ? 1 : 0),
             estimate: tool.estimatedTime.map(Duration.seconds), timeout: tool.timeout.map(Duration.seconds),
-            preemptibility: invocation.canPause ? .signals : .none, cpuBound: tool.cpu, detail: invocation.arguments.jsonString)
+            preemptibility: invocation.canPause ? .signals : .none, cpuBound: tool.cpu, detail: invocation.arguments.jsonString,
+            lane: lane)
     }
 
     func body(for invocation: ToolInvocation, call: ToolCall, events: @escaping @Sendable (TurnEvent) -> Void) -> ToolScheduler.Body {
-        { [runner] context in
+        { [runner, scheduler] context in
             events(.toolStarted(call, taskID: context.id.rawValue))
-            let execution = runner.start(invocation)
+            let execution = runner.start(invocation, progress: { scheduler.progressed(context.id) })
             if execution.canPause {
                 context.onPause({ execution.pause() }, resume: { execution.resume() })
                 context.onCPUReading { execution.cpuReading() }
@@ -74,9 +87,17 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
         switch outcome {
         case .completed(let result)?, .failed(let result)?: result
         case .cancelled?: .failure("the tool call was cancelled", outcome: .cancelled)
-        case .timedOut?: .failure("the tool timed out after \(tool.timeout.map { String(format: "%g", $0) } ?? "?") s and was stopped", outcome: .timedOut)
+        case .timedOut?: timedOut(tool)
         case nil: .failure("the tool's task was forgotten before its result was read", outcome: .failed)
         }
+    }
+
+    private static func timedOut(_ tool: ToolDeclaration) -> ToolResult {
+        let seconds = tool.timeout.map { String(format: "%g", $0) } ?? "?"
+        // An MCP tool's timeout starts again with each progress notification of its server.
+        let isMCP = if case .mcp = tool.runner { true } else { false }
+        let what = isMCP ? "made no progress for \(seconds) s" : "timed out after \(seconds) s"
+        return .failure("the tool \(what) and was stopped", outcome: .timedOut)
     }
 
     static func firstLine(_ text: String) -> String {

@@ -61,7 +61,7 @@ public enum LocalServerProbe {
         let request = HTTPRequest(url: baseURL + "/models", headers: [("Accept", "application/json")])
         let response: HTTPResponse
         do {
-            response = try await withDeadline(deadline) { try await transport.fetch(request, limit: maxBodyBytes) }
+            response = try await LLM.withDeadline(deadline) { try await transport.fetch(request, limit: maxBodyBytes) }
         } catch {
             return nil
         }
@@ -87,17 +87,4 @@ public enum LocalServerProbe {
             && !name.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }
     }
 
-    /// Runs `body`, cancelled when `deadline` passes first.
-    private static func withDeadline<T: Sendable>(_ deadline: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: deadline)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { throw CancellationError() }
-            return value
-        }
-    }
 }

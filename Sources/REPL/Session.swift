@@ -1,6 +1,7 @@
 import Agent
 import HTTP
 import LLM
+import MCPTools
 import Scheduler
 import Store
 import Tools
@@ -28,8 +29,12 @@ public final class Session: Sendable {
     private let currentTurn = Mutex<Task<String, any Error>?>(nil)
     /// Records the conversation in the session database; nil when logging is off.
     let recorder: SessionRecorder?
+    /// The MCP servers of tools.d, started in the background (nil: none declared).
+    private let mcp: MCPServerPool?
 
-    public init(model: any ChatModel, catalog: ToolCatalog, console: any Console, options: SessionOptions) {
+    /// `mcp`: the servers `catalog.mcpServers` declares, already starting; their tools join as each is ready.
+    public init(model: any ChatModel, catalog: ToolCatalog, console: any Console, options: SessionOptions, mcp: MCPServerPool? = nil) {
+        self.mcp = mcp
         self.model = model
         self.catalog = catalog
         self.console = console
@@ -47,10 +52,19 @@ public final class Session: Sendable {
             gate = nil
             confirmation = RefusingConfirmation()
         }
-        let runner = ToolRunner(environment: options.environment, fileRoot: options.workingFolder)
-        executor = ScheduledToolExecutor(scheduler: scheduler, catalog: catalog, runner: runner, confirmation: confirmation)
-        agentConfiguration = Agent.Configuration(
+        var runner = ToolRunner(environment: options.environment, fileRoot: options.workingFolder)
+        runner.mcp = mcp
+        let live = LiveToolCatalog(mcp?.catalog(adding: catalog) ?? catalog)
+        for server in mcp?.servers ?? [] {
+            server.onToolsChanged { [mcp] in if let mcp { live.replace(with: mcp.catalog(adding: catalog)) } }
+        }
+        // A server may have become ready before its handler was set.
+        if let mcp { live.replace(with: mcp.catalog(adding: catalog)) }
+        executor = ScheduledToolExecutor(scheduler: scheduler, liveCatalog: live, runner: runner, confirmation: confirmation)
+        var configuration = Agent.Configuration(
             model: options.modelName, tools: executor.definitions, maxSteps: options.maxSteps, dispatchesEarly: options.dispatchesEarly)
+        if mcp != nil { configuration.liveTools = { [executor] in executor.definitions } }
+        agentConfiguration = configuration
         agent = Agent(id: 0, model: model, configuration: agentConfiguration, executor: executor, clock: options.clock)
         if let store = options.store {
             recorder = SessionRecorder(
@@ -62,7 +76,7 @@ public final class Session: Sendable {
     }
 
     public var banner: String {
-        "agent-repl \(AgentReplVersion.string) · \(modelDescription) · \(catalog.tools.count) tools · "
+        "agent-repl \(AgentReplVersion.string) · \(modelDescription) · \(executor.catalog.tools.count) tools · "
             + "\(options.scheduler.strategy.rawValue) on \(options.scheduler.workers) workers · /help for commands\n"
     }
 
@@ -78,6 +92,7 @@ public final class Session: Sendable {
     public func runOneShot(_ prompt: String) async -> Int32 {
         guard startRecording(showingLastExchange: false) else { return 2 }
         reportToolProblems()
+        await waitForMCPServers()
         let ok = await runTurn(prompt)
         return ok ? 0 : 1
     }
@@ -88,6 +103,8 @@ public final class Session: Sendable {
         if interactive { console.write(banner) }
         guard startRecording(showingLastExchange: true) else { return 2 }
         reportToolProblems()
+        // Only a person at a prompt is kept from waiting: piped prompts get every server's tools.
+        if !interactive { await waitForMCPServers() }
         while true {
             announceEndedJobs()
             guard let input = await readPrompt(interactive: interactive) else { break }
@@ -122,6 +139,7 @@ public final class Session: Sendable {
         interrupt()
         for job in jobs.all { jobs.cancel(job.number) }
         await scheduler.shutdown()
+        await mcp?.stop()
     }
 
     /// Readies the session database (learned estimates, interrupted turns) and continues the session
@@ -205,6 +223,15 @@ public final class Session: Sendable {
                     return lines.joined(separator: "\n")
                 }
             }
+        }
+    }
+
+    /// Waits until each MCP server is ready or failed (each within its start timeout); reports failures.
+    private func waitForMCPServers() async {
+        guard let mcp else { return }
+        await mcp.waitUntilSettled()
+        for server in mcp.servers {
+            if case .failed(let reason) = server.status.state { console.showError("MCP server '\(server.declaration.name)' did not start: \(reason)\n") }
         }
     }
 
@@ -352,9 +379,14 @@ public final class Session: Sendable {
                 console.write("Workers: \(scheduler.configuration.workers).\n")
             }
         case "/tools":
-            console.show(catalog.tools.isEmpty
+            let current = executor.catalog
+            let waiting = (mcp?.servers ?? []).filter { $0.status.state != .ready }
+                .map { "\($0.declaration.name)_*  mcp      server \($0.status.state)" }
+            console.show(current.tools.isEmpty && waiting.isEmpty
                 ? "No tools loaded. Put tool declarations in ./tools.d (see README).\n"
-                : catalog.formattedList() + "\n")
+                : ([current.formattedList()] + waiting).joined(separator: "\n") + "\n")
+        case "/mcp":
+            console.show((mcp?.formattedStatus() ?? "No MCP servers declared. Add {\"mcp\": ...} files to tools.d (see README).") + "\n")
         case "/jobs":
             let all = jobs.all
             if all.isEmpty { console.write("No background jobs. End a prompt with & to start one.\n") }

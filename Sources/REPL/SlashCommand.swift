@@ -12,6 +12,7 @@ public struct SlashCommand: Sendable {
         SlashCommand(name: "/strategy", usage: "/strategy [NAME [SLICE]]", summary: "show or switch: mlfq, priority, preemptive, round_robin, sjf, fifo"),
         SlashCommand(name: "/workers", usage: "/workers [N]", summary: "show or change the number of workers"),
         SlashCommand(name: "/tools", usage: "/tools", summary: "the loaded tools and where each was declared"),
+        SlashCommand(name: "/mcp", usage: "/mcp", summary: "MCP servers: state, tools, calls, errors, restarts"),
         SlashCommand(name: "/jobs", usage: "/jobs", summary: "background turns (end a prompt with & to start one)"),
         SlashCommand(name: "/cancel", usage: "/cancel [JOB]", summary: "cancel a background job and its tasks"),
         SlashCommand(name: "/model", usage: "/model [NAME]", summary: "show or switch the model"),

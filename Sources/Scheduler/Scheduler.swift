@@ -143,6 +143,11 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         handle { state, now, actions in actions += state.machine.cancel(id, now: now) }
     }
 
+    /// The running task made progress (an MCP server's progress notification): its timeout starts again.
+    public func progressed(_ id: TaskID) {
+        handle { state, now, actions in actions += state.machine.progressed(id, now: now) }
+    }
+
     /// Cancels every live task of a group (one turn's tool calls).
     public func cancel(group: String) {
         handle { state, now, actions in actions += state.machine.cancel(group: group, now: now) }

@@ -20,6 +20,8 @@ import Collections
 /// - `running.count <= workers`, unless every running task is non-preemptible (after `setWorkers`
 ///   shrank the pool: such tasks cannot be paused and keep their worker until they end);
 /// - no task ends twice: `finish` is emitted once per task, and events about ended tasks do nothing.
+/// - lanes (``Lane``): a task whose lane is full is *held*: waiting, but in no ready queue until a
+///   task of its lane ends; a lane never has more than its limit of tasks ready-unstarted or started.
 ///
 /// Timers: the machine keeps the deadlines itself (slice ends, timeouts, the next boost) and emits
 /// ``Action/armTimer(at:)`` when the earliest one is earlier than the timer already armed; the driver
@@ -133,6 +135,11 @@ public struct SchedulerStateMachine: Sendable {
 
         /// Run time up to `now` (valid while running).
         func runTime(at now: Nanos) -> Nanos { runTime + (place == .running ? now - sliceStart : 0) }
+
+        /// The timeout ends `length` of run time after `now` (progress was reported).
+        mutating func restartTimeout(length: Nanos, at now: Nanos) {
+            timeoutRaw = runTime(at: now).adding(length)
+        }
     }
 
     public private(set) var configuration: SchedulerConfiguration {
@@ -177,6 +184,21 @@ public struct SchedulerStateMachine: Sendable {
     /// How often the load is sampled while CPU-bound tasks run; nil: never.
     private var loadSamplePeriod: Nanos?
     private var nextLoadSampleAt: Nanos?
+    /// Lanes with live tasks, by name (see ``Lane``).
+    private var lanes: [String: LaneState] = [:]
+    /// The lane of each live task that has one, and whether it is held; empty when no task has a lane,
+    /// which is all the other tasks' events look at.
+    private var laneOf: [TaskTable.Slot: (lane: String, held: Bool)] = [:]
+    /// The timeout length of tasks that reported progress (their timeout restarts at each report).
+    private var timeoutLength: [TaskTable.Slot: Nanos] = [:]
+
+    struct LaneState: Sendable {
+        var limit: Int
+        /// Tasks of the lane that are ready-unstarted, running or paused.
+        var admitted = 0
+        /// Held tasks in arrival order.
+        var held: Deque<TaskTable.Slot> = []
+    }
 
     public init(configuration: SchedulerConfiguration = SchedulerConfiguration(), now: Duration = .zero) {
         self.configuration = configuration
@@ -214,7 +236,7 @@ public struct SchedulerStateMachine: Sendable {
         let slot = tasks.insert(entry, TaskRecord(id: id, spec: spec, level: level, submittedAt: self.now))
         if level > 0 { noteBelowTop(+1) }
         totals.submitted += 1
-        enqueue(slot)
+        if let lane = spec.lane { enterLane(slot, lane) } else { enqueue(slot) }
         dispatch(&actions)
         finishEvent(&actions, onlyNew: true)
         return id
@@ -269,6 +291,19 @@ public struct SchedulerStateMachine: Sendable {
         var actions: [Action] = []
         end(slot, outcome: .timedOut, summary: nil, stopBody: true, &actions)
         dispatch(&actions)
+        finishEvent(&actions)
+        return actions
+    }
+
+    /// The running task reported progress: its timeout, if it has one, starts again (a timeout then
+    /// means run time without progress). Ignored for a task that is not running.
+    public mutating func progressed(_ id: TaskID, now: Duration) -> [Action] {
+        advanceNow(now)
+        guard let slot = tasks.slot(of: id), tasks[slot].place == .running, let timeout = tasks[slot].timeout else { return [] }
+        let length = timeoutLength[slot] ?? timeout
+        timeoutLength[slot] = length
+        tasks[slot].restartTimeout(length: length, at: self.now)
+        var actions: [Action] = []
         finishEvent(&actions)
         return actions
     }
@@ -574,7 +609,11 @@ public struct SchedulerStateMachine: Sendable {
                 if inRunning != 1 { return "task \(id) running but in running list \(inRunning) times" }
             } else {
                 if inRunning != 0 { return "task \(id) ready but in running list" }
-                readyLive += 1
+                if laneOf[slot]?.held == true {
+                    if entry.place != .waiting { return "held task \(id) is \(entry.place)" }
+                } else {
+                    readyLive += 1
+                }
                 if entry.place == .paused { paused += 1 }
             }
             if entry.level > 0 { below += 1 }
@@ -621,6 +660,7 @@ public struct SchedulerStateMachine: Sendable {
             }
         }
         if seen.count != readyCount { return "heap holds \(seen.count) live keys for \(readyCount) ready tasks" }
+        if let problem = checkLaneInvariants() { return problem }
         if let deadline = earliestDeadline {
             guard let armedAt else { return "deadline \(deadline) ns but no timer armed" }
             if deadline < armedAt { return "deadline \(deadline) ns before the armed timer \(armedAt) ns" }
@@ -707,7 +747,7 @@ public struct SchedulerStateMachine: Sendable {
     /// - Complexity: O(n) in the live tasks.
     private mutating func resortReady() {
         var keys: [[ReadyQueue.Key]] = [[], []]
-        for slot in tasks.slots where tasks[slot].place != .running {
+        for slot in tasks.slots where tasks[slot].place != .running && !isHeld(slot) {
             keys[tasks[slot].cpu.queue].append(key(for: slot))
         }
         for queue in ready.indices { ready[queue].rebuild(keys[queue]) }
@@ -767,7 +807,7 @@ public struct SchedulerStateMachine: Sendable {
             if !probeBase.isEmpty { probeBase[slot] = nil }
             if tasks[slot].place == .running {
                 coresHeld += (use.holdsCore ? 1 : 0) - (before.holdsCore ? 1 : 0)
-            } else if before.queue != use.queue {
+            } else if before.queue != use.queue, !isHeld(slot) {  // a held task enters its queue when let in
                 // A key in the other queue; the old one is stale (its token is no longer the task's).
                 let token = takeToken()
                 tasks[slot].readyToken = token
@@ -992,6 +1032,8 @@ public struct SchedulerStateMachine: Sendable {
     /// Ends a live task exactly once: removes it from its place, records it, emits `finish`.
     private mutating func end(_ slot: TaskTable.Slot, outcome: TaskEnd, summary: String?, stopBody: Bool, _ actions: inout [Action]) {
         guard tasks.isOccupied(slot) else { return }
+        let wasHeld = !laneOf.isEmpty && leaveLane(slot)
+        if !timeoutLength.isEmpty { timeoutLength[slot] = nil }
         switch tasks[slot].place {
         case .running:
             charge(slot)
@@ -1004,7 +1046,7 @@ public struct SchedulerStateMachine: Sendable {
             readyCount -= 1
         case .waiting:
             tasks[record: slot].waitNanos = now - tasks[slot].submittedAt
-            readyCount -= 1
+            if !wasHeld { readyCount -= 1 }
         }
         let entry = tasks[slot]
         if !probeBase.isEmpty { probeBase[slot] = nil }
@@ -1025,6 +1067,63 @@ public struct SchedulerStateMachine: Sendable {
         if ended.count >= configuration.recordLimit { ended.removeFirst() }
         ended.append(record)
         actions.append(.finish(id, outcome))
+    }
+
+    // MARK: - Lanes
+
+    /// A new task of a lane: ready if the lane has room, else held.
+    private mutating func enterLane(_ slot: TaskTable.Slot, _ lane: Lane) {
+        var state = lanes[lane.name] ?? LaneState(limit: lane.limit)
+        let held = state.admitted >= state.limit
+        if held { state.held.append(slot) } else { state.admitted += 1 }
+        lanes[lane.name] = state
+        laneOf[slot] = (lane.name, held)
+        if !held { enqueue(slot) }
+    }
+
+    /// A task of a lane ends: a held one leaves its queue; an admitted one makes room for the first held.
+    /// - Returns: whether the task was held (it is in no ready queue).
+    /// - Complexity: O(h) in the lane's held tasks when a held one ends (cancelled); O(1) otherwise.
+    private mutating func leaveLane(_ slot: TaskTable.Slot) -> Bool {
+        guard let (name, held) = laneOf.removeValue(forKey: slot), var state = lanes[name] else { return false }
+        var next: TaskTable.Slot?
+        if held {
+            state.held.removeAll { $0 == slot }
+        } else if let first = state.held.popFirst() {
+            next = first
+        } else {
+            state.admitted -= 1
+        }
+        lanes[name] = state.admitted == 0 && state.held.isEmpty ? nil : state
+        if let next {
+            laneOf[next] = (name, false)
+            enqueue(next)
+        }
+        return held
+    }
+
+    private func isHeld(_ slot: TaskTable.Slot) -> Bool {
+        !laneOf.isEmpty && laneOf[slot]?.held == true
+    }
+
+    /// Every lane counts its admitted tasks right and holds tasks only while full.
+    private func checkLaneInvariants() -> String? {
+        var admitted: [String: Int] = [:]
+        var held: [String: Int] = [:]
+        for (slot, member) in laneOf {
+            guard tasks.isOccupied(slot) else { return "an ended task is still in lane \(member.lane)" }
+            if member.held { held[member.lane, default: 0] += 1 } else { admitted[member.lane, default: 0] += 1 }
+        }
+        for (name, state) in lanes {
+            if state.admitted != admitted[name, default: 0] { return "lane \(name) counts \(state.admitted) admitted tasks, has \(admitted[name, default: 0])" }
+            if state.held.count != held[name, default: 0] { return "lane \(name) queues \(state.held.count) held tasks, has \(held[name, default: 0])" }
+            if state.admitted > state.limit { return "lane \(name) has \(state.admitted) tasks admitted, limit \(state.limit)" }
+            if !state.held.isEmpty, state.admitted < state.limit { return "lane \(name) holds tasks with room for them" }
+            if state.admitted == 0, state.held.isEmpty { return "lane \(name) is empty but kept" }
+        }
+        if Set(laneOf.values.map(\.lane)) != Set(lanes.keys) { return "a lane without its state" }
+        for slot in timeoutLength.keys where !tasks.isOccupied(slot) { return "a timeout length kept for an ended task" }
+        return nil
     }
 
     private func liveRecord(_ slot: TaskTable.Slot, now: Nanos) -> TaskRecord {

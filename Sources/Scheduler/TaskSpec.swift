@@ -51,6 +51,9 @@ public struct TaskSpec: Sendable {
     public var cpuBound: Bool?
     /// Free text for `/task ID`, e.g. the call's arguments.
     public var detail: String?
+    /// A limit on how many tasks of this lane are started and not ended at once (the calls in flight to
+    /// one MCP server); the others wait in the scheduler, in arrival order. nil: no limit.
+    public var lane: Lane?
 
     public init(
         name: String,
@@ -60,7 +63,8 @@ public struct TaskSpec: Sendable {
         timeout: Duration? = nil,
         preemptibility: Preemptibility = .cooperative,
         cpuBound: Bool? = nil,
-        detail: String? = nil
+        detail: String? = nil,
+        lane: Lane? = nil
     ) {
         self.name = name
         self.group = group
@@ -70,6 +74,19 @@ public struct TaskSpec: Sendable {
         self.preemptibility = preemptibility
         self.cpuBound = cpuBound
         self.detail = detail
+        self.lane = lane
+    }
+}
+
+/// Tasks that share a limit on how many of them run (or are paused) at once.
+public struct Lane: Sendable, Hashable {
+    public var name: String
+    /// At least 1. The limit of the lane's first live task holds while any of its tasks is live.
+    public var limit: Int
+
+    public init(name: String, limit: Int) {
+        self.name = name
+        self.limit = max(1, limit)
     }
 }
 

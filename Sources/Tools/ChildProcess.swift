@@ -83,6 +83,7 @@ final class ChildProcess: ExecutionControl, Sendable {
     static func spawn(
         argv: [String], environment: [String: String], workingDirectory: String?, input: [UInt8],
         outputLimit: Int, stderrLimit: Int = 8192, killGrace: Duration = .milliseconds(500),
+        stream: Streaming? = nil,
         completion: @escaping @Sendable (Outcome) -> Void
     ) throws(SpawnError) -> ChildProcess {
         ignoreSIGPIPE
@@ -136,6 +137,8 @@ final class ChildProcess: ExecutionControl, Sendable {
         }
 
         let child = ChildProcess(pid: pid, killGrace: killGrace, registry: registry)
+        // Streaming: the caller owns the write end of stdin and gets stdout as it arrives.
+        stream?.stdin(stdinPipe[1])
         for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
@@ -147,8 +150,8 @@ final class ChildProcess: ExecutionControl, Sendable {
             _ = write(wakeWrite, &byte, 1)
         }
         let io = PipePump(
-            stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0], wake: wakePipe[0],
-            input: input, outputLimit: outputLimit, stderrLimit: stderrLimit)
+            stdin: stream == nil ? stdinPipe[1] : -1, stdout: stdoutPipe[0], stderr: stderrPipe[0], wake: wakePipe[0],
+            input: input, outputLimit: outputLimit, stderrLimit: stderrLimit, stdoutSink: stream?.stdout)
         Thread.detachNewThread {
             let streams = io.run()
             close(wakePipe[0])
@@ -159,6 +162,14 @@ final class ChildProcess: ExecutionControl, Sendable {
                 cpuTime: cpu))
         }
         return child
+    }
+
+    /// A long-running child's streams (an MCP server): `stdin` receives the write end of its stdin (the
+    /// receiver closes it) before `spawn` returns; `stdout` gets its output in chunks as it arrives, on
+    /// the I/O thread.
+    struct Streaming: Sendable {
+        var stdin: @Sendable (Int32) -> Void
+        var stdout: @Sendable ([UInt8]) -> Void
     }
 
     /// Blocks until the child exits; kills its group while its pid is still reserved, then reaps it
@@ -210,12 +221,17 @@ private struct PipePump: Sendable {
     let stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32, wakeFD: Int32
     let input: [UInt8]
     let outputLimit: Int, stderrLimit: Int
+    /// Where stdout goes when it is streamed instead of collected.
+    let stdoutSink: (@Sendable ([UInt8]) -> Void)?
 
-    init(stdin: Int32, stdout: Int32, stderr: Int32, wake: Int32, input: [UInt8], outputLimit: Int, stderrLimit: Int) {
+    /// `stdin` -1: the caller writes the child's stdin itself.
+    init(stdin: Int32, stdout: Int32, stderr: Int32, wake: Int32, input: [UInt8], outputLimit: Int, stderrLimit: Int,
+         stdoutSink: (@Sendable ([UInt8]) -> Void)? = nil) {
         (stdinFD, stdoutFD, stderrFD, wakeFD) = (stdin, stdout, stderr, wake)
         self.input = input
         self.outputLimit = outputLimit
         self.stderrLimit = stderrLimit
+        self.stdoutSink = stdoutSink
     }
 
     func run() -> (stdout: [UInt8], stdoutTotal: Int, stderrTail: [UInt8]) {
@@ -227,7 +243,12 @@ private struct PipePump: Sendable {
         var drainDeadline: ContinuousClock.Instant?
         var buffer = [UInt8](repeating: 0, count: 65536)
 
-        if input.isEmpty { close(stdinFD); stdinOpen = false }
+        if stdinFD < 0 {
+            stdinOpen = false
+        } else if input.isEmpty {
+            close(stdinFD)
+            stdinOpen = false
+        }
 
         while stdoutOpen || stderrOpen || !childGone {
             var fds: [pollfd] = []
@@ -257,7 +278,9 @@ private struct PipePump: Sendable {
                 case stdoutFD, stderrFD:
                     let r = read(p.fd, &buffer, buffer.count)
                     if r > 0 {
-                        if p.fd == stdoutFD {
+                        if p.fd == stdoutFD, let stdoutSink {
+                            stdoutSink(Array(buffer[0..<r]))
+                        } else if p.fd == stdoutFD {
                             stdoutTotal += r
                             if stdout.count < outputLimit { stdout += buffer[0..<min(r, outputLimit - stdout.count)] }
                         } else {

@@ -10,13 +10,16 @@ public struct ToolDeclaration: Sendable {
         case http(HTTPRequestTemplate)
         /// The name of a built-in tool (`read_file`, `now`, ...).
         case builtin(String)
+        /// A tool of an MCP server (declared by the server's `{"mcp": ...}` entry, listed by the server).
+        case mcp(MCPToolTarget)
 
-        /// `exec`, `http` or `builtin`.
+        /// `exec`, `http`, `builtin` or `mcp`.
         public var kind: String {
             switch self {
             case .exec: return "exec"
             case .http: return "http"
             case .builtin: return "builtin"
+            case .mcp: return "mcp"
             }
         }
     }

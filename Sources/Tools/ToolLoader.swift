@@ -6,10 +6,13 @@ public struct ToolCatalog: Sendable {
     /// Valid tools, in folder order then file-name order then declaration order.
     public var tools: [ToolDeclaration]
     public var diagnostics: [ToolDiagnostic]
+    /// The MCP servers declared (`{"mcp": ...}`); their tools join `tools` once they run.
+    public var mcpServers: [MCPServerDeclaration]
 
-    public init(tools: [ToolDeclaration] = [], diagnostics: [ToolDiagnostic] = []) {
+    public init(tools: [ToolDeclaration] = [], diagnostics: [ToolDiagnostic] = [], mcpServers: [MCPServerDeclaration] = []) {
         self.tools = tools
         self.diagnostics = diagnostics
+        self.mcpServers = mcpServers
     }
 
     public func tool(named name: String) -> ToolDeclaration? {
@@ -97,8 +100,17 @@ public enum ToolLoader {
             }
             for name in names {
                 let file = (folder.path as NSString).appendingPathComponent(name)
-                let (tools, diagnostics) = loadFile(file, environment: environment)
+                let (tools, servers, diagnostics) = loadEntries(file, environment: environment)
                 catalog.diagnostics += diagnostics
+                for server in servers {
+                    if let first = catalog.mcpServers.first(where: { $0.name == server.name }) {
+                        catalog.diagnostics.append(ToolDiagnostic(
+                            .error, server.source ?? SourceLocation(file: file),
+                            "duplicate MCP server name '\(server.name)': already declared at \(first.source ?? SourceLocation(file: "?")); this one is ignored"))
+                        continue
+                    }
+                    catalog.mcpServers.append(server)
+                }
                 for tool in tools {
                     if let first = declaredAt[tool.name], folder.isProject, !projectNames.contains(tool.name) {
                         catalog.diagnostics.append(ToolDiagnostic(
@@ -123,35 +135,53 @@ public enum ToolLoader {
 
     /// One file's tools and problems. `displayPath` names the file in messages.
     public static func loadFile(_ path: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> ([ToolDeclaration], [ToolDiagnostic]) {
+        let (tools, _, diagnostics) = loadEntries(path, environment: environment)
+        return (tools, diagnostics)
+    }
+
+    /// One file's tools, MCP servers and problems.
+    static func loadEntries(_ path: String, environment: [String: String]) -> ([ToolDeclaration], [MCPServerDeclaration], [ToolDiagnostic]) {
         let fileLocation = SourceLocation(file: path)
         guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.read(upToCount: ToolLimits.maxFileBytes + 1) ?? Data()
         else {
-            return ([], [ToolDiagnostic(.error, fileLocation, "cannot read the file")])
+            return ([], [], [ToolDiagnostic(.error, fileLocation, "cannot read the file")])
         }
         try? handle.close()
         if data.count > ToolLimits.maxFileBytes {
             let limit = "\(ToolLimits.maxFileBytes >> 20) MiB"
-            return ([], [ToolDiagnostic(.error, fileLocation, "the file is larger than \(limit), the limit for a tool file; it is skipped")])
+            return ([], [], [ToolDiagnostic(.error, fileLocation, "the file is larger than \(limit), the limit for a tool file; it is skipped")])
         }
-        return loadFile(contents: data, path: path, environment: environment)
+        return loadEntries(contents: data, path: path, environment: environment)
     }
 
     /// One file's tools and problems from the bytes read from `path` (at most `ToolLimits.maxFileBytes`):
     /// `path` names the file in messages, and relative programs and folders resolve against its folder.
     /// The fuzz target calls this directly.
     package static func loadFile(contents data: Data, path: String, environment: [String: String]) -> ([ToolDeclaration], [ToolDiagnostic]) {
+        let (tools, _, diagnostics) = loadEntries(contents: data, path: path, environment: environment)
+        return (tools, diagnostics)
+    }
+
+    /// ``loadFile(contents:path:environment:)`` with the MCP servers the file declares: a file whose
+    /// object has an `"mcp"` key declares one server.
+    package static func loadEntries(contents data: Data, path: String, environment: [String: String]) -> ([ToolDeclaration], [MCPServerDeclaration], [ToolDiagnostic]) {
         let document: LocatedJSON
         do {
             document = try JSONParser.parse(Array(data))
         } catch {
-            return ([], [ToolDiagnostic(.error, SourceLocation(file: path, position: error.position), "invalid JSON: \(error.message)")])
+            return ([], [], [ToolDiagnostic(.error, SourceLocation(file: path, position: error.position), "invalid JSON: \(error.message)")])
         }
         let folder = (absolutePath(path) as NSString).deletingLastPathComponent
         var context = FileContext(file: path, folder: folder, document: document, environment: environment)
 
         guard let top = document.value.objectValue else {
             context.error("", "a tool file must hold a JSON object (one tool, or {\"tools\": [...]}), got \(SchemaValidator.typeName(document.value))")
-            return ([], context.diagnostics)
+            return ([], [], context.diagnostics)
+        }
+        if top["mcp"] != nil {
+            let fileName = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            let server = context.parseServer(defaultName: fileName)
+            return ([], server.map { [$0] } ?? [], context.diagnostics)
         }
         var tools: [ToolDeclaration] = []
         if let list = top["tools"], top["name"] == nil {
@@ -160,7 +190,7 @@ public enum ToolLoader {
             }
             guard let items = list.arrayValue else {
                 context.error("/tools", "'tools' must be an array of tool objects, got \(SchemaValidator.typeName(list))")
-                return ([], context.diagnostics)
+                return ([], [], context.diagnostics)
             }
             for index in items.indices {
                 if let tool = context.parseTool(at: "/tools/\(index)") { tools.append(tool) }
@@ -168,7 +198,7 @@ public enum ToolLoader {
         } else if let tool = context.parseTool(at: "") {
             tools.append(tool)
         }
-        return (tools, context.diagnostics)
+        return (tools, [], context.diagnostics)
     }
 
     static func canonical(_ path: String) -> String {
@@ -189,7 +219,8 @@ public func checkTools(folders: [ToolFolder], environment: [String: String] = Pr
     let errors = catalog.errors.count
     let warnings = catalog.warnings.count
     func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
-    lines.append("\(plural(catalog.tools.count, "tool")) loaded, \(plural(errors, "error")), \(plural(warnings, "warning"))")
+    let servers = catalog.mcpServers.isEmpty ? "" : " and \(plural(catalog.mcpServers.count, "MCP server")) declared"
+    lines.append("\(plural(catalog.tools.count, "tool")) loaded\(servers), \(plural(errors, "error")), \(plural(warnings, "warning"))")
     return (lines.joined(separator: "\n"), errors > 0 ? 2 : 0)
 }
 
@@ -310,14 +341,7 @@ private struct FileContext {
             warning(pointer + "/preemptible", "\(label): only 'exec' tools can be paused; 'preemptible' is ignored")
         }
 
-        var env: [String: String] = [:]
-        if let e = object["env"] {
-            if let members = e.objectValue, members.values.allSatisfy({ $0.stringValue != nil }) {
-                env = members.mapValues { $0.stringValue! }
-            } else {
-                error(pointer + "/env", "\(label): 'env' must be an object of strings", atValue: true)
-            }
-        }
+        let env = strings(object["env"], pointer + "/env", "\(label): 'env'")
         var passEnv: [String] = []
         if let p = object["pass_env"] {
             if let names = p.arrayValue?.compactMap(\.stringValue), names.count == p.arrayValue?.count {
@@ -428,6 +452,113 @@ private struct FileContext {
             }
             return .builtin(name)
         }
+    }
+
+    static let serverKeys = ["mcp", "name", "priority", "timeout", "max_concurrency", "confirm", "include", "exclude", "pass_env"]
+    static let stdioKeys = ["command", "env", "cwd"]
+    static let remoteKeys = ["url", "headers"]
+
+    /// Parses the file's `{"mcp": {...}, ...}` object, or reports why the server cannot be used.
+    mutating func parseServer(defaultName: String) -> MCPServerDeclaration? {
+        guard let object = document.value.objectValue, let mcp = object["mcp"] else { return nil }
+        let errorsBefore = diagnostics.filter { $0.severity == .error }.count
+        var name = defaultName
+        if let n = object["name"] {
+            if let s = n.stringValue { name = s } else { error("/name", "'name' must be a string, got \(SchemaValidator.typeName(n))", atValue: true) }
+        }
+        if name.range(of: #"^[A-Za-z0-9_-]{1,40}$"#, options: .regularExpression) == nil {
+            error(object["name"] == nil ? "" : "/name", "MCP server name '\(name)' must be 1 to 40 letters, digits, '_' or '-' (it prefixes the names of its tools)", atValue: true)
+        }
+        let label = "MCP server '\(name)'"
+        for key in object.keys.sorted() where !Self.serverKeys.contains(key) {
+            let hint = didYouMean(key, Self.serverKeys).map { " (did you mean '\($0)'?)" } ?? ""
+            warning("/" + escape(key), "unknown key '\(key)' in \(label)\(hint); it is ignored")
+        }
+        var transport: MCPServerDeclaration.Transport?
+        if let members = mcp.objectValue {
+            let known = Self.stdioKeys + Self.remoteKeys
+            for key in members.keys.sorted() where !known.contains(key) {
+                let hint = didYouMean(key, known).map { " (did you mean '\($0)'?)" } ?? ""
+                warning("/mcp/" + escape(key), "unknown key '\(key)' in \(label)'s 'mcp'\(hint); it is ignored")
+            }
+            transport = parseServerTransport(members, label: label)
+        } else {
+            error("/mcp", "\(label): 'mcp' must be an object: {\"command\": [...]} or {\"url\": \"http://...\"}", atValue: true)
+        }
+        let priority = integer(object, "priority", "", label, minimum: 0) ?? 1
+        let timeout = number(object, "timeout", "", label)
+        let maxConcurrency = integer(object, "max_concurrency", "", label, minimum: 1) ?? MCPServerDeclaration.defaultMaxConcurrency
+        let confirm = boolean(object, "confirm", "", label) ?? false
+        let include = object["include"] == nil ? nil : names(object, "include", label)
+        let exclude = names(object, "exclude", label) ?? []
+        let passEnv = names(object, "pass_env", label) ?? []
+        guard diagnostics.filter({ $0.severity == .error }).count == errorsBefore, let transport else { return nil }
+        return MCPServerDeclaration(
+            name: name, transport: transport, priority: priority, timeout: timeout, maxConcurrency: maxConcurrency, confirm: confirm,
+            include: include, exclude: exclude, passEnv: passEnv, source: valueLocation("/mcp"))
+    }
+
+    private mutating func parseServerTransport(_ members: [String: JSONValue], label: String) -> MCPServerDeclaration.Transport? {
+        switch (members["command"], members["url"]) {
+        case (nil, nil):
+            error("/mcp", "\(label): 'mcp' needs 'command' (a program and its arguments) or 'url'", atValue: true)
+            return nil
+        case (.some, .some):
+            error("/mcp/url", "\(label): 'mcp' has both 'command' and 'url'; keep one")
+            return nil
+        case (let command?, nil):
+            guard let items = command.arrayValue, !items.isEmpty, items.allSatisfy({ $0.stringValue != nil }) else {
+                error("/mcp/command", "\(label): 'command' must be a non-empty array of strings (program, then arguments)", atValue: true)
+                return nil
+            }
+            var argv = items.compactMap(\.stringValue)
+            guard let program = resolveProgram(argv[0]), FileManager.default.isExecutableFile(atPath: program) else {
+                error("/mcp/command/0", "\(label): program '\(argv[0])' does not exist or cannot be executed (looked in \(argv[0].contains("/") ? folder : "\(folder) and PATH"))", atValue: true)
+                return nil
+            }
+            argv[0] = program
+            let env = strings(members["env"], "/mcp/env", "\(label): 'env'")
+            var cwd: String?
+            if let c = members["cwd"] {
+                var isDirectory: ObjCBool = false
+                if let s = c.stringValue, case let resolved = resolve(s), FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), isDirectory.boolValue {
+                    cwd = resolved
+                } else {
+                    error("/mcp/cwd", "\(label): 'cwd' must name an existing folder, got \(c.jsonString)", atValue: true)
+                }
+            }
+            if members["headers"] != nil { warning("/mcp/headers", "\(label): 'headers' only applies to a 'url' server; it is ignored") }
+            return .stdio(argv: argv, env: env, cwd: cwd)
+        case (nil, let url?):
+            guard let s = url.stringValue, s.hasPrefix("http://") || s.hasPrefix("https://") else {
+                error("/mcp/url", "\(label): 'url' must be a string starting with http:// or https://", atValue: true)
+                return nil
+            }
+            let headers = strings(members["headers"], "/mcp/headers", "\(label): 'headers'")
+            if members["env"] != nil || members["cwd"] != nil {
+                warning("/mcp", "\(label): 'env' and 'cwd' only apply to a 'command' server; they are ignored")
+            }
+            return .http(url: s, headers: headers)
+        }
+    }
+
+    /// An object of strings (`env`, `headers`), or an error at `pointer` and an empty one.
+    mutating func strings(_ value: JSONValue?, _ pointer: String, _ what: String) -> [String: String] {
+        guard let value else { return [:] }
+        guard let object = value.objectValue, object.values.allSatisfy({ $0.stringValue != nil }) else {
+            error(pointer, "\(what) must be an object of strings", atValue: true)
+            return [:]
+        }
+        return object.compactMapValues(\.stringValue)
+    }
+
+    private mutating func names(_ o: [String: JSONValue], _ key: String, _ label: String) -> [String]? {
+        guard let v = o[key] else { return nil }
+        guard let items = v.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+            error("/" + key, "\(label): '\(key)' must be an array of names", atValue: true)
+            return nil
+        }
+        return items.compactMap(\.stringValue)
     }
 
     /// A path with a slash resolves against the file's folder; a bare name is looked up in the

@@ -23,6 +23,8 @@ public struct ToolRunner: Sendable {
     public var killGrace: Duration
     /// How `http` tools reach the network.
     public var transport: any HTTPTransport
+    /// Who makes `mcp` tools' calls (the session's MCP servers); nil: such calls fail.
+    public var mcp: (any MCPToolCaller)?
     /// How builtins resolve paths beneath `fileRoot`; tests choose `.walk` to exercise the fallback.
     var fileResolution: FileSandbox.Resolution = .openat2
 
@@ -50,7 +52,8 @@ public struct ToolRunner: Sendable {
     }
 
     /// Starts one checked call; returns at once. Await `result()` on the returned execution.
-    public func start(_ invocation: ToolInvocation) -> ToolExecution {
+    /// `progress` is called when the tool reports progress (MCP progress notifications).
+    public func start(_ invocation: ToolInvocation, progress: @escaping @Sendable () -> Void = {}) -> ToolExecution {
         let tool = invocation.tool
         let execution = ToolExecution(toolName: tool.name, canPause: invocation.canPause)
         switch tool.runner {
@@ -62,6 +65,15 @@ public struct ToolRunner: Sendable {
             BuiltinTools.start(
                 name: name, arguments: invocation.arguments, root: fileRoot, resolution: fileResolution,
                 outputLimit: outputLimit, execution: execution)
+        case .mcp(let target):
+            let caller = mcp
+            let arguments = invocation.arguments
+            execution.runTask({
+                guard let caller else { return .failure("MCP server '\(target.server)' is not running") }
+                let result = await caller.call(target, arguments: arguments, progress: progress)
+                try Task.checkCancellation()
+                return result
+            }, describe: { "\($0)" })
         }
         return execution
     }

@@ -38,6 +38,7 @@ let benchmarks: [any Benchmark] = [
     LoopOverheadBenchmark(),
     StartupBenchmark(),
     DatabaseBenchmark(),
+    MCPBenchmark(),
 ].filter { only == nil || $0.title.localizedCaseInsensitiveContains(only!) }
 
 var sections: [ReportSection] = []

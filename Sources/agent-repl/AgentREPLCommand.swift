@@ -1,6 +1,7 @@
 import Agent
 import HTTP
 import LLM
+import MCPTools
 import REPL
 import Scheduler
 import Store
@@ -128,7 +129,14 @@ struct AgentREPLCommand: ParsableCommand {
             throw ExitCode(2)
         }
         if checkTools {
-            let (report, code) = Tools.checkTools(extraFolders: toolsDirs, environment: environment, project: trusted)
+            var (report, code) = Tools.checkTools(extraFolders: toolsDirs, environment: environment, project: trusted)
+            let servers = ToolLoader.load(extraFolders: toolsDirs, environment: environment, project: trusted).mcpServers
+            if !servers.isEmpty {
+                // Each server is started, its tools listed, and stopped.
+                let (lines, failed) = Self.runBlocking { await MCPServerPool.check(servers, environment: environment) }
+                report += "\n" + lines.joined(separator: "\n")
+                if failed > 0 { code = 2 }
+            }
             let text = report.hasSuffix("\n") ? report : report + "\n"
             // The report quotes the files: on a terminal, without their control characters.
             Output.out(isatty(1) == 1 ? TerminalTextFilter.clean(text) : text)
@@ -165,10 +173,13 @@ struct AgentREPLCommand: ParsableCommand {
             }
         }
         let console = TerminalConsole.standard(oneShot: prompt != nil, environment: environment)
+        let catalog = ToolLoader.load(extraFolders: toolsDirs, environment: environment, project: trusted)
+        // MCP servers start in the background: the prompt does not wait for them.
+        let mcp = catalog.mcpServers.isEmpty ? nil : MCPServerPool(catalog.mcpServers, environment: environment)
+        mcp?.start()
         let session = Session(
             model: ModelFactory.make(settings: settings, timing: options.timing),
-            catalog: ToolLoader.load(extraFolders: toolsDirs, environment: environment, project: trusted),
-            console: console, options: options)
+            catalog: catalog, console: console, options: options, mcp: mcp)
         SignalRelay.install(
             onInterrupt: { session.interrupt() },
             onTerminate: { Self.terminate(session: session, console: console, signal: $0) })
@@ -177,6 +188,7 @@ struct AgentREPLCommand: ParsableCommand {
             return await session.runInteractive()
         }
         console.close()
+        if let mcp { Self.runBlocking { await mcp.stop() } }
         throw ExitCode(code)
     }
 

@@ -495,6 +495,40 @@ import TestSupport
         #expect(m.stats().timedOut == 1)
     }
 
+    // MARK: lanes and progress
+
+    @Test func aFullLaneHoldsItsTasksInArrivalOrderWhileOthersStart() {
+        var m = Self.machine(.mlfq, workers: 4)
+        let lane = Lane(name: "mcp:files", limit: 1)
+        let (a, first) = m.submit(TaskSpec(name: "read", lane: lane), now: .zero)
+        #expect(first.contains(.start(a)))
+        let (b, held) = m.submit(TaskSpec(name: "read", priority: 0, lane: lane), now: Self.ms(1))
+        #expect(held == [])  // a worker is free, but the lane is full
+        #expect(m.state(of: b) == .waiting)
+        let (c, other) = m.submit(TaskSpec(name: "ls"), now: Self.ms(2))
+        #expect(other.contains(.start(c)))  // a task outside the lane passes the held one
+        let (d, _) = m.submit(TaskSpec(name: "read", lane: lane), now: Self.ms(3))
+        #expect(m.checkInvariants() == nil)
+        #expect(m.finished(a, succeeded: true, summary: "ok", now: Self.ms(10)).contains(.start(b)))
+        #expect(m.state(of: d) == .waiting)
+        #expect(m.cancel(d, now: Self.ms(11)) == [.finish(d, .cancelled)])
+        #expect(m.finished(b, succeeded: true, summary: "ok", now: Self.ms(12)).allSatisfy { if case .start = $0 { false } else { true } })
+        #expect(m.checkInvariants() == nil)
+    }
+
+    @Test func progressRestartsTheTimeoutFromTheRunTimeOfTheReport() {
+        var m = Self.machine(.fifo)
+        let (a, first) = m.submit(Self.spec(preemptibility: .none, timeout: .seconds(1)), now: .zero)
+        #expect(first == [.start(a), .armTimer(at: Self.ms(1000))])
+        _ = m.progressed(a, now: Self.ms(800))
+        #expect(m.nextDeadline == Self.ms(1800))
+        #expect(m.advance(to: Self.ms(1000)) == [.armTimer(at: Self.ms(1800))])
+        _ = m.progressed(a, now: Self.ms(1500))
+        #expect(m.advance(to: Self.ms(1800)) == [.armTimer(at: Self.ms(2500))])
+        #expect(m.advance(to: Self.ms(2500)) == [.cancel(a), .finish(a, .timedOut)])
+        #expect(m.checkInvariants() == nil)
+    }
+
     // MARK: changing settings
 
     @Test func setStrategyResortsWaitingTasks() {
@@ -617,7 +651,8 @@ import TestSupport
                     estimate: rng.next(below: 2) == 0 ? .milliseconds(Int(rng.next(below: 3000))) : nil,
                     timeout: rng.next(below: 4) == 0 ? .milliseconds(50 + Int(rng.next(below: 1000))) : nil,
                     preemptibility: Preemptibility.allCases[Int(rng.next(below: 3))],
-                    cpuBound: [nil, nil, true, false][Int(rng.next(below: 4))])
+                    cpuBound: [nil, nil, true, false][Int(rng.next(below: 4))],
+                    lane: [nil, nil, Lane(name: "s1", limit: 1), Lane(name: "s2", limit: 2)][Int(rng.next(below: 4))])
                 let (id, actions) = m.submit(spec, now: now)
                 submitted.append(id)
                 apply(actions)
@@ -646,6 +681,8 @@ import TestSupport
                     let id = measuring.remove(at: Int(rng.next(below: UInt64(measuring.count))))
                     let cpu: Duration? = rng.next(below: 4) == 0 ? nil : .milliseconds(Int(rng.next(below: 300)))
                     apply(m.measuredCPU(id, demand: cpu, now: now))
+                } else if rng.next(below: 2) == 0, let id = Array(running).sorted().randomElement(using: &rng) {
+                    apply(m.progressed(id, now: now))
                 } else {
                     apply(m.boost(now: now))
                 }

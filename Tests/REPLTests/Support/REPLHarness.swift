@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Synchronization
 import LLM
+import MCPTools
 import TestSupport
 import Tools
 @testable import REPL
@@ -21,12 +22,12 @@ final class REPLHarness: Sendable {
     private let ended = ExitCode()
 
     init(model: any ChatModel, tools: ToolCatalog = ToolCatalog(), console: ScriptedConsole = ScriptedConsole(),
-         configure: (inout SessionOptions) -> Void = { _ in }) {
+         mcp: MCPServerPool? = nil, configure: (inout SessionOptions) -> Void = { _ in }) {
         var options = SessionOptions(modelName: "test-model")
         options.environment = ProcessInfo.processInfo.environment
         configure(&options)
         self.console = console
-        session = Session(model: model, catalog: tools, console: console, options: options)
+        session = Session(model: model, catalog: tools, console: console, options: options, mcp: mcp)
         Task { [session, ended] in
             let code = await session.runInteractive()
             ended.code.withLock { $0 = code }
