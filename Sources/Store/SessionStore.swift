@@ -40,11 +40,14 @@ public final class SessionStore: Sendable {
             // WAL with synchronous=NORMAL: a killed process loses nothing it committed; only a power
             // cut may lose the last transactions, never the file's consistency.
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            pool = try DatabasePool(path: path, configuration: configuration)
-            if let schemaVersion {
-                try StoreSchema.migrator.migrate(pool, upTo: schemaVersion)
-            } else {
-                try StoreSchema.migrator.migrate(pool)
+            pool = try Self.oneProcessAtATime(in: path) {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                if let schemaVersion {
+                    try StoreSchema.migrator.migrate(pool, upTo: schemaVersion)
+                } else {
+                    try StoreSchema.migrator.migrate(pool)
+                }
+                return pool
             }
         } catch let error as StoreError {
             throw error
@@ -62,6 +65,21 @@ public final class SessionStore: Sendable {
         let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
         if fd < 0 { throw StoreError(.open, "Could not create the session database \(path): \(String(cString: strerror(errno))).") }
         close(fd)
+    }
+
+    /// Runs `body` (opening the file in WAL mode and migrating it) while no other process does: two
+    /// processes opening a new file at once both saw no schema and both created it, and the second failed
+    /// ("table sessions already exists": GRDB reads the applied migrations outside the transaction that
+    /// applies them), or switching to WAL failed at once with "database is locked". The lock is `flock`
+    /// on the file's folder, not on the file: closing any descriptor of the database would drop SQLite's
+    /// own locks in this process.
+    private static func oneProcessAtATime<T>(in path: String, _ body: () throws -> T) throws -> T {
+        let folder = open(URL(fileURLWithPath: path).deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard folder >= 0 else { return try body() }
+        defer { close(folder) }
+        while flock(folder, LOCK_EX) != 0 && errno == EINTR {}
+        defer { flock(folder, LOCK_UN) }
+        return try body()
     }
 
     static func describe(_ error: any Error) -> String {
