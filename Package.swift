@@ -9,6 +9,7 @@ import PackageDescription
 //   Scheduler                  the MLFQ state machine, its driver and clock
 //   Tools                      tools.d loader, ToolRunner, the exec/http/builtin executors
 //   Agent                      the agent loop, scheduled tool calls, background jobs, demo model
+//   Server                     `serve`: the scheduler over HTTP (Hummingbird), the dashboard, the OpenAPI document
 //   REPL                       the front end's logic over a Console: session, slash commands, rendering
 //   agent-repl                 the executable: flags, the terminal console (libedit, signals, y/N on /dev/tty)
 let package = Package(
@@ -24,6 +25,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -42,10 +47,21 @@ let package = Package(
         .target(name: "Tools", dependencies: ["JSON", "HTTP", "CPosix"]),
         .target(name: "Agent", dependencies: ["JSON", "LLM", "Scheduler", "Tools"]),
         .target(name: "REPL", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "HTTP"]),
+        .target(
+            name: "Server",
+            dependencies: [
+                "Agent", "LLM", "Scheduler", "Tools", "JSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "agent-repl",
             dependencies: [
-                "REPL", "Agent", "LLM", "Scheduler", "Tools", "HTTP", "CEditLine", "CPosix",
+                "REPL", "Server", "Agent", "LLM", "Scheduler", "Tools", "HTTP", "CEditLine", "CPosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -61,6 +77,7 @@ let package = Package(
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "TestSupport", "spawn-probe"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
         .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"],

@@ -19,31 +19,13 @@ struct AgentREPLCommand: ParsableCommand {
             trusted working folder fills in variables that are not set (see /trust). With no key and no --base-url a local server \
             found on loopback answers (AGENT_LOCAL_PORTS, default 11434,8080,1234,8000), else the offline demo model. Exit codes: 0 success, 1 a failed one-shot turn, 2 bad usage or configuration.
             """,
-        version: AgentReplVersion.string)
+        version: AgentReplVersion.string,
+        subcommands: [ServeCommand.self])
 
-    @Option(name: .long, help: "OpenAI-compatible endpoint (default $OPENAI_BASE_URL or https://api.openai.com/v1).")
-    var baseURL: String?
-
-    @Option(name: .long, help: "Model name (default $AGENT_MODEL or \(Settings.defaultModel)).")
-    var model: String?
-
-    @Option(name: .long, help: ArgumentHelp("The endpoint's API: chat (Chat Completions, the default; also $AGENT_API) or responses (the Responses API).", valueName: "chat|responses"))
-    var api: WireAPI?
+    @OptionGroup var runtime: RuntimeOptions
 
     @Option(name: [.short, .customLong("prompt")], help: "Answer one prompt, print the answer on stdout, and exit.")
     var prompt: String?
-
-    @Flag(name: .long, help: "Use the offline demo model.")
-    var demo = false
-
-    @Flag(name: .long, help: "Ask the model for whole answers instead of streamed ones (also $AGENT_STREAM=0; chosen automatically for a server that cannot stream tool calls).")
-    var noStream = false
-
-    @Option(name: .long, help: ArgumentHelp("Stop a turn after this many model calls.", valueName: "N"))
-    var maxSteps = 12
-
-    @Option(name: .customLong("tools-dir"), help: ArgumentHelp("Another folder of tool declarations (repeatable).", valueName: "DIR"))
-    var toolsDirs: [String] = []
 
     @Flag(name: .long, help: "Check every tools.d folder, print each problem, and exit (2 on any error).")
     var checkTools = false
@@ -51,34 +33,46 @@ struct AgentREPLCommand: ParsableCommand {
     @Flag(name: .long, help: "Run tools declared with \"confirm\": true without asking.")
     var yes = false
 
-    @Option(name: .long, help: "Scheduling strategy: mlfq, preemptive, priority, round_robin, sjf, fifo.")
-    var strategy: Strategy = .mlfq
-
-    @Option(name: .long, help: "How many tools may run at once.")
-    var workers = SchedulerConfiguration().workers
-
-    @Option(name: .long, help: ArgumentHelp("Top-level time slice (default 0.05); levels above the lowest double it, the lowest runs 10 s slices.", valueName: "SECONDS"))
-    var quantum: Double?
-
     @Flag(name: .long, help: ArgumentHelp("Print how long streamed text takes from the socket to the screen.", visibility: .hidden))
     var debugTiming = false
 
-    mutating func validate() throws {
-        if let baseURL, !Self.isHTTP(baseURL) {
-            // Not echoed: a mistyped URL may still hold a user and password.
-            throw ValidationError("--base-url must be an http or https URL, such as http://127.0.0.1:8080/v1.")
-        }
-        if maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
-        if workers < 1 || workers > 256 { throw ValidationError("--workers must be between 1 and 256.") }
-        if let quantum, !(quantum > 0 && quantum <= 3600) { throw ValidationError("--quantum must be a number of seconds above 0.") }
-    }
-
-    /// The endpoint's scheme is http or https, whichever source named it.
-    static func isHTTP(_ url: String) -> Bool {
-        URL(string: url)?.scheme.map { ["http", "https"].contains($0.lowercased()) } == true
-    }
-
     func run() throws {
+        Self.setUpProcess()
+        let resolved = try runtime.resolve()
+        if checkTools {
+            let (report, code) = Tools.checkTools(extraFolders: runtime.toolsDirs, environment: resolved.environment, project: resolved.trusted)
+            let text = report.hasSuffix("\n") ? report : report + "\n"
+            // The report quotes the files: on a terminal, without their control characters.
+            Output.out(isatty(1) == 1 ? TerminalTextFilter.clean(text) : text)
+            throw ExitCode(code)
+        }
+        let (settings, modelNote) = try runtime.findModel(resolved.settings)
+        let environment = resolved.environment
+        var options = SessionOptions(modelName: settings.model)
+        options.modelNote = modelNote
+        options.maxSteps = runtime.maxSteps
+        options.autoApprove = yes
+        options.environment = environment
+        options.scheduler = runtime.schedulerConfiguration
+        if debugTiming { options.timing = ChunkTiming() }
+        let console = TerminalConsole.standard(oneShot: prompt != nil, environment: environment)
+        let session = Session(
+            model: ModelFactory.make(settings: settings, timing: options.timing),
+            catalog: ToolLoader.load(extraFolders: runtime.toolsDirs, environment: environment, project: resolved.trusted),
+            console: console, options: options)
+        SignalRelay.install(
+            onInterrupt: { session.interrupt() },
+            onTerminate: { Self.terminate(session: session, console: console, signal: $0) })
+        let code = Self.runBlocking { [prompt] in
+            if let prompt { return await session.runOneShot(prompt) }
+            return await session.runInteractive()
+        }
+        console.close()
+        throw ExitCode(code)
+    }
+
+    /// Hardening, the no-orphan watchdog, signals and the locale: what every command's process needs.
+    static func setUpProcess() {
         do {
             try ProcessHardening.apply()
         } catch {
@@ -94,58 +88,6 @@ struct AgentREPLCommand: ParsableCommand {
         if setlocale(LC_ALL, "") == nil || !String(cString: nl_langinfo(nl_item(CODESET))).uppercased().contains("UTF") {
             setlocale(LC_CTYPE, "C.UTF-8")
         }
-        // The working folder's .env and tools.d only when the folder is trusted (SPEC "Trust and safety").
-        let workingFolder = FileManager.default.currentDirectoryPath
-        let trusted = ProjectTrust.decide(folder: workingFolder, environment: ProcessInfo.processInfo.environment)
-        let environment = !trusted ? ProcessInfo.processInfo.environment : DotEnv.merged(
-            into: ProcessInfo.processInfo.environment,
-            file: URL(fileURLWithPath: workingFolder).appendingPathComponent(".env"))
-        var settings: Settings
-        do {
-            settings = try Settings.resolve(
-                flags: CommandLineSettings(baseURL: baseURL, model: model, demo: demo, noStream: noStream, api: api),
-                environment: environment)
-        } catch {
-            Output.err("\(error)\n")
-            throw ExitCode(2)
-        }
-        if checkTools {
-            let (report, code) = Tools.checkTools(extraFolders: toolsDirs, environment: environment, project: trusted)
-            let text = report.hasSuffix("\n") ? report : report + "\n"
-            // The report quotes the files: on a terminal, without their control characters.
-            Output.out(isatty(1) == 1 ? TerminalTextFilter.clean(text) : text)
-            throw ExitCode(code)
-        }
-        if case .endpoint(let url, _) = settings.backend, !Self.isHTTP(url) {
-            // Only the environment or .env can get here (the flag is checked in validate); not echoed.
-            Output.err("OPENAI_BASE_URL must be an http or https URL, such as http://127.0.0.1:8080/v1.\n")
-            throw ExitCode(2)
-        }
-        let modelNote: String?
-        (settings, modelNote) = Self.runBlocking { [settings] in await ModelFactory.findLocalServer(settings) }
-        var options = SessionOptions(modelName: settings.model)
-        options.modelNote = modelNote
-        options.maxSteps = maxSteps
-        options.autoApprove = yes
-        options.environment = environment
-        options.scheduler.strategy = strategy
-        options.scheduler.workers = workers
-        if let quantum { options.scheduler.baseQuantum = .milliseconds(Int64(quantum * 1000)) }
-        if debugTiming { options.timing = ChunkTiming() }
-        let console = TerminalConsole.standard(oneShot: prompt != nil, environment: environment)
-        let session = Session(
-            model: ModelFactory.make(settings: settings, timing: options.timing),
-            catalog: ToolLoader.load(extraFolders: toolsDirs, environment: environment, project: trusted),
-            console: console, options: options)
-        SignalRelay.install(
-            onInterrupt: { session.interrupt() },
-            onTerminate: { Self.terminate(session: session, console: console, signal: $0) })
-        let code = Self.runBlocking { [prompt] in
-            if let prompt { return await session.runOneShot(prompt) }
-            return await session.runInteractive()
-        }
-        console.close()
-        throw ExitCode(code)
     }
 
     /// SIGTERM or SIGHUP: stop every turn and job, kill their tools' process groups, save the
@@ -162,7 +104,7 @@ struct AgentREPLCommand: ParsableCommand {
     }
 
     /// Runs async work from this synchronous entry point, whose thread keeps SIGINT blocked.
-    private static func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+    static func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
         let done = DispatchSemaphore(value: 0)
         let result = ResultBox<T>()
         Task.detached {
