@@ -10,6 +10,7 @@ import Tools
 /// One `AgentServer` in this process on a free loopback port, and a client for it.
 final class ServerHarness: Sendable {
     let server: AgentServer
+    let sessions: InMemoryChatSessions
     let port: Int
     let token: String?
     private let running: Task<Void, any Error>
@@ -22,8 +23,9 @@ final class ServerHarness: Sendable {
         return ToolCatalog(tools: tools)
     }
 
-    private init(server: AgentServer, port: Int, token: String?, running: Task<Void, any Error>) {
+    private init(server: AgentServer, sessions: InMemoryChatSessions, port: Int, token: String?, running: Task<Void, any Error>) {
         self.server = server
+        self.sessions = sessions
         self.port = port
         self.token = token
         self.running = running
@@ -52,7 +54,7 @@ final class ServerHarness: Sendable {
             try await running.value
             throw CocoaError(.fileReadUnknown)
         }
-        return ServerHarness(server: server, port: port, token: options.token, running: running)
+        return ServerHarness(server: server, sessions: sessions, port: port, token: options.token, running: running)
     }
 
     /// Graceful shutdown; returns once the server has drained and stopped.
@@ -85,6 +87,47 @@ final class ServerHarness: Sendable {
         if authorized, let token { all.append(("Authorization", "Bearer \(token)")) }
         let response = try await CurlTransport().fetch(HTTPRequest(url: url(path), method: method, headers: all, body: data), limit: 8 << 20)
         return Answer(status: response.head.status, headers: response.head.headers, body: response.body)
+    }
+
+    /// Reads Server-Sent Events from `path` until `enough` says so (or a minute passes), then hangs up.
+    /// Returns the events read, as (event, data).
+    func events(
+        _ path: String, method: String = "GET", body: String? = nil, until enough: @escaping @Sendable ([(String, JSONValue)]) -> Bool
+    ) async throws -> [(String, JSONValue)] {
+        var headers: [(name: String, value: String)] = [("Accept", "text/event-stream")]
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        let stream = CurlTransport().send(HTTPRequest(url: url(path), method: method, headers: headers, body: body.map { Data($0.utf8) }))
+        return try await withThrowingTaskGroup(of: [(String, JSONValue)]?.self) { group in
+            group.addTask {
+                var buffer = ""
+                var events: [(String, JSONValue)] = []
+                for try await part in stream {
+                    guard case .body(let data) = part else { continue }
+                    buffer += String(decoding: data, as: UTF8.self)
+                    while let end = buffer.range(of: "\n\n") {
+                        let block = buffer[..<end.lowerBound]
+                        buffer = String(buffer[end.upperBound...])
+                        var event = "message", payload = ""
+                        for line in block.split(separator: "\n") {
+                            if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
+                            if line.hasPrefix("data: ") { payload += line.dropFirst(6) }
+                        }
+                        events.append((event, (try? JSONValue.parse(payload)) ?? .null))
+                    }
+                    if enough(events) { return events }
+                }
+                return events
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(60))
+                return nil
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            guard let first else { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no such events within a minute"]) }
+            return first
+        }
     }
 
     /// POST /tasks; the task's id.
