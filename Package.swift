@@ -65,7 +65,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "agent-bench", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "TestSupport"]),
+        .executableTarget(name: "agent-bench", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
         .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
         // A process of its own for ToolsTests that change process-wide state (the open-file limit, the
         // process-group registry).

@@ -139,7 +139,7 @@ public final class AgentServer: Sendable {
     }
 
     private func putStrategy(_ request: Request) async throws -> Response {
-        let object = try Self.object(try await Self.body(request, limit: options.bodyLimit))
+        let object = try Problem.jsonObject(try await Self.body(request, limit: options.bodyLimit))
         guard let name = object["strategy"]?.stringValue else {
             throw Problem.invalid("/strategy", "strategy is required: one of \(Self.strategyNames).")
         }
@@ -163,7 +163,7 @@ public final class AgentServer: Sendable {
     }
 
     private func putWorkers(_ request: Request) async throws -> Response {
-        let object = try Self.object(try await Self.body(request, limit: options.bodyLimit))
+        let object = try Problem.jsonObject(try await Self.body(request, limit: options.bodyLimit))
         guard let workers = object["workers"]?.wholeNumber(in: 1...256) else {
             throw Problem.invalid("/workers", "workers must be a whole number from 1 to 256.")
         }
@@ -174,7 +174,7 @@ public final class AgentServer: Sendable {
     // MARK: Chat
 
     private func chat(_ request: Request) async throws -> Response {
-        let object = try Self.object(try await Self.body(request, limit: options.bodyLimit))
+        let object = try Problem.jsonObject(try await Self.body(request, limit: options.bodyLimit))
         guard let message = object["message"]?.stringValue, !message.isEmpty, message.unicodeScalars.count <= TaskRequest.contentLimit else {
             throw Problem.invalid("/message", "message is required: a string of 1 to \(TaskRequest.contentLimit) characters.")
         }
@@ -257,17 +257,6 @@ public final class AgentServer: Sendable {
         } catch is NIOTooManyBytesError {
             throw Problem(.contentTooLarge, "The body is larger than \(limit) bytes.", field: "")
         }
-    }
-
-    static func object(_ bytes: [UInt8]) throws(Problem) -> [String: JSONValue] {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(bytes).value
-        } catch {
-            throw Problem(.badRequest, "The body is not JSON: \(error).", field: "")
-        }
-        guard let object = value.objectValue else { throw Problem.invalid("", "The body must be a JSON object.") }
-        return object
     }
 
     static func taskID(_ context: BasicRequestContext) throws -> TaskID {

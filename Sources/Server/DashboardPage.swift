@@ -2,14 +2,7 @@
 /// assets. It reads `/events` (task transitions and stats ticks) with `fetch`, so it can send the
 /// token, which it asks for once (on the first 401) and keeps in the browser's local storage.
 enum DashboardPage {
-    static let html = #"""
-    <!doctype html>
-    <html lang="en">
-    <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>agent-repl · scheduler</title>
-    <style>
+    static let html = HTMLPage.document(title: "agent-repl · scheduler", style: #"""
     :root { --bg: #0f1115; --panel: #181b22; --text: #e6e6e6; --dim: #8b93a1; --accent: #6cb6ff; --ok: #5fd38d; --bad: #ff7b72; --warn: #e3b341; }
     * { box-sizing: border-box; }
     body { margin: 0; font: 14px/1.4 system-ui, sans-serif; background: var(--bg); color: var(--text); }
@@ -33,9 +26,7 @@ enum DashboardPage {
     button { cursor: pointer; }
     canvas { width: 100%; height: 80px; }
     #error { color: var(--bad); }
-    </style>
-    </head>
-    <body>
+    """#, body: #"""
     <header><h1>agent-repl scheduler</h1><span id="status">connecting…</span><span id="error"></span></header>
     <main>
     <section>
@@ -212,7 +203,5 @@ enum DashboardPage {
     setInterval(renderLive, 1000);
     listen();
     </script>
-    </body>
-    </html>
-    """#
+    """#)
 }

@@ -1,23 +1,14 @@
 /// `/docs`: the OpenAPI document made readable by a small script of the page's own; nothing is
 /// fetched from anywhere but this server.
 enum DocsPage {
-    static let html = #"""
-    <!doctype html>
-    <html lang="en">
-    <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>agent-repl serve · API</title>
-    <style>
+    static let html = HTMLPage.document(title: "agent-repl serve · API", style: #"""
     body { margin: 0 auto; max-width: 60rem; padding: 1rem; font: 15px/1.5 system-ui, sans-serif; color: #1d2330; }
     h1 { font-size: 1.4rem; } h2 { font-size: 1.05rem; margin: 1.6rem 0 .3rem; font-family: ui-monospace, monospace; }
     .method { display: inline-block; min-width: 4.2rem; padding: 0 .4rem; border-radius: 4px; color: #fff; background: #3b6fd8; text-align: center; }
     .post { background: #2f9e5b; } .put { background: #c98a16; } .delete { background: #d04a3f; }
     pre { background: #f4f6fa; padding: .6rem; overflow-x: auto; font-size: 13px; border-radius: 6px; }
     details { margin: .2rem 0 .6rem; } summary { cursor: pointer; color: #52607a; }
-    </style>
-    </head>
-    <body>
+    """#, body: #"""
     <h1 id="title">API</h1>
     <p id="description"></p>
     <p>The machine-readable document: <a href="/openapi.json">/openapi.json</a>.</p>
@@ -53,7 +44,5 @@ enum DocsPage {
       }
     });
     </script>
-    </body>
-    </html>
-    """#
+    """#)
 }

@@ -29,6 +29,18 @@ public struct Problem: Error, HTTPResponseError, Sendable, Equatable {
         Problem(.unprocessableContent, detail, field: field)
     }
 
+    /// A request body that must be a JSON object: 400 when it is not JSON, 422 when it is another value.
+    public static func jsonObject(_ bytes: [UInt8]) throws(Problem) -> [String: JSONValue] {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes).value
+        } catch {
+            throw Problem(.badRequest, "The body is not JSON: \(error).", field: "")
+        }
+        guard let object = value.objectValue else { throw Problem.invalid("", "The body must be a JSON object.") }
+        return object
+    }
+
     public var body: JSONValue {
         var object: [String: JSONValue] = [
             "type": "about:blank", "title": .string(title), "status": .int(Int64(status.code)), "detail": .string(detail),

@@ -49,13 +49,7 @@ public struct TaskRequest: Sendable {
 
     /// Reads a body; throws a ``Problem`` naming the field at fault.
     public static func parse(_ body: [UInt8], catalog: ToolCatalog) throws(Problem) -> TaskRequest {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(body).value
-        } catch {
-            throw Problem(.badRequest, "The body is not JSON: \(error).", field: "")
-        }
-        guard let object = value.objectValue else { throw Problem.invalid("", "The body must be a JSON object.") }
+        let object = try Problem.jsonObject(body)
 
         guard let name = object["name"]?.stringValue else { throw Problem.invalid("/name", "name is required: a string.") }
         guard !name.isEmpty, name.unicodeScalars.count <= nameLimit else {
