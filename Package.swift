@@ -46,7 +46,7 @@ let package = Package(
         ),
         .target(name: "Tools", dependencies: ["JSON", "HTTP", "CPosix"]),
         .target(name: "Agent", dependencies: ["JSON", "LLM", "Scheduler", "Tools"]),
-        .target(name: "REPL", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "HTTP"]),
+        .target(name: "REPL", dependencies: ["Agent", "LLM", "Scheduler", "Server", "Tools", "HTTP"]),
         .target(
             name: "Server",
             dependencies: [

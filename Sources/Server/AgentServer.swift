@@ -61,7 +61,7 @@ public final class AgentServer: Sendable {
 
     func drain() async {
         events.stop()
-        await service.drain(grace: options.drainGrace)
+        if options.drainsScheduler { await service.drain(grace: options.drainGrace) }
     }
 
     // MARK: Routes

@@ -9,6 +9,9 @@ public struct ServerOptions: Sendable {
     public var bodyLimit = 1 << 20
     /// After SIGTERM: how long running tasks may take to end before they are cancelled.
     public var drainGrace: Duration = .seconds(10)
+    /// Whether stopping drains and shuts down the scheduler (`serve`, which owns it), or only stops
+    /// answering (`/serve` in a chat, whose scheduler goes on).
+    public var drainsScheduler = true
 
     public init() {}
 

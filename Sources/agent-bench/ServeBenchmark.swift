@@ -42,7 +42,7 @@ struct ServeBenchmark: Benchmark {
         let (binary, note) = try StartupBenchmark.releaseBinary()
         let python = try BenchPython.interpreter()
         let ours: () throws -> Server = {
-            try Self.start("agent-repl serve", binary, ["serve", "--demo", "--port", "PORT", "--tools-dir", tools.path, "--max-queued", "10000000"], in: folder)
+            try Self.start("agent-repl serve", binary, ["serve", "--demo", "--port", "PORT", "--tools-dir", tools.path, "--max-queued", "1000000"], in: folder)
         }
         let theirs: () throws -> Server = {
             try Self.start("original design (Python)", python, [BenchPaths.file("Benchmarks/original_service.py").path, "--port", "PORT"], in: folder)
