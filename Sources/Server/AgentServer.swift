@@ -88,7 +88,7 @@ public final class AgentServer: Sendable {
             guard let task = await service.cancel(id) else { throw Self.unknownTask(id) }
             return Self.json(task)
         }
-        router.get("/stats") { [service] _, _ in Self.json(service.statsObject()) }
+        router.get("/stats") { [service] _, _ in Self.json(service.statsJSON()) }
         router.put("/scheduler/strategy") { [self] request, _ in try await putStrategy(request) }
         router.put("/scheduler/workers") { [self] request, _ in try await putWorkers(request) }
         router.post("/chat") { [self] request, _ in try await chat(request) }

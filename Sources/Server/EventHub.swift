@@ -53,7 +53,7 @@ public final class EventHub: Sendable {
             return id
         }
         continuation.onTermination = { [weak self] _ in self?.remove(id) }
-        continuation.yield(Self.frame(event: "stats", data: service.statsObject()))
+        continuation.yield(Self.frame(event: "stats", json: service.statsJSON()))
         return stream
     }
 
@@ -113,10 +113,15 @@ public final class EventHub: Sendable {
             state.sent = sent
         }
         events.sort { ($0.at, $0.id) < ($1.at, $1.id) }
-        return events.map(\.frame) + [Self.frame(event: "stats", data: service.statsObject())]
+        return events.map(\.frame) + [Self.frame(event: "stats", json: service.statsJSON())]
     }
 
     static func frame(event: String, data: JSONValue) -> String {
-        "event: \(event)\ndata: \(data.jsonString)\n\n"
+        frame(event: event, json: data.jsonString)
+    }
+
+    /// `json` is one line (compact JSON has no line breaks).
+    static func frame(event: String, json: String) -> String {
+        "event: \(event)\ndata: \(json)\n\n"
     }
 }

@@ -116,9 +116,13 @@ struct ServeBenchmark: Benchmark {
         return Server(name: name, process: process, port: port)
     }
 
+    /// SIGKILL (a child started from here may inherit a mask that blocks SIGTERM), then waits for the
+    /// exit in the kernel without reaping (Foundation's monitor does; see FixtureServer.stop).
     static func stop(_ server: Server) {
-        server.process.terminate()
-        server.process.waitUntilExit()
+        let pid = server.process.processIdentifier
+        kill(pid, SIGKILL)
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
     }
 
     static func get(_ server: Server, _ path: String) async throws -> JSONValue {

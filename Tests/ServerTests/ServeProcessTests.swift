@@ -80,7 +80,8 @@ struct ServeProcessTests {
         #expect(Self.number(dom, "queued") == "3")
         #expect(Self.number(dom, "total") == "5")
         #expect(dom.contains("<td>sleep</td>"))
-        // A picture for the README, when asked for (scripts/dashboard-screenshot).
+        // The README's picture, when asked for:
+        // AGENT_DASHBOARD_PNG=$PWD/docs/dashboard.png swift test --skip-build --filter dashboardShowsTheQueueInChromium
         if let path = ProcessInfo.processInfo.environment["AGENT_DASHBOARD_PNG"] {
             _ = try Self.run(chromium, Self.chromiumFlags(serve.folder) + ["--virtual-time-budget=4000", "--window-size=1280,900", "--screenshot=\(path)", serve.url + "/"])
         }

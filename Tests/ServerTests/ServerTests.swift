@@ -72,6 +72,8 @@ struct ServerTests {
     @Test(arguments: [
         ("POST", "/tasks", #"{"name": "x", "payload": {"tool": "now"}"#, 400, ""),
         ("POST", "/tasks", #"[1, 2]"#, 422, ""),
+        ("POST", "/tasks", String(repeating: "[", count: 200_000), 400, ""),
+        ("POST", "/tasks", #"{"name": "\#(String(repeating: "名", count: 201))", "payload": {"tool": "now"}}"#, 422, "/name"),
         ("POST", "/tasks", #"{"payload": {"tool": "now"}}"#, 422, "/name"),
         ("POST", "/tasks", #"{"name": "x", "priority": 10, "payload": {"tool": "now"}}"#, 422, "/priority"),
         ("POST", "/tasks", #"{"name": "x", "priority": -1, "payload": {"tool": "now"}}"#, 422, "/priority"),
