@@ -25,6 +25,8 @@ public final class AgentServer: Sendable {
     public let options: ServerOptions
     private let sessions: any ChatSessionStore
     private let group = Mutex<ServiceGroup?>(nil)
+    /// Conversations with a turn running: a second turn of one waits for none, it is refused (409).
+    private let busySessions = Mutex<Set<String>>([])
     /// `/openapi.json`, made once: it names the tools served.
     private let document: String
 
@@ -188,8 +190,13 @@ public final class AgentServer: Sendable {
         guard let (id, agent) = sessions.conversation(sessionID) else {
             throw Problem(.notFound, "No conversation has the session \"\(sessionID?.prefix(64) ?? "")\".", field: "/session")
         }
+        guard busySessions.withLock({ $0.insert(id).inserted }) else {
+            throw Problem(.conflict, "The conversation \(id) has a turn running; send the next message once it has answered.", field: "/session")
+        }
+        let release: @Sendable () -> Void = { [self] in _ = busySessions.withLock { $0.remove(id) } }
         let streams = request.headers[.accept]?.contains("text/event-stream") == true
         if !streams {
+            defer { release() }
             do {
                 let answer = try await agent.run(prompt: message)
                 return Self.json(["session": .string(id), "answer": .string(answer)])
@@ -207,6 +214,7 @@ public final class AgentServer: Sendable {
             } catch {
                 continuation.yield(EventHub.frame(event: "error", data: ["session": .string(id), "detail": .string("\(error)")]))
             }
+            release()
             continuation.finish()
         }
         return Response(

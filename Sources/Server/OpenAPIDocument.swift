@@ -59,7 +59,7 @@ enum OpenAPIDocument {
             "/chat": [
                 "post": operation(
                     "chat", "One turn of a conversation; with Accept: text/event-stream, its text, tool starts and ends as Server-Sent Events (text, tool_started, tool_finished, then done or error).",
-                    body: ref("ChatRequest"), ok: ref("ChatAnswer"), errors: [400, 404, 413, 422, 502, 503], streams: true),
+                    body: ref("ChatRequest"), ok: ref("ChatAnswer"), errors: [400, 404, 409, 413, 422, 502, 503], streams: true),
             ],
             "/events": [
                 "get": [

@@ -1,5 +1,7 @@
 import Foundation
 import JSON
+import LLM
+import Synchronization
 import Scheduler
 import Server
 import Testing
@@ -94,5 +96,51 @@ struct ServerStreamTests {
             try? await Task.sleep(for: .milliseconds(20))
         }
         return condition()
+    }
+}
+
+/// A model whose answers wait until the test lets them go.
+private final class GatedModel: ChatModel {
+    private let gate = AsyncStream<Void>.makeStream()
+    /// Requests received so far.
+    let calls = Mutex(0)
+    var displayName: String { "gated" }
+
+    func open() { gate.continuation.finish() }
+
+    func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
+        let gate = gate.stream
+        calls.withLock { $0 += 1 }
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                for await _ in gate {}
+                continuation.yield(.completed(ChatCompletion(content: "answered")))
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+@Suite("ServerChatConflictTests", .timeLimit(.minutes(1)))
+struct ServerChatConflictTests {
+    /// A second message to a conversation whose turn still runs is refused, not raced (without the
+    /// refusal the second turn would wait at the gate too, and the time limit ends the test).
+    @Test func secondTurnOfABusySessionIs409() async throws {
+        let model = GatedModel()
+        let server = try await ServerHarness.start(model: model)
+        let (id, agent) = try #require(server.sessions.conversation(nil))
+        let first = Task { try await server.request("POST", "/chat", body: #"{"message": "one", "session": "\#(id)"}"#) }
+        // The first turn has asked the model and waits at the gate.
+        #expect(await ServerStreamTests.eventually { model.calls.withLock { $0 } == 1 })
+        let second = try await server.request("POST", "/chat", body: #"{"message": "two", "session": "\#(id)"}"#)
+        #expect(second.status == 409)
+        #expect(second.json?["field"] == "/session")
+        model.open()
+        #expect(try await first.value.status == 200)
+        #expect(agent.messages.count == 2)
+        // Once answered, the conversation takes the next message.
+        #expect(try await server.request("POST", "/chat", body: #"{"message": "three", "session": "\#(id)"}"#).status == 200)
+        try await server.stop()
     }
 }
