@@ -11,6 +11,7 @@ import PackageDescription
 //   MCPTools                   MCP servers as tools: their processes, transports, the SDK's client
 //   Agent                      the agent loop, scheduled tool calls, background jobs, demo model
 //   Store                      the session database (SQLite through GRDB): sessions, turns, messages, tasks
+//   Server                     `serve`: the scheduler over HTTP (Hummingbird), the dashboard, the OpenAPI document
 //   REPL                       the front end's logic over a Console: session, slash commands, rendering
 //   agent-repl                 the executable: flags, the terminal console (libedit, signals, y/N on /dev/tty)
 let package = Package(
@@ -28,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -53,18 +58,29 @@ let package = Package(
             name: "Store",
             dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .target(name: "REPL", dependencies: ["Agent", "LLM", "Scheduler", "Tools", "HTTP", "MCPTools", "Store"]),
+        .target(
+            name: "Server",
+            dependencies: [
+                "Agent", "LLM", "Scheduler", "Tools", "JSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(name: "REPL", dependencies: ["Agent", "LLM", "Scheduler", "Server", "Tools", "HTTP", "MCPTools", "Store"]),
         .executableTarget(
             name: "agent-repl",
             dependencies: [
-                "REPL", "Store", "Agent", "LLM", "Scheduler", "Tools", "HTTP", "MCPTools", "CEditLine", "CPosix",
+                "REPL", "Server", "Store", "Agent", "LLM", "Scheduler", "Tools", "HTTP", "MCPTools", "CEditLine", "CPosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "agent-bench",
             dependencies: [
-                "Agent", "LLM", "MCPTools", "Scheduler", "Tools", "JSON", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "Agent", "LLM", "MCPTools", "Scheduler", "Tools", "JSON", "HTTP", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .target(name: "TestSupport", dependencies: ["JSON"], path: "Tests/TestSupport"),
@@ -87,6 +103,7 @@ let package = Package(
             dependencies: ["Store", "Agent", "LLM", "Scheduler", "Tools", "JSON", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "MCPTools", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],

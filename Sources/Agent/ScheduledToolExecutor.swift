@@ -52,6 +52,18 @@ public struct ScheduledToolExecutor: ToolCallExecutor {
         ScheduledToolBatch(executor: self, group: "turn \(turn)", background: turn.conversation != 0, events: events)
     }
 
+    /// Submits one checked call as a task of its own, outside any turn (the HTTP API's `POST /tasks`):
+    /// its tool's spec, with the priority and estimate the caller gave instead of the tool's when set.
+    public func submit(
+        _ invocation: ToolInvocation, group: String, priority: Int? = nil, estimate: Duration? = nil
+    ) -> TaskID {
+        var spec = Self.spec(for: invocation, group: group)
+        if let priority { spec.priority = priority }
+        if let estimate { spec.estimate = estimate }
+        let call = ToolCall(id: group, name: invocation.tool.name, arguments: invocation.arguments.jsonString)
+        return scheduler.submit(spec, body: body(for: invocation, call: call, events: { _ in }))
+    }
+
     /// The task of one call. A background job's calls (`prompt &`: a conversation other than the
     /// foreground's 0) enter one priority below their tool's, so the foreground turn goes first.
     /// An MCP tool's calls share their server's lane: at most its `max_concurrency` in flight, the others

@@ -4,6 +4,7 @@ import LLM
 import MCPTools
 import Scheduler
 import Store
+import Server
 import Tools
 import Foundation
 import Synchronization
@@ -22,6 +23,10 @@ public final class Session: Sendable {
     private let executor: ScheduledToolExecutor
     private let agentConfiguration: Agent.Configuration
     private let nextConversation = Mutex(1)
+    /// The scheduler's clock, which `/serve` needs for the tasks' dates.
+    private let schedulerClock = ContinuousSchedulerClock()
+    /// `/serve`: the HTTP server over this session's scheduler, while it runs.
+    private let served = Mutex<(server: AgentServer, port: Int, running: Task<Void, Never>)?>(nil)
     private let options: SessionOptions
     /// The console's question, when there is one to ask (not with `--yes`, nor without a terminal).
     private let gate: ConfirmationGate?
@@ -39,7 +44,7 @@ public final class Session: Sendable {
         self.catalog = catalog
         self.console = console
         self.options = options
-        scheduler = ToolScheduler(configuration: options.scheduler, runnableThreads: SystemLoad.runnable)
+        scheduler = ToolScheduler(configuration: options.scheduler, clock: schedulerClock, runnableThreads: SystemLoad.runnable)
         let confirmation: any ConfirmationProvider
         if options.autoApprove {
             gate = nil
@@ -136,6 +141,7 @@ public final class Session: Sendable {
     /// Stops the running turn and every background job, and kills every tool's process group
     /// (SIGTERM, SIGHUP). Returns when no tool runs any more.
     public func shutdown() async {
+        await stopServing()
         interrupt()
         for job in jobs.all { jobs.cancel(job.number) }
         await scheduler.shutdown()
@@ -281,10 +287,7 @@ public final class Session: Sendable {
             console.writeError("Nothing to run in the background: write the prompt before the &.\n")
             return
         }
-        let id = nextConversation.withLock { n -> Int in
-            defer { n += 1 }
-            return n
-        }
+        let id = newConversationID()
         var configuration = agentConfiguration
         configuration.model = agent.modelName
         let jobAgent = Agent(id: id, model: model, configuration: configuration, executor: executor, clock: options.clock)
@@ -395,6 +398,8 @@ public final class Session: Sendable {
             cancelCommand(arguments)
         case "/trust":
             trustCommand()
+        case "/serve":
+            await serveCommand(arguments)
         default:
             console.writeError("Unknown command \(name). Type /help for the list.\n")
         }
@@ -412,6 +417,66 @@ public final class Session: Sendable {
         } catch {
             console.showError("\(error)\n")
         }
+    }
+
+    /// `/serve [PORT]` serves this session's scheduler over HTTP on loopback (a browser watches the
+    /// queue live at `/`); `/serve stop` stops it. The session's tasks stay: stopping the server
+    /// does not drain its scheduler.
+    private func serveCommand(_ arguments: [String]) async {
+        if arguments.first == "stop" {
+            if await stopServing() { console.write("Stopped serving.\n") } else { console.write("Not serving.\n") }
+            return
+        }
+        if let port = served.withLock({ $0?.port }) {
+            console.write("Serving at http://127.0.0.1:\(port)/ (/serve stop stops it).\n")
+            return
+        }
+        guard arguments.count <= 1, let port = arguments.first.map({ Int($0) }) ?? 8000, (0...65535).contains(port) else {
+            console.writeError("Usage: /serve [PORT] (default 8000; 0 picks a free one), or /serve stop\n")
+            return
+        }
+        let service = TaskService(
+            scheduler: scheduler, clock: schedulerClock, catalog: catalog, runner: executor.runner, model: model, modelName: agent.modelName)
+        let maxSteps = options.maxSteps
+        let sessions = InMemoryChatSessions { [self] _ in service.makeAgent(conversation: newConversationID(), maxSteps: maxSteps) }
+        var serverOptions = ServerOptions()
+        serverOptions.port = port
+        serverOptions.drainsScheduler = false
+        let server = AgentServer(service: service, sessions: sessions, options: serverOptions)
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let failure = Mutex<String?>(nil)
+        let running = Task {
+            do {
+                try await server.run { continuation.yield($0) }
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+            }
+            continuation.finish()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let bound = await iterator.next() else {
+            console.writeError("Could not serve on port \(port): \(failure.withLock { $0 } ?? "the server stopped").\n")
+            return
+        }
+        served.withLock { $0 = (server, bound, running) }
+        console.write("Serving this session's scheduler at http://127.0.0.1:\(bound)/ (dashboard; the API at /docs).\n")
+    }
+
+    /// A conversation number no other has: background jobs and `/serve`'s chats (the foreground is 0).
+    private func newConversationID() -> Int {
+        nextConversation.withLock { n -> Int in
+            defer { n += 1 }
+            return n
+        }
+    }
+
+    /// Stops `/serve`'s server, if one runs; whether one did.
+    @discardableResult
+    private func stopServing() async -> Bool {
+        guard let (server, _, running) = served.withLock({ current in defer { current = nil }; return current }) else { return false }
+        await server.stop()
+        await running.value
+        return true
     }
 
     /// Adds the working folder to the trusted folders; its tools.d and .env are read at the next start.

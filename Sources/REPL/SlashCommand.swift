@@ -16,6 +16,7 @@ public struct SlashCommand: Sendable {
         SlashCommand(name: "/jobs", usage: "/jobs", summary: "background turns (end a prompt with & to start one)"),
         SlashCommand(name: "/cancel", usage: "/cancel [JOB]", summary: "cancel a background job and its tasks"),
         SlashCommand(name: "/model", usage: "/model [NAME]", summary: "show or switch the model"),
+        SlashCommand(name: "/serve", usage: "/serve [PORT|stop]", summary: "serve this session's scheduler over HTTP on loopback: the dashboard, the API"),
         SlashCommand(name: "/trust", usage: "/trust", summary: "trust this folder: read its tools.d and .env from the next start"),
         SlashCommand(name: "/clear", usage: "/clear", summary: "start a new conversation (a new session)"),
         SlashCommand(name: "/sessions", usage: "/sessions", summary: "recent sessions: id, when, folder, title, turns, tokens"),

@@ -204,6 +204,12 @@ public final class Scheduler<Value: TaskResult>: Sendable {
 
     // MARK: - Statistics
 
+    /// Tasks submitted and not ended yet (waiting, running or paused): a cheap bound check, without the
+    /// percentiles ``stats`` computes.
+    public var liveCount: Int {
+        state.withLock { $0.machine.liveCount }
+    }
+
     /// A snapshot of the counters and queues.
     public var stats: SchedulerStats {
         state.withLock { $0.machine.stats() }

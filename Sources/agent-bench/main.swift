@@ -14,7 +14,7 @@ if arguments.contains("--help") || arguments.contains("-h") {
                       outside load; quick: a few minutes, the mixed section under one, the product
                       section about half of one)
       --only WORD     only the sections whose title contains WORD (case-insensitive), e.g. overhead, mixed,
-                      product, dispatch
+                      product, dispatch, http
       --output PATH   where to write the report (default docs/BENCHMARKS.md)
     The Python baselines run in .build/bench-venv, made on the first run (python3 -m venv, then pip
     install -r Benchmarks/requirements.txt).
@@ -39,6 +39,7 @@ let benchmarks: [any Benchmark] = [
     StartupBenchmark(),
     DatabaseBenchmark(),
     MCPBenchmark(),
+    ServeBenchmark(),
 ].filter { only == nil || $0.title.localizedCaseInsensitiveContains(only!) }
 
 var sections: [ReportSection] = []

@@ -15,7 +15,11 @@ struct AgentREPLCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent-repl",
         abstract: "A terminal chat with an LLM agent that runs tools in parallel on a preemptive scheduler.",
-        usage: "agent-repl [<options>]\nagent-repl logs [list | show ID | search TEXT | tasks | off | on] [--json] [--db PATH]",
+        usage: """
+            agent-repl [<options>]
+            agent-repl logs [list | show ID | search TEXT | tasks | off | on] [--json] [--db PATH]
+            agent-repl serve [--host HOST] [--port PORT] [--token TOKEN] [<options>]
+            """,
         discussion: """
             Environment: OPENAI_API_KEY (never a flag), OPENAI_BASE_URL, AGENT_MODEL, AGENT_API (as --api), \
             AGENT_STREAM=0 (as --no-stream), AGENT_DB (as --db); a .env file in a \
@@ -23,46 +27,18 @@ struct AgentREPLCommand: ParsableCommand {
             found on loopback answers (AGENT_LOCAL_PORTS, default 11434,8080,1234,8000), else the offline demo model. Exit codes: 0 success, 1 a failed one-shot turn, 2 bad usage or configuration.
             """,
         version: AgentReplVersion.string,
-        subcommands: [LogsCommand.self])
+        subcommands: [LogsCommand.self, ServeCommand.self])
 
-    @Option(name: .long, help: "OpenAI-compatible endpoint (default $OPENAI_BASE_URL or https://api.openai.com/v1).")
-    var baseURL: String?
-
-    @Option(name: .long, help: "Model name (default $AGENT_MODEL or \(Settings.defaultModel)).")
-    var model: String?
-
-    @Option(name: .long, help: ArgumentHelp("The endpoint's API: chat (Chat Completions, the default; also $AGENT_API) or responses (the Responses API).", valueName: "chat|responses"))
-    var api: WireAPI?
+    @OptionGroup var runtime: RuntimeOptions
 
     @Option(name: [.short, .customLong("prompt")], help: "Answer one prompt, print the answer on stdout, and exit.")
     var prompt: String?
-
-    @Flag(name: .long, help: "Use the offline demo model.")
-    var demo = false
-
-    @Flag(name: .long, help: "Ask the model for whole answers instead of streamed ones (also $AGENT_STREAM=0; chosen automatically for a server that cannot stream tool calls).")
-    var noStream = false
-
-    @Option(name: .long, help: ArgumentHelp("Stop a turn after this many model calls.", valueName: "N"))
-    var maxSteps = 12
-
-    @Option(name: .customLong("tools-dir"), help: ArgumentHelp("Another folder of tool declarations (repeatable).", valueName: "DIR"))
-    var toolsDirs: [String] = []
 
     @Flag(name: .long, help: "Check every tools.d folder, print each problem, and exit (2 on any error).")
     var checkTools = false
 
     @Flag(name: .long, help: "Run tools declared with \"confirm\": true without asking.")
     var yes = false
-
-    @Option(name: .long, help: "Scheduling strategy: mlfq, preemptive, priority, round_robin, sjf, fifo.")
-    var strategy: Strategy = .mlfq
-
-    @Option(name: .long, help: "How many tools may run at once.")
-    var workers = SchedulerConfiguration().workers
-
-    @Option(name: .long, help: ArgumentHelp("Top-level time slice (default 0.05); levels above the lowest double it, the lowest runs 10 s slices.", valueName: "SECONDS"))
-    var quantum: Double?
 
     // One option type shared with the `logs` subcommands: the parser gives `--db` to the root command
     // even after a subcommand's name, and hands the same value to a subcommand's group of this type.
@@ -81,59 +57,19 @@ struct AgentREPLCommand: ParsableCommand {
     var debugTiming = false
 
     mutating func validate() throws {
-        if let baseURL, !Self.isHTTP(baseURL) {
-            // Not echoed: a mistyped URL may still hold a user and password.
-            throw ValidationError("--base-url must be an http or https URL, such as http://127.0.0.1:8080/v1.")
-        }
-        if maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
-        if workers < 1 || workers > 256 { throw ValidationError("--workers must be between 1 and 256.") }
-        if let quantum, !(quantum > 0 && quantum <= 3600) { throw ValidationError("--quantum must be a number of seconds above 0.") }
         if `continue` && resume != nil { throw ValidationError("--continue and --resume cannot be used together.") }
         if noLog && (`continue` || resume != nil) { throw ValidationError("--no-log cannot continue a session: nothing is read or written.") }
     }
 
-    /// The endpoint's scheme is http or https, whichever source named it.
-    static func isHTTP(_ url: String) -> Bool {
-        URL(string: url)?.scheme.map { ["http", "https"].contains($0.lowercased()) } == true
-    }
-
     func run() throws {
-        do {
-            try ProcessHardening.apply()
-        } catch {
-            Output.err("Warning: \(error)\n")
-        }
-        do {
-            try Watchdog.start()
-        } catch {
-            Output.err("Warning: \(error)\n")
-        }
-        SignalRelay.setUpMainThread()
-        signal(SIGPIPE, SIG_IGN)
-        if setlocale(LC_ALL, "") == nil || !String(cString: nl_langinfo(nl_item(CODESET))).uppercased().contains("UTF") {
-            setlocale(LC_CTYPE, "C.UTF-8")
-        }
-        // The working folder's .env and tools.d only when the folder is trusted (SPEC "Trust and safety").
-        let workingFolder = FileManager.default.currentDirectoryPath
-        let trusted = ProjectTrust.decide(folder: workingFolder, environment: ProcessInfo.processInfo.environment)
-        let environment = !trusted ? ProcessInfo.processInfo.environment : DotEnv.merged(
-            into: ProcessInfo.processInfo.environment,
-            file: URL(fileURLWithPath: workingFolder).appendingPathComponent(".env"))
-        var settings: Settings
-        do {
-            settings = try Settings.resolve(
-                flags: CommandLineSettings(baseURL: baseURL, model: model, demo: demo, noStream: noStream, api: api),
-                environment: environment)
-        } catch {
-            Output.err("\(error)\n")
-            throw ExitCode(2)
-        }
+        Self.setUpProcess()
+        let resolved = try runtime.resolve()
         if checkTools {
-            var (report, code) = Tools.checkTools(extraFolders: toolsDirs, environment: environment, project: trusted)
-            let servers = ToolLoader.load(extraFolders: toolsDirs, environment: environment, project: trusted).mcpServers
+            var (report, code) = Tools.checkTools(extraFolders: runtime.toolsDirs, environment: resolved.environment, project: resolved.trusted)
+            let servers = ToolLoader.load(extraFolders: runtime.toolsDirs, environment: resolved.environment, project: resolved.trusted).mcpServers
             if !servers.isEmpty {
                 // Each server is started, its tools listed, and stopped.
-                let (lines, failed) = Self.runBlocking { await MCPServerPool.check(servers, environment: environment) }
+                let (lines, failed) = Self.runBlocking { await MCPServerPool.check(servers, environment: resolved.environment) }
                 report += "\n" + lines.joined(separator: "\n")
                 if failed > 0 { code = 2 }
             }
@@ -142,21 +78,14 @@ struct AgentREPLCommand: ParsableCommand {
             Output.out(isatty(1) == 1 ? TerminalTextFilter.clean(text) : text)
             throw ExitCode(code)
         }
-        if case .endpoint(let url, _) = settings.backend, !Self.isHTTP(url) {
-            // Only the environment or .env can get here (the flag is checked in validate); not echoed.
-            Output.err("OPENAI_BASE_URL must be an http or https URL, such as http://127.0.0.1:8080/v1.\n")
-            throw ExitCode(2)
-        }
-        let modelNote: String?
-        (settings, modelNote) = Self.runBlocking { [settings] in await ModelFactory.findLocalServer(settings) }
+        let (settings, modelNote) = try runtime.findModel(resolved.settings)
+        let environment = resolved.environment
         var options = SessionOptions(modelName: settings.model)
         options.modelNote = modelNote
-        options.maxSteps = maxSteps
+        options.maxSteps = runtime.maxSteps
         options.autoApprove = yes
         options.environment = environment
-        options.scheduler.strategy = strategy
-        options.scheduler.workers = workers
-        if let quantum { options.scheduler.baseQuantum = .milliseconds(Int64(quantum * 1000)) }
+        options.scheduler = runtime.schedulerConfiguration
         if debugTiming { options.timing = ChunkTiming() }
         options.apiName = Self.apiName(settings)
         if `continue` { options.resume = .lastInFolder }
@@ -173,7 +102,7 @@ struct AgentREPLCommand: ParsableCommand {
             }
         }
         let console = TerminalConsole.standard(oneShot: prompt != nil, environment: environment)
-        let catalog = ToolLoader.load(extraFolders: toolsDirs, environment: environment, project: trusted)
+        let catalog = ToolLoader.load(extraFolders: runtime.toolsDirs, environment: environment, project: resolved.trusted)
         // MCP servers start in the background: the prompt does not wait for them.
         let mcp = catalog.mcpServers.isEmpty ? nil : MCPServerPool(catalog.mcpServers, environment: environment)
         mcp?.start()
@@ -192,7 +121,26 @@ struct AgentREPLCommand: ParsableCommand {
         throw ExitCode(code)
     }
 
-    /// The endpoint's API as a session records it.
+    /// Hardening, the no-orphan watchdog, signals and the locale: what every command's process needs.
+    static func setUpProcess() {
+        do {
+            try ProcessHardening.apply()
+        } catch {
+            Output.err("Warning: \(error)\n")
+        }
+        do {
+            try Watchdog.start()
+        } catch {
+            Output.err("Warning: \(error)\n")
+        }
+        SignalRelay.setUpMainThread()
+        signal(SIGPIPE, SIG_IGN)
+        if setlocale(LC_ALL, "") == nil || !String(cString: nl_langinfo(nl_item(CODESET))).uppercased().contains("UTF") {
+            setlocale(LC_CTYPE, "C.UTF-8")
+        }
+    }
+
+    /// The API a session records: `demo` for the demo model, else the wire API.
     private static func apiName(_ settings: Settings) -> String {
         switch settings.backend {
         case .demo: "demo"
@@ -214,7 +162,7 @@ struct AgentREPLCommand: ParsableCommand {
     }
 
     /// Runs async work from this synchronous entry point, whose thread keeps SIGINT blocked.
-    private static func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+    static func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
         let done = DispatchSemaphore(value: 0)
         let result = ResultBox<T>()
         Task.detached {
