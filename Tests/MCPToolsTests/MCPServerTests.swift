@@ -191,23 +191,35 @@ import Tools
         }
     }
 
-    @Test func streamableHTTPServerListsCallsFailsAndStreamsProgress() async throws {
-        let port = try LoopbackPort.unused()
+    /// Starts the fixture over Streamable HTTP on 127.0.0.1:`port` (killed with SIGKILL by the caller:
+    /// uvicorn's SIGTERM waits for open streams).
+    static func httpServer(port: Int, log: URL? = nil) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.python())
-        process.arguments = [Self.fixtures.appendingPathComponent("test_server.py").path, "http", String(port)]
+        process.executableURL = URL(fileURLWithPath: try python())
+        process.arguments = [fixtures.appendingPathComponent("test_server.py").path, "http", String(port)]
+        if let log { process.environment = ProcessInfo.processInfo.environment.merging(["LOG": log.path]) { $1 } }
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        defer { kill(process.processIdentifier, SIGKILL) }  // uvicorn's SIGTERM waits for open streams
-        let url = "http://127.0.0.1:\(port)/mcp"
-        var pool: MCPServerPool?
-        for _ in 0..<60 {  // until the server listens
-            let candidate = await Self.pool(MCPServerDeclaration(name: "web", transport: .http(url: url, headers: [:])))
-            if candidate.servers[0].status.state == .ready { pool = candidate; break }
+        return process
+    }
+
+    /// A pool of the HTTP server at `url`, once it listens (a start that finds no server fails at once).
+    static func httpPool(_ url: String) async throws -> MCPServerPool {
+        for _ in 0..<120 {
+            let candidate = await pool(MCPServerDeclaration(name: "web", transport: .http(url: url, headers: [:])))
+            if candidate.servers[0].status.state == .ready { return candidate }
+            await candidate.stop()
             try await Task.sleep(for: .milliseconds(250))
         }
-        let ready = try #require(pool)
+        throw MCPTransportError("the HTTP fixture did not start at \(url)")
+    }
+
+    @Test func streamableHTTPServerListsCallsFailsAndStreamsProgress() async throws {
+        let port = try LoopbackPort.unused()
+        let process = try Self.httpServer(port: port)
+        defer { kill(process.processIdentifier, SIGKILL) }
+        let ready = try await Self.httpPool("http://127.0.0.1:\(port)/mcp")
         let runner = Self.runner(ready)
         let echo = await runner.run(try Self.tool(ready, "web_echo"), arguments: #"{"text": "over http"}"#)
         #expect(echo.output == "echo: over http")
@@ -219,6 +231,50 @@ import Tools
         #expect(slow.output == "slow done after 4 steps")
         #expect(reports.withLock { $0 } == 4)
         await ready.stop()  // nothing of ours runs: the server is the test's process, killed above
+    }
+
+    @Test func toolsListChangedOverHTTPRefreshesTheTools() async throws {
+        let port = try LoopbackPort.unused()
+        let process = try Self.httpServer(port: port)
+        defer { kill(process.processIdentifier, SIGKILL) }
+        let pool = try await Self.httpPool("http://127.0.0.1:\(port)/mcp")
+        #expect(!pool.tools.contains { $0.name == "web_extra" })
+        // The server sends list_changed unasked: it arrives on the GET stream, not in the call's answer.
+        let grow = await Self.runner(pool).run(try Self.tool(pool, "web_grow"), arguments: "{}")
+        #expect(grow.output == "grown")
+        #expect(await Self.waitFor { pool.tools.contains { $0.name == "web_extra" } }, "tools: \(pool.tools.map(\.name))")
+        let extra = await Self.runner(pool).run(try Self.tool(pool, "web_extra"), arguments: "{}")
+        #expect(extra.output == "extra here")
+        await pool.stop()
+    }
+
+    @Test func anHTTPServerKilledMidCallFailsTheCallAndIsReconnectedWhenItIsBack() async throws {
+        let port = try LoopbackPort.unused()
+        let log = Self.logFile()
+        let first = try Self.httpServer(port: port, log: log)
+        var killed = false
+        defer { if !killed { kill(first.processIdentifier, SIGKILL) } }
+        let url = "http://127.0.0.1:\(port)/mcp"
+        let pool = try await Self.httpPool(url)
+        let runner = Self.runner(pool)
+        let held = try runner.start(ToolRunner.invocation(of: try Self.tool(pool, "web_hold"), arguments: #"{"label": "k1", "seconds": 60}"#).get())
+        #expect(await Self.waitFor { Self.log(log).contains("start k1") })
+        kill(first.processIdentifier, SIGKILL)
+        killed = true
+        let result = await held.result()
+        #expect(!result.ok)
+        #expect(result.modelContent.contains("MCP server 'web' crashed during the call") && result.modelContent.contains(url), "\(result.modelContent)")
+        // Nobody listens now: it keeps trying with its backoff, and /mcp says so.
+        #expect(await Self.waitFor { pool.servers[0].status.restarts >= 2 })
+        #expect(pool.formattedStatus().contains("restarting"), "\(pool.formattedStatus())")
+        #expect(pool.tools.isEmpty)
+
+        let second = try Self.httpServer(port: port, log: log)
+        defer { kill(second.processIdentifier, SIGKILL) }
+        #expect(await Self.waitFor { pool.servers[0].status.state == .ready && !pool.tools.isEmpty }, "\(pool.formattedStatus())")
+        let echo = await runner.run(try Self.tool(pool, "web_echo"), arguments: #"{"text": "back"}"#)
+        #expect(echo.output == "echo: back")
+        await pool.stop()
     }
 
     // MARK: On the scheduler
