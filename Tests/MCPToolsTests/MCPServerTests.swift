@@ -248,6 +248,19 @@ import Tools
         await pool.stop()
     }
 
+    @Test func anEventOverTheLimitOnTheGETStreamEndsTheConnectionAndItIsReconnected() async throws {
+        let port = try LoopbackPort.unused()
+        let process = try Self.httpServer(port: port)
+        defer { kill(process.processIdentifier, SIGKILL) }
+        let pool = try await Self.httpPool("http://127.0.0.1:\(port)/mcp")
+        let runner = Self.runner(pool)
+        // Its answer may arrive before the connection is dropped, or fail with it: either is right.
+        _ = await runner.run(try Self.tool(pool, "web_shout"), arguments: #"{"megabytes": 9}"#)
+        #expect(await Self.waitFor { pool.servers[0].status.restarts >= 1 && pool.servers[0].status.state == .ready }, "\(pool.formattedStatus())")
+        #expect(await runner.run(try Self.tool(pool, "web_echo"), arguments: #"{"text": "still"}"#).output == "echo: still")
+        await pool.stop()
+    }
+
     @Test func anHTTPServerKilledMidCallFailsTheCallAndIsReconnectedWhenItIsBack() async throws {
         let port = try LoopbackPort.unused()
         let log = Self.logFile()
