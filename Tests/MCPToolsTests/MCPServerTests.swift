@@ -47,14 +47,7 @@ import Tools
     /// Runs `body` with a started pool of `declaration`, and stops the pool (its process groups) after it,
     /// also when it throws.
     static func with(_ declaration: MCPServerDeclaration, _ body: (MCPServerPool) async throws -> Void) async throws {
-        let pool = await pool(declaration)
-        do {
-            try await body(pool)
-        } catch {
-            await pool.stop()
-            throw error
-        }
-        await pool.stop()
+        try await with(await pool(declaration), body)
     }
 
     static func waitFor(_ condition: () -> Bool) async -> Bool {
@@ -215,50 +208,60 @@ import Tools
         throw MCPTransportError("the HTTP fixture did not start at \(url)")
     }
 
-    @Test func streamableHTTPServerListsCallsFailsAndStreamsProgress() async throws {
+    /// Runs `body` with a pool of a fixture HTTP server started for it, and stops both after it.
+    static func withHTTPServer(_ body: (MCPServerPool) async throws -> Void) async throws {
         let port = try LoopbackPort.unused()
-        let process = try Self.httpServer(port: port)
+        let process = try httpServer(port: port)
         defer { kill(process.processIdentifier, SIGKILL) }
-        let ready = try await Self.httpPool("http://127.0.0.1:\(port)/mcp")
-        let runner = Self.runner(ready)
-        let echo = await runner.run(try Self.tool(ready, "web_echo"), arguments: #"{"text": "over http"}"#)
-        #expect(echo.output == "echo: over http")
-        let fail = await runner.run(try Self.tool(ready, "web_fail"), arguments: #"{"reason": "y"}"#)
-        #expect(!fail.ok)
-        let reports = Mutex(0)
-        let invocation = try ToolRunner.invocation(of: try Self.tool(ready, "web_slow"), arguments: #"{"steps": 4, "delay": 0.05}"#).get()
-        let slow = await runner.start(invocation, progress: { reports.withLock { $0 += 1 } }).result()
-        #expect(slow.output == "slow done after 4 steps")
-        #expect(reports.withLock { $0 } == 4)
-        await ready.stop()  // nothing of ours runs: the server is the test's process, killed above
+        try await with(httpPool("http://127.0.0.1:\(port)/mcp"), body)
+    }
+
+    /// Runs `body` with `pool`, and stops it after it, also when it throws.
+    static func with(_ pool: MCPServerPool, _ body: (MCPServerPool) async throws -> Void) async throws {
+        do {
+            try await body(pool)
+        } catch {
+            await pool.stop()
+            throw error
+        }
+        await pool.stop()
+    }
+
+    @Test func streamableHTTPServerListsCallsFailsAndStreamsProgress() async throws {
+        try await Self.withHTTPServer { ready in
+            let runner = Self.runner(ready)
+            let echo = await runner.run(try Self.tool(ready, "web_echo"), arguments: #"{"text": "over http"}"#)
+            #expect(echo.output == "echo: over http")
+            let fail = await runner.run(try Self.tool(ready, "web_fail"), arguments: #"{"reason": "y"}"#)
+            #expect(!fail.ok)
+            let reports = Mutex(0)
+            let invocation = try ToolRunner.invocation(of: try Self.tool(ready, "web_slow"), arguments: #"{"steps": 4, "delay": 0.05}"#).get()
+            let slow = await runner.start(invocation, progress: { reports.withLock { $0 += 1 } }).result()
+            #expect(slow.output == "slow done after 4 steps")
+            #expect(reports.withLock { $0 } == 4)
+        }
     }
 
     @Test func toolsListChangedOverHTTPRefreshesTheTools() async throws {
-        let port = try LoopbackPort.unused()
-        let process = try Self.httpServer(port: port)
-        defer { kill(process.processIdentifier, SIGKILL) }
-        let pool = try await Self.httpPool("http://127.0.0.1:\(port)/mcp")
-        #expect(!pool.tools.contains { $0.name == "web_extra" })
-        // The server sends list_changed unasked: it arrives on the GET stream, not in the call's answer.
-        let grow = await Self.runner(pool).run(try Self.tool(pool, "web_grow"), arguments: "{}")
-        #expect(grow.output == "grown")
-        #expect(await Self.waitFor { pool.tools.contains { $0.name == "web_extra" } }, "tools: \(pool.tools.map(\.name))")
-        let extra = await Self.runner(pool).run(try Self.tool(pool, "web_extra"), arguments: "{}")
-        #expect(extra.output == "extra here")
-        await pool.stop()
+        try await Self.withHTTPServer { pool in
+            #expect(!pool.tools.contains { $0.name == "web_extra" })
+            // The server sends list_changed unasked: it arrives on the GET stream, not in the call's answer.
+            let grow = await Self.runner(pool).run(try Self.tool(pool, "web_grow"), arguments: "{}")
+            #expect(grow.output == "grown")
+            #expect(await Self.waitFor { pool.tools.contains { $0.name == "web_extra" } }, "tools: \(pool.tools.map(\.name))")
+            let extra = await Self.runner(pool).run(try Self.tool(pool, "web_extra"), arguments: "{}")
+            #expect(extra.output == "extra here")
+        }
     }
 
     @Test func anEventOverTheLimitOnTheGETStreamEndsTheConnectionAndItIsReconnected() async throws {
-        let port = try LoopbackPort.unused()
-        let process = try Self.httpServer(port: port)
-        defer { kill(process.processIdentifier, SIGKILL) }
-        let pool = try await Self.httpPool("http://127.0.0.1:\(port)/mcp")
-        let runner = Self.runner(pool)
-        // Its answer may arrive before the connection is dropped, or fail with it: either is right.
-        _ = await runner.run(try Self.tool(pool, "web_shout"), arguments: #"{"megabytes": 9}"#)
-        #expect(await Self.waitFor { pool.servers[0].status.restarts >= 1 && pool.servers[0].status.state == .ready }, "\(pool.formattedStatus())")
-        #expect(await runner.run(try Self.tool(pool, "web_echo"), arguments: #"{"text": "still"}"#).output == "echo: still")
-        await pool.stop()
+        try await Self.withHTTPServer { pool in
+            let runner = Self.runner(pool)
+            // Its answer may arrive before the connection is dropped, or fail with it: either is right.
+            _ = await runner.run(try Self.tool(pool, "web_shout"), arguments: #"{"megabytes": 9}"#)
+            #expect(await Self.waitFor { pool.servers[0].status.restarts >= 1 && pool.servers[0].status.state == .ready }, "\(pool.formattedStatus())")
+            #expect(await runner.run(try Self.tool(pool, "web_echo"), arguments: #"{"text": "still"}"#).output == "echo: still")
+        }
     }
 
     @Test func anHTTPServerKilledMidCallFailsTheCallAndIsReconnectedWhenItIsBack() async throws {
