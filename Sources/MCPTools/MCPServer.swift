@@ -9,8 +9,10 @@ import Tools
 /// One MCP server of the session: its process or URL, the SDK's client over our transport, its tools,
 /// and what `/mcp` shows (state, counts, the server's own name and version).
 ///
-/// A stdio server that exits is started again after 1 s, 2 s, 4 s ... up to 60 s; calls in flight get
-/// a failed result naming the exit. `notifications/tools/list_changed` lists the tools again.
+/// A stdio server that exits, or an HTTP server whose connection is lost (refused, reset, its GET stream
+/// ending with an error), is started or reconnected again after 1 s, 2 s, 4 s ... up to 60 s; calls in
+/// flight get a failed result naming the failure. `notifications/tools/list_changed` lists the tools
+/// again (over HTTP it arrives on the GET stream).
 public final class MCPServer: Sendable {
     public enum State: Sendable, Equatable, CustomStringConvertible {
         case starting
@@ -157,6 +159,7 @@ public final class MCPServer: Sendable {
         guard let generation else { return }
         let client = Client(name: "agent-repl", version: "1")
         var process: ServerProcess?
+        var httpTransport: StreamableHTTPTransport?
         do {
             let transport: any Transport
             switch declaration.transport {
@@ -174,7 +177,11 @@ public final class MCPServer: Sendable {
                 stdio.attach(started)
                 transport = stdio
             case .http(let url, let headers):
-                transport = StreamableHTTPTransport(url: url, headers: headers, http: http)
+                let streamable = StreamableHTTPTransport(url: url, headers: headers, http: http) { [weak self] reason in
+                    self?.exited(generation: generation, reason: reason)
+                }
+                httpTransport = streamable
+                transport = streamable
             }
             store.withLock { $0.connection = Connection(client: client, process: process, generation: generation) }
             await client.onNotification(ProgressNotification.self) { [weak self] message in
@@ -186,9 +193,11 @@ public final class MCPServer: Sendable {
                 Task { try? await self.listTools(client) }
             }
             let info: Initialize.Result
+            let eventStream = httpTransport
             do {
                 info = try await withDeadline(startTimeout) {
                     let info = try await client.connect(transport: transport)
+                    await eventStream?.openEventStream()
                     try await self.listTools(client)
                     return info
                 }
@@ -208,8 +217,11 @@ public final class MCPServer: Sendable {
                 if case .restarting(let why) = s.state { return why }
                 return "\(error)"
             }
-            if process != nil, attempt + 1 < startAttempts, !store.withLock({ $0.stopped }) {
-                // A stdio server that cannot start yet (or died at once) gets its backoff too.
+            // A stdio server that cannot start yet (or died at once) gets its backoff too, up to
+            // `startAttempts` in a row; an HTTP server that was ready is tried again until it answers
+            // (it is started by someone else, and may take a while), one that never was fails at once.
+            let retry = process != nil ? attempt + 1 < startAttempts : httpTransport != nil && attempt > 0
+            if retry, !store.withLock({ $0.stopped }) {
                 await restart(after: reason, attempt: attempt + 1)
             } else {
                 settle(.failed(String(reason.prefix(300))))
@@ -240,7 +252,8 @@ public final class MCPServer: Sendable {
         handler?()
     }
 
-    /// The process of `generation` exited. While it was starting, the failed start restarts it.
+    /// The process of `generation` exited, or its HTTP connection was lost. While it was starting, the
+    /// failed start restarts it.
     private func exited(generation: Int, reason: String) {
         let (connection, wasReady) = store.withLock { s -> (Connection?, Bool) in
             guard s.generation == generation, !s.stopped else { return (nil, false) }

@@ -196,7 +196,7 @@ public struct SchedulerStateMachine: Sendable {
         var limit: Int
         /// Tasks of the lane that are ready-unstarted, running or paused.
         var admitted = 0
-        /// Held tasks in arrival order.
+        /// Held tasks in arrival order (let in by rank, then arrival).
         var held: Deque<TaskTable.Slot> = []
     }
 
@@ -1081,16 +1081,17 @@ public struct SchedulerStateMachine: Sendable {
         if !held { enqueue(slot) }
     }
 
-    /// A task of a lane ends: a held one leaves its queue; an admitted one makes room for the first held.
+    /// A task of a lane ends: a held one leaves its queue; an admitted one makes room for the held task
+    /// that ranks first (by the strategy's rank, the priority under mlfq; then arrival).
     /// - Returns: whether the task was held (it is in no ready queue).
-    /// - Complexity: O(h) in the lane's held tasks when a held one ends (cancelled); O(1) otherwise.
+    /// - Complexity: O(h) in the lane's held tasks.
     private mutating func leaveLane(_ slot: TaskTable.Slot) -> Bool {
         guard let (name, held) = laneOf.removeValue(forKey: slot), var state = lanes[name] else { return false }
         var next: TaskTable.Slot?
         if held {
             state.held.removeAll { $0 == slot }
-        } else if let first = state.held.popFirst() {
-            next = first
+        } else if let first = state.held.indices.min(by: { rank(state.held[$0]) < rank(state.held[$1]) }) {
+            next = state.held.remove(at: first)  // `min` keeps the earliest of equal ranks
         } else {
             state.admitted -= 1
         }

@@ -52,7 +52,7 @@ public struct TaskSpec: Sendable {
     /// Free text for `/task ID`, e.g. the call's arguments.
     public var detail: String?
     /// A limit on how many tasks of this lane are started and not ended at once (the calls in flight to
-    /// one MCP server); the others wait in the scheduler, in arrival order. nil: no limit.
+    /// one MCP server); the others wait in the scheduler, let in by rank, then arrival. nil: no limit.
     public var lane: Lane?
 
     public init(

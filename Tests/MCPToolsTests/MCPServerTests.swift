@@ -47,14 +47,7 @@ import Tools
     /// Runs `body` with a started pool of `declaration`, and stops the pool (its process groups) after it,
     /// also when it throws.
     static func with(_ declaration: MCPServerDeclaration, _ body: (MCPServerPool) async throws -> Void) async throws {
-        let pool = await pool(declaration)
-        do {
-            try await body(pool)
-        } catch {
-            await pool.stop()
-            throw error
-        }
-        await pool.stop()
+        try await with(await pool(declaration), body)
     }
 
     static func waitFor(_ condition: () -> Bool) async -> Bool {
@@ -191,34 +184,113 @@ import Tools
         }
     }
 
-    @Test func streamableHTTPServerListsCallsFailsAndStreamsProgress() async throws {
-        let port = try LoopbackPort.unused()
+    /// Starts the fixture over Streamable HTTP on 127.0.0.1:`port` (killed with SIGKILL by the caller:
+    /// uvicorn's SIGTERM waits for open streams).
+    static func httpServer(port: Int, log: URL? = nil) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.python())
-        process.arguments = [Self.fixtures.appendingPathComponent("test_server.py").path, "http", String(port)]
+        process.executableURL = URL(fileURLWithPath: try python())
+        process.arguments = [fixtures.appendingPathComponent("test_server.py").path, "http", String(port)]
+        if let log { process.environment = ProcessInfo.processInfo.environment.merging(["LOG": log.path]) { $1 } }
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        defer { kill(process.processIdentifier, SIGKILL) }  // uvicorn's SIGTERM waits for open streams
-        let url = "http://127.0.0.1:\(port)/mcp"
-        var pool: MCPServerPool?
-        for _ in 0..<60 {  // until the server listens
-            let candidate = await Self.pool(MCPServerDeclaration(name: "web", transport: .http(url: url, headers: [:])))
-            if candidate.servers[0].status.state == .ready { pool = candidate; break }
+        return process
+    }
+
+    /// A pool of the HTTP server at `url`, once it listens (a start that finds no server fails at once).
+    static func httpPool(_ url: String) async throws -> MCPServerPool {
+        for _ in 0..<120 {
+            let candidate = await pool(MCPServerDeclaration(name: "web", transport: .http(url: url, headers: [:])))
+            if candidate.servers[0].status.state == .ready { return candidate }
+            await candidate.stop()
             try await Task.sleep(for: .milliseconds(250))
         }
-        let ready = try #require(pool)
-        let runner = Self.runner(ready)
-        let echo = await runner.run(try Self.tool(ready, "web_echo"), arguments: #"{"text": "over http"}"#)
-        #expect(echo.output == "echo: over http")
-        let fail = await runner.run(try Self.tool(ready, "web_fail"), arguments: #"{"reason": "y"}"#)
-        #expect(!fail.ok)
-        let reports = Mutex(0)
-        let invocation = try ToolRunner.invocation(of: try Self.tool(ready, "web_slow"), arguments: #"{"steps": 4, "delay": 0.05}"#).get()
-        let slow = await runner.start(invocation, progress: { reports.withLock { $0 += 1 } }).result()
-        #expect(slow.output == "slow done after 4 steps")
-        #expect(reports.withLock { $0 } == 4)
-        await ready.stop()  // nothing of ours runs: the server is the test's process, killed above
+        throw MCPTransportError("the HTTP fixture did not start at \(url)")
+    }
+
+    /// Runs `body` with a pool of a fixture HTTP server started for it, and stops both after it.
+    static func withHTTPServer(_ body: (MCPServerPool) async throws -> Void) async throws {
+        let port = try LoopbackPort.unused()
+        let process = try httpServer(port: port)
+        defer { kill(process.processIdentifier, SIGKILL) }
+        try await with(httpPool("http://127.0.0.1:\(port)/mcp"), body)
+    }
+
+    /// Runs `body` with `pool`, and stops it after it, also when it throws.
+    static func with(_ pool: MCPServerPool, _ body: (MCPServerPool) async throws -> Void) async throws {
+        do {
+            try await body(pool)
+        } catch {
+            await pool.stop()
+            throw error
+        }
+        await pool.stop()
+    }
+
+    @Test func streamableHTTPServerListsCallsFailsAndStreamsProgress() async throws {
+        try await Self.withHTTPServer { ready in
+            let runner = Self.runner(ready)
+            let echo = await runner.run(try Self.tool(ready, "web_echo"), arguments: #"{"text": "over http"}"#)
+            #expect(echo.output == "echo: over http")
+            let fail = await runner.run(try Self.tool(ready, "web_fail"), arguments: #"{"reason": "y"}"#)
+            #expect(!fail.ok)
+            let reports = Mutex(0)
+            let invocation = try ToolRunner.invocation(of: try Self.tool(ready, "web_slow"), arguments: #"{"steps": 4, "delay": 0.05}"#).get()
+            let slow = await runner.start(invocation, progress: { reports.withLock { $0 += 1 } }).result()
+            #expect(slow.output == "slow done after 4 steps")
+            #expect(reports.withLock { $0 } == 4)
+        }
+    }
+
+    @Test func toolsListChangedOverHTTPRefreshesTheTools() async throws {
+        try await Self.withHTTPServer { pool in
+            #expect(!pool.tools.contains { $0.name == "web_extra" })
+            // The server sends list_changed unasked: it arrives on the GET stream, not in the call's answer.
+            let grow = await Self.runner(pool).run(try Self.tool(pool, "web_grow"), arguments: "{}")
+            #expect(grow.output == "grown")
+            #expect(await Self.waitFor { pool.tools.contains { $0.name == "web_extra" } }, "tools: \(pool.tools.map(\.name))")
+            let extra = await Self.runner(pool).run(try Self.tool(pool, "web_extra"), arguments: "{}")
+            #expect(extra.output == "extra here")
+        }
+    }
+
+    @Test func anEventOverTheLimitOnTheGETStreamEndsTheConnectionAndItIsReconnected() async throws {
+        try await Self.withHTTPServer { pool in
+            let runner = Self.runner(pool)
+            // Its answer may arrive before the connection is dropped, or fail with it: either is right.
+            _ = await runner.run(try Self.tool(pool, "web_shout"), arguments: #"{"megabytes": 9}"#)
+            #expect(await Self.waitFor { pool.servers[0].status.restarts >= 1 && pool.servers[0].status.state == .ready }, "\(pool.formattedStatus())")
+            #expect(await runner.run(try Self.tool(pool, "web_echo"), arguments: #"{"text": "still"}"#).output == "echo: still")
+        }
+    }
+
+    @Test func anHTTPServerKilledMidCallFailsTheCallAndIsReconnectedWhenItIsBack() async throws {
+        let port = try LoopbackPort.unused()
+        let log = Self.logFile()
+        let first = try Self.httpServer(port: port, log: log)
+        var killed = false
+        defer { if !killed { kill(first.processIdentifier, SIGKILL) } }
+        let url = "http://127.0.0.1:\(port)/mcp"
+        let pool = try await Self.httpPool(url)
+        let runner = Self.runner(pool)
+        let held = try runner.start(ToolRunner.invocation(of: try Self.tool(pool, "web_hold"), arguments: #"{"label": "k1", "seconds": 60}"#).get())
+        #expect(await Self.waitFor { Self.log(log).contains("start k1") })
+        kill(first.processIdentifier, SIGKILL)
+        killed = true
+        let result = await held.result()
+        #expect(!result.ok)
+        #expect(result.modelContent.contains("MCP server 'web' crashed during the call") && result.modelContent.contains(url), "\(result.modelContent)")
+        // Nobody listens now: it keeps trying with its backoff, and /mcp says so.
+        #expect(await Self.waitFor { pool.servers[0].status.restarts >= 2 })
+        #expect(pool.formattedStatus().contains("restarting"), "\(pool.formattedStatus())")
+        #expect(pool.tools.isEmpty)
+
+        let second = try Self.httpServer(port: port, log: log)
+        defer { kill(second.processIdentifier, SIGKILL) }
+        #expect(await Self.waitFor { pool.servers[0].status.state == .ready && !pool.tools.isEmpty }, "\(pool.formattedStatus())")
+        let echo = await runner.run(try Self.tool(pool, "web_echo"), arguments: #"{"text": "back"}"#)
+        #expect(echo.output == "echo: back")
+        await pool.stop()
     }
 
     // MARK: On the scheduler

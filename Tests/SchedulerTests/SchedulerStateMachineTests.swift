@@ -516,6 +516,21 @@ import TestSupport
         #expect(m.checkInvariants() == nil)
     }
 
+    @Test func aFullLaneLetsInItsHeldTasksByPriorityThenArrival() {
+        var m = Self.machine(.mlfq, workers: 4)
+        let lane = Lane(name: "mcp:files", limit: 1)
+        let (a, _) = m.submit(TaskSpec(name: "read", priority: 1, lane: lane), now: .zero)
+        let (low, _) = m.submit(TaskSpec(name: "read", priority: 2, lane: lane), now: Self.ms(1))
+        let (urgent1, _) = m.submit(TaskSpec(name: "read", priority: 0, lane: lane), now: Self.ms(2))
+        let (urgent2, _) = m.submit(TaskSpec(name: "read", priority: 0, lane: lane), now: Self.ms(3))
+        #expect([low, urgent1, urgent2].allSatisfy { m.state(of: $0) == .waiting })
+        #expect(m.finished(a, succeeded: true, summary: "ok", now: Self.ms(10)).contains(.start(urgent1)))
+        #expect(m.finished(urgent1, succeeded: true, summary: "ok", now: Self.ms(11)).contains(.start(urgent2)))
+        #expect(m.state(of: low) == .waiting)
+        #expect(m.finished(urgent2, succeeded: true, summary: "ok", now: Self.ms(12)).contains(.start(low)))
+        #expect(m.checkInvariants() == nil)
+    }
+
     @Test func progressRestartsTheTimeoutFromTheRunTimeOfTheReport() {
         var m = Self.machine(.fifo)
         let (a, first) = m.submit(Self.spec(preemptibility: .none, timeout: .seconds(1)), now: .zero)

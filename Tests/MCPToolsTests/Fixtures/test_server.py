@@ -70,6 +70,13 @@ def flood(megabytes: int) -> str:
 
 
 @mcp.tool()
+async def shout(megabytes: int, ctx: Context) -> str:
+    """Sends a log message of MEGABYTES MiB unasked: on the GET stream over HTTP (a hostile server)."""
+    await ctx.session.send_log_message("info", "x" * (megabytes << 20))
+    return "shouted"
+
+
+@mcp.tool()
 async def grow(ctx: Context) -> str:
     """Adds the tool 'extra' and tells the client its list changed."""
     def extra() -> str:
