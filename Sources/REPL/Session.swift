@@ -204,7 +204,7 @@ public final class Session: Sendable {
         recorder.continueSession(id)
         guard showingLastExchange else { return true }
         // On a terminal with the conversation; from a pipe on stderr, where stdout carries only answers.
-        let text = "Resumed session \(id) (\(session.turns) turns): \(session.title)\n" + (SessionView.lastExchange(messages) ?? "")
+        let text = "Resumed session \(id) (\(SessionView.turns(session.turns))): \(session.title)\n" + (SessionView.lastExchange(messages) ?? "")
         if console.isInteractive { console.show(text) } else { console.showError(text) }
         return true
     }

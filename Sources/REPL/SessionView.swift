@@ -10,6 +10,9 @@ import Tools
 public enum SessionView {
     // MARK: Text
 
+    /// "1 turn", "3 turns".
+    static func turns(_ n: Int) -> String { n == 1 ? "1 turn" : "\(n) turns" }
+
     /// The last prompt and the answer to it, as a resumed session shows them.
     static func lastExchange(_ messages: [ChatMessage]) -> String? {
         guard let promptIndex = messages.lastIndex(where: { if case .user = $0 { true } else { false } }),
@@ -26,7 +29,7 @@ public enum SessionView {
         let rows = sessions.map { s in
             let marker = s.id == current ? "*" : " "
             let tokens = s.tokens.map { "\($0) tokens" } ?? "tokens unknown"
-            return "\(marker)\(pad(String(s.id), 5)) \(when(s.startedAt))  \(s.folder)  \(s.turns) turns, \(tokens)\n      \(s.title)"
+            return "\(marker)\(pad(String(s.id), 5)) \(when(s.startedAt))  \(s.folder)  \(Self.turns(s.turns)), \(tokens)\n      \(s.title)"
         }
         return rows.joined(separator: "\n") + "\n"
     }

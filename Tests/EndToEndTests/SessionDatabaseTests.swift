@@ -62,7 +62,7 @@ import Store
         let tasks = try await process.run(["logs", "tasks", "--json"])
         #expect(try JSONValue.parse(tasks.stdout).arrayValue?.first?["tool"] == "work")
         let list = try await process.run(["logs"])
-        #expect(list.stdout.contains("please do the work") && list.stdout.contains("1 turns, 319 tokens"), "\(list.stdout)")
+        #expect(list.stdout.contains("please do the work") && list.stdout.contains("1 turn, 319 tokens"), "\(list.stdout)")
     }
 
     @Test func aModelCallsHTTPRetriesAreRecorded() async throws {
@@ -139,7 +139,7 @@ import Store
         #expect(first.status == 0, "\(first.stderr)")
         let next = try await process.run(["-c"], stdin: "which word?\n/clear\nfresh start\n/sessions\n/resume 1\nand again?\n")
         #expect(next.status == 0, "\(next.stderr)")
-        #expect(next.stderr.contains("Resumed session 1 (1 turns): remember the word heron\n> remember the word heron\nNoted.\n"), "\(next.stderr)")
+        #expect(next.stderr.contains("Resumed session 1 (1 turn): remember the word heron\n> remember the word heron\nNoted.\n"), "\(next.stderr)")
         #expect(prompts(server) == [
             ["remember the word heron"],
             ["remember the word heron", "which word?"],
