@@ -4,6 +4,7 @@ import JSON
 import LLM
 import MCPTools
 import Scheduler
+import TestSupport
 import Tools
 
 /// One MCP tool call through agent-repl (checked against the server's schema, a task on the scheduler,
@@ -15,8 +16,7 @@ struct MCPBenchmark: Benchmark {
     func run(quick: Bool) async throws -> ReportSection {
         let calls = quick ? 50 : 300
         let warmups = 10
-        let pythonEnv = try String(contentsOf: BenchPaths.file(".build/mcp/env"), encoding: .utf8)
-        guard let python = pythonEnv.split(separator: "\n").first(where: { $0.hasPrefix("PYTHON=") }).map({ String($0.dropFirst(7)) }) else {
+        guard let python = Installed.value("PYTHON", of: "mcp") else {
             throw BenchFailure("no PYTHON in .build/mcp/env: run scripts/install-mcp")
         }
         let server = BenchPaths.file("Tests/MCPToolsTests/Fixtures/test_server.py").path

@@ -7,8 +7,7 @@ import TestSupport
 /// the fake model calls two of its tools and one exec tool in one message.
 @Suite(.timeLimit(.minutes(2))) struct MCPEndToEndTests {
     static func python() throws -> String {
-        let text = try String(contentsOf: Paths.packageRoot.appendingPathComponent(".build/mcp/env"), encoding: .utf8)
-        return try #require(text.split(separator: "\n").first { $0.hasPrefix("PYTHON=") }.map { String($0.dropFirst(7)) })
+        try #require(Installed.value("PYTHON", of: "mcp"), "run scripts/install-mcp")
     }
 
     @Test func twoCallsToAServerWithMaxConcurrencyOneRunInTurnWhileAnExecToolOverlapsThem() async throws {

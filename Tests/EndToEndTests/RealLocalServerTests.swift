@@ -78,9 +78,7 @@ struct RealLocalServerTests {
 
 /// llama-cpp-python's server on a free loopback port, started for one test.
 final class RealLocalServer: Sendable {
-    static let envFile = Paths.packageRoot.appendingPathComponent(".build/local-llm/env")
-
-    static var installed: Bool { FileManager.default.fileExists(atPath: envFile.path) }
+    static var installed: Bool { FileManager.default.fileExists(atPath: Installed.file("local-llm").path) }
     static var wanted: Bool { installed || ProcessInfo.processInfo.environment["AGENT_TEST_LOCAL_LLM"] == "1" }
 
     let port: Int
@@ -98,13 +96,8 @@ final class RealLocalServer: Sendable {
     func log() -> String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
     static func start() async throws -> RealLocalServer {
-        let text = try String(contentsOf: envFile, encoding: .utf8)
-        var values: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
-        }
-        let python = try #require(values["PYTHON"]), model = try #require(values["MODEL"])
+        let python = try #require(Installed.value("PYTHON", of: "local-llm"), "run scripts/install-local-llm")
+        let model = try #require(Installed.value("MODEL", of: "local-llm"), "run scripts/install-local-llm")
         let port = try LoopbackPort.unused()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)

@@ -15,10 +15,7 @@ import Tools
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
     static func python() throws -> String {
-        let envFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/mcp/env")
-        let text = try String(contentsOf: envFile, encoding: .utf8)
-        return try #require(text.split(separator: "\n").first { $0.hasPrefix("PYTHON=") }.map { String($0.dropFirst(7)) })
+        try #require(Installed.value("PYTHON", of: "mcp"), "run scripts/install-mcp")
     }
 
     /// A temporary log file the fixture appends its calls to.

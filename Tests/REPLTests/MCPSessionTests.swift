@@ -9,8 +9,7 @@ import Tools
 @Suite struct MCPSessionTests {
     @Test func aSlowServerStartsInTheBackgroundAndItsToolsJoinWhenItIsReady() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let env = try String(contentsOf: root.appendingPathComponent(".build/mcp/env"), encoding: .utf8)
-        let python = try #require(env.split(separator: "\n").first { $0.hasPrefix("PYTHON=") }.map { String($0.dropFirst(7)) })
+        let python = try #require(Installed.value("PYTHON", of: "mcp"), "run scripts/install-mcp")
         let fixture = root.appendingPathComponent("Tests/MCPToolsTests/Fixtures/test_server.py").path
         // Two seconds before the server even starts.
         let slow = MCPServerDeclaration(

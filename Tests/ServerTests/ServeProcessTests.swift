@@ -42,7 +42,7 @@ struct ServeProcessTests {
     /// /openapi.json and checks every answer against it: status, content type, headers, body schema,
     /// no server error, invalid input refused.
     @Test func schemathesisFindsNoFailures() async throws {
-        let st = try #require(Self.installed("schemathesis", key: "ST"), "run scripts/install-schemathesis")
+        let st = try #require(Installed.value("ST", of: "schemathesis"), "run scripts/install-schemathesis")
         // Only the no-op builtin: generated sleeps of up to an hour would hold every worker, and chat
         // turns would wait behind them past the client's patience.
         let serve = try await ServeProcess(arguments: ["--max-queued", "100000"], tools: ["now"])
@@ -111,11 +111,4 @@ struct ServeProcessTests {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// A tool an install script put under .build, read from its env file.
-    static func installed(_ name: String, key: String) -> String? {
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/\(name)/env")
-        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
-        return text.split(separator: "\n").first { $0.hasPrefix("\(key)=") }.map { String($0.dropFirst(key.count + 1)) }
-    }
 }
