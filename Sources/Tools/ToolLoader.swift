@@ -214,7 +214,11 @@ public enum ToolLoader {
 /// `agent-repl --check-tools`: every problem of every folder, one per line, then a summary.
 /// Exit code 2 when there is any error, 0 otherwise (warnings alone pass).
 public func checkTools(folders: [ToolFolder], environment: [String: String] = ProcessInfo.processInfo.environment) -> (report: String, exitCode: Int32) {
-    let catalog = ToolLoader.load(folders: folders, environment: environment)
+    checkTools(catalog: ToolLoader.load(folders: folders, environment: environment))
+}
+
+/// The same report for a catalog already loaded (`--check-tools` then starts its MCP servers).
+public func checkTools(catalog: ToolCatalog) -> (report: String, exitCode: Int32) {
     var lines = catalog.diagnostics.map(\.description)
     let errors = catalog.errors.count
     let warnings = catalog.warnings.count
@@ -222,11 +226,6 @@ public func checkTools(folders: [ToolFolder], environment: [String: String] = Pr
     let servers = catalog.mcpServers.isEmpty ? "" : " and \(plural(catalog.mcpServers.count, "MCP server")) declared"
     lines.append("\(plural(catalog.tools.count, "tool")) loaded\(servers), \(plural(errors, "error")), \(plural(warnings, "warning"))")
     return (lines.joined(separator: "\n"), errors > 0 ? 2 : 0)
-}
-
-/// The same, for the default folders plus the `--tools-dir` values.
-public func checkTools(extraFolders: [String], environment: [String: String] = ProcessInfo.processInfo.environment, project: Bool = true) -> (report: String, exitCode: Int32) {
-    checkTools(folders: ToolLoader.folders(extra: extraFolders, environment: environment, project: project), environment: environment)
 }
 
 // MARK: - One file

@@ -65,8 +65,9 @@ struct AgentREPLCommand: ParsableCommand {
         Self.setUpProcess()
         let resolved = try runtime.resolve()
         if checkTools {
-            var (report, code) = Tools.checkTools(extraFolders: runtime.toolsDirs, environment: resolved.environment, project: resolved.trusted)
-            let servers = ToolLoader.load(extraFolders: runtime.toolsDirs, environment: resolved.environment, project: resolved.trusted).mcpServers
+            let catalog = ToolLoader.load(extraFolders: runtime.toolsDirs, environment: resolved.environment, project: resolved.trusted)
+            var (report, code) = Tools.checkTools(catalog: catalog)
+            let servers = catalog.mcpServers
             if !servers.isEmpty {
                 // Each server is started, its tools listed, and stopped.
                 let (lines, failed) = Self.runBlocking { await MCPServerPool.check(servers, environment: resolved.environment) }
