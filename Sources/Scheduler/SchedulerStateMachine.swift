@@ -652,8 +652,9 @@ public struct SchedulerStateMachine: Sendable {
         var seen = Set<TaskID>()
         for queue in ready.indices {
             var heap = ready[queue]
-            while let key = heap.best(isLive: { Self.isLive($0, in: tasks) }) {
+            while let key = heap.front {
                 heap.removeBest()
+                guard Self.isLive(key, in: tasks) else { continue }
                 if tasks[key.slot].id != key.id { return "key of task \(key.id) points to slot \(key.slot) of task \(tasks[key.slot].id)" }
                 if !seen.insert(key.id).inserted { return "task \(key.id) has two live keys" }
                 if tasks[key.slot].cpu.queue != queue { return "task \(key.id) waits in the wrong queue" }
@@ -710,9 +711,14 @@ public struct SchedulerStateMachine: Sendable {
     }
 
     /// The best key of one ready queue (dropping stale keys).
+    /// A loop, not a closure over `tasks`: a closure would need a copy of the table (retaining and
+    /// releasing its arrays on every event) while `ready` is being changed.
     private mutating func bestReady(_ queue: Int) -> ReadyQueue.Key? {
-        let tasks = self.tasks
-        return ready[queue].best { Self.isLive($0, in: tasks) }
+        while let front = ready[queue].front {
+            if Self.isLive(front, in: tasks) { return front }
+            ready[queue].removeBest()
+        }
+        return nil
     }
 
     /// The best ready task of both queues.
