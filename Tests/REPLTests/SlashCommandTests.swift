@@ -58,7 +58,10 @@ import Tools
         try await repl.enter("echo one")
         let after = try await repl.enter("/stats").out
         #expect(after.contains("submitted 1 · completed 1 · failed 0 · cancelled 0 · timed out 0"))
-        #expect(after.contains("now      running 0 · paused 0 · queued 0 · CPU-bound 0 of \(SchedulerConfiguration.cores) cores"))
+        // The core limit is the machine's cores, more while busy work outside lends some (SCHEDULER.md).
+        let now = try #require(after.split(separator: "\n").first { $0.hasPrefix("now      running 0 · paused 0 · queued 0 · CPU-bound 0 of ") })
+        let limit = try #require(Int(now.split(separator: " ").dropLast().last ?? ""), "a core count: \(now)")
+        #expect(now.hasSuffix(" cores") && limit >= SchedulerConfiguration.cores)
         #expect(after.contains("levels   L0 (50.0ms)"))
         #expect(after.split(separator: "\n").contains { $0.hasPrefix("echo ") && $0.contains("      1  ") }, "a row for the echo tool: \(after)")
         #expect(try await repl.enter("/stats bogus").err == "Usage: /stats [json]\n")
@@ -82,7 +85,8 @@ import Tools
             for key in StatsKeys.level { #expect(level[key] != nil, "missing levels[].\(key)") }
         }
         #expect(levels.map { $0["quantum_ms"] } == [50, 100, 10000])
-        #expect(stats["cpu_slots"] == .int(Int64(SchedulerConfiguration.cores)))
+        // The machine's cores, more while busy work outside lends some (a loaded test machine).
+        #expect((stats["cpu_slots"]?.numberValue).map { $0 >= Double(SchedulerConfiguration.cores) } == true)
         let echo = try #require(stats["tools"]?["echo"])
         for key in StatsKeys.tool { #expect(echo[key] != nil, "missing tools.echo.\(key)") }
         #expect(echo["count"] == 2)
