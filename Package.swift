@@ -87,7 +87,7 @@ let package = Package(
         // A process of its own for ToolsTests that change process-wide state (the open-file limit, the
         // process-group registry).
         .executableTarget(name: "spawn-probe", dependencies: ["Tools", "JSON"], path: "Tests/SpawnProbe"),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "JSON", "TestSupport"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "HTTP", "JSON", "TestSupport"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "TestSupport"]),
