@@ -45,7 +45,7 @@ let package = Package(
         // modules (`ToolScheduler` in Agent); without it every event runs unspecialized code that looks
         // up generic metadata at run time (3-4x the per-task overhead, docs/SCHEDULER.md).
         .target(
-            name: "Scheduler", dependencies: [.product(name: "Collections", package: "swift-collections")],
+            name: "Scheduler", dependencies: ["JSON", .product(name: "Collections", package: "swift-collections")],
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
         .target(name: "Tools", dependencies: ["JSON", "HTTP", "CPosix"]),
@@ -69,7 +69,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .target(name: "REPL", dependencies: ["Agent", "LLM", "Scheduler", "Server", "Tools", "HTTP", "MCPTools", "Store"]),
+        .target(name: "REPL", dependencies: ["Agent", "JSON", "LLM", "Scheduler", "Server", "Tools", "HTTP", "MCPTools", "Store"]),
         .executableTarget(
             name: "agent-repl",
             dependencies: [
@@ -87,10 +87,10 @@ let package = Package(
         // A process of its own for ToolsTests that change process-wide state (the open-file limit, the
         // process-group registry).
         .executableTarget(name: "spawn-probe", dependencies: ["Tools", "JSON"], path: "Tests/SpawnProbe"),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "JSON", "TestSupport"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "HTTP", "JSON", "TestSupport"]),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "TestSupport"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "JSON", "TestSupport"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "JSON", "TestSupport", "spawn-probe"], exclude: ["Fixtures"]),
         .testTarget(
             name: "MCPToolsTests",

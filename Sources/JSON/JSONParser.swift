@@ -54,18 +54,31 @@ public struct JSONParser {
     private var valuePositions: [String: SourcePosition] = [:]
     private var keyPositions: [String: SourcePosition] = [:]
     private var depth = 0
+    /// Whether to record where each value and key starts (the paths cost a string per value).
+    private let locates: Bool
 
     public static func parse(_ text: String) throws(JSONSyntaxError) -> LocatedJSON {
         try parse(Array(text.utf8))
     }
 
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> LocatedJSON {
-        var parser = JSONParser(bytes: bytes)
+        var parser = JSONParser(bytes: bytes, locates: true)
         return try parser.parseDocument()
     }
 
-    private init(bytes: [UInt8]) {
+    /// The value alone, without the positions of its parts (errors still say where they are).
+    public static func value(_ text: String) throws(JSONSyntaxError) -> JSONValue {
+        try value(Array(text.utf8))
+    }
+
+    public static func value(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, locates: false)
+        return try parser.parseDocument().value
+    }
+
+    private init(bytes: [UInt8], locates: Bool) {
         self.bytes = bytes
+        self.locates = locates
         // A UTF-8 byte-order mark is tolerated.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
     }
@@ -83,7 +96,7 @@ public struct JSONParser {
 
     private mutating func parseValue(path: String) throws(JSONSyntaxError) -> JSONValue {
         skipWhitespace()
-        valuePositions[path] = position
+        if locates { valuePositions[path] = position }
         guard index < bytes.count else { throw error("unexpected end of input, expected a value") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject(path: path)
@@ -114,9 +127,9 @@ public struct JSONParser {
             }
             let keyPosition = position
             let key = try parseString()
-            let memberPath = path + "/" + escapePointer(key)
+            let memberPath = locates ? path + "/" + escapePointer(key) : ""
             if members[key] != nil { throw JSONSyntaxError(position: keyPosition, message: "duplicate key '\(key)'") }
-            keyPositions[memberPath] = keyPosition
+            if locates { keyPositions[memberPath] = keyPosition }
             skipWhitespace()
             guard peek == UInt8(ascii: ":") else { throw error("expected ':' after key '\(key)'") }
             advance()
@@ -144,7 +157,7 @@ public struct JSONParser {
             return .array(elements)
         }
         while true {
-            elements.append(try parseValue(path: path + "/\(elements.count)"))
+            elements.append(try parseValue(path: locates ? path + "/\(elements.count)" : ""))
             skipWhitespace()
             switch peek {
             case UInt8(ascii: ","): advance()

@@ -58,12 +58,6 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
-    /// Compact JSON text with sorted keys, so equal values print equally.
-    public var jsonString: String {
-        let data = (try? JSONEncoder.sortedCompact.encode(self)) ?? Data("null".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
-
     /// Parses JSON text; throws the decoder's error for anything that is not JSON.
     public static func parse(_ text: String) throws -> JSONValue {
         try parse(Data(text.utf8))

@@ -24,12 +24,17 @@ public enum SchemaValidator {
             value = .object([:])
         } else {
             do {
-                let parsed = try JSONParser.parse(trimmed).value
+                let parsed = try JSONParser.value(trimmed)
                 value = parsed == .null ? .object([:]) : parsed  // `null` arguments are no arguments
             } catch {
                 return .failure(ArgumentError(message: "arguments are not valid JSON: \(error.message) at \(error.position)"))
             }
         }
+        return checkArguments(value, schema: schema)
+    }
+
+    /// Validates arguments that are already a value (a request body's member).
+    public static func checkArguments(_ value: JSONValue, schema: JSONValue?) -> Result<JSONValue, ArgumentError> {
         if let path = nonFinitePath(value, path: "") {
             return .failure(ArgumentError(message: "invalid arguments: \(subject(path)) must be a finite number, got a number too large to represent"))
         }

@@ -361,7 +361,7 @@ extension JSONValue {
 
     /// This project's value for one of the SDK's.
     static func from(_ value: MCP.Value) throws -> JSONValue {
-        try JSONParser.parse(Array(JSONEncoder().encode(value))).value
+        try JSONParser.value(Array(JSONEncoder().encode(value)))
     }
 }
 

@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import JSON
 import Scheduler
 
 /// Text renderings of the model's usage: the model section of `/stats`, its `model` object in
@@ -64,28 +65,17 @@ enum ModelUsageView {
     private static func count(_ n: Int?) -> String { n.map(grouped) ?? "unknown" }
 
     /// The `model` object of `/stats json`: every key present, `null` where unknown.
-    struct JSON: Encodable {
-        var usage: ModelUsage
-
-        enum CodingKeys: String, CodingKey {
-            case calls, callsWithoutUsage = "calls_without_usage", inputTokens = "input_tokens"
-            case cachedInputTokens = "cached_input_tokens", outputTokens = "output_tokens", reasoningTokens = "reasoning_tokens"
-            case modelSeconds = "model_seconds", toolSeconds = "tool_seconds", ttftP50Ms = "ttft_p50_ms", ttftP95Ms = "ttft_p95_ms"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(usage.calls, forKey: .calls)
-            try c.encode(usage.callsWithoutUsage, forKey: .callsWithoutUsage)
-            try c.encode(usage.inputTokens, forKey: .inputTokens)
-            try c.encode(usage.cachedInputTokens, forKey: .cachedInputTokens)
-            try c.encode(usage.outputTokens, forKey: .outputTokens)
-            try c.encode(usage.reasoningTokens, forKey: .reasoningTokens)
-            // Milliseconds of precision: enough for a person, and no binary-fraction noise.
-            try c.encode((usage.modelTime.milliseconds).rounded() / 1000, forKey: .modelSeconds)
-            try c.encode((usage.toolTime.milliseconds).rounded() / 1000, forKey: .toolSeconds)
-            try c.encode(usage.timeToFirstToken(percentile: 0.5).map { ($0.milliseconds * 10).rounded() / 10 }, forKey: .ttftP50Ms)
-            try c.encode(usage.timeToFirstToken(percentile: 0.95).map { ($0.milliseconds * 10).rounded() / 10 }, forKey: .ttftP95Ms)
-        }
+    static func json(_ usage: ModelUsage) -> JSONValue {
+        func count(_ n: Int?) -> JSONValue { n.map { .int(Int64($0)) } ?? .null }
+        // Milliseconds of precision: enough for a person, and no binary-fraction noise.
+        func ttft(_ q: Double) -> JSONValue { usage.timeToFirstToken(percentile: q).map { .double(($0.milliseconds * 10).rounded() / 10) } ?? .null }
+        return [
+            "calls": count(usage.calls), "calls_without_usage": count(usage.callsWithoutUsage),
+            "input_tokens": count(usage.inputTokens), "cached_input_tokens": count(usage.cachedInputTokens),
+            "output_tokens": count(usage.outputTokens), "reasoning_tokens": count(usage.reasoningTokens),
+            "model_seconds": .double(usage.modelTime.milliseconds.rounded() / 1000),
+            "tool_seconds": .double(usage.toolTime.milliseconds.rounded() / 1000),
+            "ttft_p50_ms": ttft(0.5), "ttft_p95_ms": ttft(0.95),
+        ]
     }
 }

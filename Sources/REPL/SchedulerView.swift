@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import JSON
 import Scheduler
 import Tools
 
@@ -30,24 +31,9 @@ enum SchedulerView {
 
     /// `/stats json`: the scheduler's keys and the session's `model` object, in one line.
     static func statsJSON(_ s: SchedulerStats, model: ModelUsage) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(SessionStats(scheduler: s, model: model))) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
-    }
-
-    /// The scheduler's object with `model` added at its top level.
-    private struct SessionStats: Encodable {
-        var scheduler: SchedulerStats
-        var model: ModelUsage
-
-        enum CodingKeys: String, CodingKey { case model }
-
-        func encode(to encoder: any Encoder) throws {
-            try scheduler.encode(to: encoder)
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(ModelUsageView.JSON(usage: model), forKey: .model)
-        }
+        var object = s.json
+        object["model"] = ModelUsageView.json(model)
+        return JSONValue.object(object).jsonString + "\n"
     }
 
     static func taskList(_ records: [TaskRecord]) -> String {

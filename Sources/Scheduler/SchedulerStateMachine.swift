@@ -556,8 +556,11 @@ public struct SchedulerStateMachine: Sendable {
 
     /// The most recent tasks, newest first: live ones, then ended ones.
     public func records(limit: Int, now: Duration) -> [TaskRecord] {
-        let live = tasks.slots.map { liveRecord($0, now: max(now.nanoseconds, self.now)) }.sorted { $0.id > $1.id }
-        return Array((live + ended.reversed()).prefix(max(0, limit)))
+        let limit = max(0, limit)
+        let now = max(now.nanoseconds, self.now)
+        // Records only for the tasks returned: `GET /tasks?limit=1` under a long queue reads one.
+        let newestLive = tasks.slots.sorted { tasks[$0].id > tasks[$1].id }.prefix(limit)
+        return newestLive.map { liveRecord($0, now: now) } + ended.suffix(limit - newestLive.count).reversed()
     }
 
     /// The `sjf` estimate for a task named `name` declaring `declared`.

@@ -1,22 +1,21 @@
 import Collections
+import JSON
 
 /// A snapshot of the scheduler's state and counters, for `/stats` and `/stats json`.
 ///
 /// Times are milliseconds. Averages cover every ended task; percentiles cover the most recent ones
 /// (``SchedulerConfiguration/recordLimit`` tasks, 200 per tool).
-public struct SchedulerStats: Sendable, Equatable, Encodable {
-    public struct Level: Sendable, Equatable, Encodable {
+public struct SchedulerStats: Sendable, Equatable {
+    public struct Level: Sendable, Equatable {
         public var level: Int
         public var quantumMs: Double
         /// Tasks at this level that hold no worker (waiting or paused).
         public var queued: Int
         /// Tasks at this level that hold a worker.
         public var running: Int
-
-        enum CodingKeys: String, CodingKey { case level, quantumMs = "quantum_ms", queued, running }
     }
 
-    public struct Tool: Sendable, Equatable, Encodable {
+    public struct Tool: Sendable, Equatable {
         /// Ended calls of this tool.
         public var count: Int
         /// Mean run time (time holding a worker) of the ended calls that ran.
@@ -24,17 +23,6 @@ public struct SchedulerStats: Sendable, Equatable, Encodable {
         public var p95Ms: Double
         /// Whether the tool's measured calls were CPU-bound; nil until one was measured.
         public var cpuBound: Bool? = nil
-
-        enum CodingKeys: String, CodingKey { case count, avgMs = "avg_ms", p95Ms = "p95_ms", cpuBound = "cpu_bound" }
-
-        /// `cpu_bound` is `null` until measured, rather than missing.
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(count, forKey: .count)
-            try c.encode(avgMs, forKey: .avgMs)
-            try c.encode(p95Ms, forKey: .p95Ms)
-            try c.encode(cpuBound, forKey: .cpuBound)
-        }
     }
 
     public var strategy: Strategy
@@ -64,38 +52,36 @@ public struct SchedulerStats: Sendable, Equatable, Encodable {
     public var p95TurnaroundMs: Double
     public var tools: [String: Tool]
 
-    enum CodingKeys: String, CodingKey {
-        case strategy, workers, quantumMs = "quantum_ms", boostPeriodMs = "boost_period_ms"
-        case cpuSlots = "cpu_slots", cpuBoundRunning = "cpu_bound_running", levels
-        case running, paused, queued, submitted, completed, failed, cancelled
-        case timedOut = "timed_out", preemptions, demotions, boosts
-        case avgWaitMs = "avg_wait_ms", p95WaitMs = "p95_wait_ms"
-        case avgTurnaroundMs = "avg_turnaround_ms", p95TurnaroundMs = "p95_turnaround_ms", tools
-    }
-
     /// Tasks that ended, whatever the outcome.
     public var ended: Int { completed + failed + cancelled + timedOut }
 
-    /// Every key is written, `cpu_slots` as `null` when there is no limit.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(strategy, forKey: .strategy)
-        try c.encode(workers, forKey: .workers)
-        try c.encode(quantumMs, forKey: .quantumMs)
-        try c.encode(boostPeriodMs, forKey: .boostPeriodMs)
-        try c.encode(cpuSlots, forKey: .cpuSlots)
-        try c.encode(cpuBoundRunning, forKey: .cpuBoundRunning)
-        try c.encode(levels, forKey: .levels)
-        for (value, key) in [(running, CodingKeys.running), (paused, .paused), (queued, .queued), (submitted, .submitted),
-                             (completed, .completed), (failed, .failed), (cancelled, .cancelled), (timedOut, .timedOut),
-                             (preemptions, .preemptions), (demotions, .demotions), (boosts, .boosts)] {
-            try c.encode(value, forKey: key)
-        }
-        for (value, key) in [(avgWaitMs, CodingKeys.avgWaitMs), (p95WaitMs, .p95WaitMs), (avgTurnaroundMs, .avgTurnaroundMs),
-                             (p95TurnaroundMs, .p95TurnaroundMs)] {
-            try c.encode(value, forKey: key)
-        }
-        try c.encode(tools, forKey: .tools)
+    /// The `/stats json` object (and `GET /stats`'s scheduler keys): every key is written, `cpu_slots`
+    /// and a tool's `cpu_bound` as `null` when unknown. Built as a value and written by `JSONWriter`:
+    /// `GET /stats` spent most of its time in Foundation's `JSONEncoder` (docs/BENCHMARKS.md).
+    public var json: [String: JSONValue] {
+        [
+            "strategy": .string(strategy.rawValue), "workers": .int(Int64(workers)), "quantum_ms": .double(quantumMs),
+            "boost_period_ms": .double(boostPeriodMs), "cpu_slots": cpuSlots.map { .int(Int64($0)) } ?? .null,
+            "cpu_bound_running": .int(Int64(cpuBoundRunning)),
+            "levels": .array(levels.map { level in
+                [
+                    "level": .int(Int64(level.level)), "quantum_ms": .double(level.quantumMs), "queued": .int(Int64(level.queued)),
+                    "running": .int(Int64(level.running)),
+                ]
+            }),
+            "running": .int(Int64(running)), "paused": .int(Int64(paused)), "queued": .int(Int64(queued)),
+            "submitted": .int(Int64(submitted)), "completed": .int(Int64(completed)), "failed": .int(Int64(failed)),
+            "cancelled": .int(Int64(cancelled)), "timed_out": .int(Int64(timedOut)), "preemptions": .int(Int64(preemptions)),
+            "demotions": .int(Int64(demotions)), "boosts": .int(Int64(boosts)),
+            "avg_wait_ms": .double(avgWaitMs), "p95_wait_ms": .double(p95WaitMs),
+            "avg_turnaround_ms": .double(avgTurnaroundMs), "p95_turnaround_ms": .double(p95TurnaroundMs),
+            "tools": .object(tools.mapValues { tool in
+                [
+                    "count": .int(Int64(tool.count)), "avg_ms": .double(tool.avgMs), "p95_ms": .double(tool.p95Ms),
+                    "cpu_bound": tool.cpuBound.map(JSONValue.bool) ?? .null,
+                ]
+            }),
+        ]
     }
 }
 

@@ -90,7 +90,7 @@ public final class AgentServer: Sendable {
             guard let task = await service.cancel(id) else { throw Self.unknownTask(id) }
             return Self.json(task)
         }
-        router.get("/stats") { [service] _, _ in Self.json(service.statsJSON()) }
+        router.get("/stats") { [service] _, _ in Self.json(service.stats()) }
         router.put("/scheduler/strategy") { [self] request, _ in try await putStrategy(request) }
         router.put("/scheduler/workers") { [self] request, _ in try await putWorkers(request) }
         router.post("/chat") { [self] request, _ in try await chat(request) }
@@ -282,7 +282,7 @@ public final class AgentServer: Sendable {
     static func json(_ value: JSONValue) -> Response {
         Response(
             status: .ok, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: value.jsonString)))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.jsonBytes)))
     }
 
     static func json(_ text: String) -> Response {

@@ -10,7 +10,7 @@ enum DashboardPage {
     header h1 { font-size: 1.1rem; margin: 0; }
     #status { color: var(--dim); }
     main { display: grid; gap: 1rem; padding: 1rem; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); }
-    section { background: var(--panel); border-radius: 8px; padding: .8rem 1rem; min-width: 0; }
+    section { background: var(--panel); border-radius: 8px; padding: .8rem 1rem; min-width: 0; overflow-x: auto; }
     h2 { font-size: .95rem; margin: 0 0 .6rem; color: var(--dim); font-weight: 600; }
     .numbers { display: grid; grid-template-columns: repeat(3, 1fr); gap: .5rem; }
     .number b { display: block; font-size: 1.6rem; font-variant-numeric: tabular-nums; }
@@ -26,6 +26,8 @@ enum DashboardPage {
     button { cursor: pointer; }
     canvas { width: 100%; height: 80px; }
     #error { color: var(--bad); }
+    .note { color: var(--dim); font-size: .8rem; margin-top: .4rem; }
+    @media (min-width: 1000px) { section.wide { grid-column: span 2; } }
     """#, body: #"""
     <header><h1>agent-repl scheduler</h1><span id="status">connecting…</span><span id="error"></span></header>
     <main>
@@ -68,11 +70,12 @@ enum DashboardPage {
       <h2>Running and paused</h2>
       <table><thead><tr><th>id</th><th>tool</th><th>state</th><th>level</th><th>since</th></tr></thead><tbody id="live"></tbody></table>
     </section>
-    <section>
+    <section class="wide">
       <h2>Per tool</h2>
-      <table><thead><tr><th>tool</th><th>ended</th><th>avg ms</th><th>p95 ms</th><th></th></tr></thead><tbody id="tools"></tbody></table>
+      <table><thead><tr><th>tool</th><th>ended</th><th>avg</th><th>p95</th><th>5 min</th><th>p50</th><th>p95</th><th></th></tr></thead><tbody id="tools"></tbody></table>
+      <div class="note">Milliseconds. ended, avg, p95: every ended call's run time (p95 of the last 200). 5 min, p50, p95: the calls ended in the last 5 minutes, submitted to ended.</div>
     </section>
-    <section>
+    <section class="wide">
       <h2>Recent tasks</h2>
       <table><thead><tr><th>id</th><th>name</th><th>tool</th><th>status</th><th>wait s</th><th>run s</th></tr></thead><tbody id="recent"></tbody></table>
     </section>
@@ -83,6 +86,10 @@ enum DashboardPage {
     let token = localStorage.getItem("agent-repl-token") || "";
     const live = new Map();      // id -> {tool, state, level, since}
     const samples = [];          // [time ms, ended]
+    const submitted = new Map(); // id -> server time (at_ms) of its submission
+    const latencies = [];        // [server time it ended, tool, ms from submitted to ended], the last 5 minutes
+    const windowMs = 300000;
+    let serverNow = 0;           // the newest at_ms seen
     let recentTimer = null;
 
     function headers(extra) {
@@ -111,17 +118,35 @@ enum DashboardPage {
       if (document.activeElement !== $("workers-input")) $("workers-input").value = s.workers;
       $("levels").replaceChildren(...s.levels.map((l) => row([cell(l.level), cell(l.quantum_ms + " ms"), cell(l.queued), cell(l.running)])));
       const tools = Object.entries(s.tools).sort((a, b) => b[1].count - a[1].count);
-      const slowest = Math.max(1, ...tools.map(([, t]) => t.p95_ms));
+      const recent = recentLatencies();
+      const slowest = Math.max(1, ...tools.map(([name]) => (recent.get(name) || { p95: 0 }).p95));
       $("tools").replaceChildren(...tools.map(([name, t]) => {
-        const bar = document.createElement("div"); bar.className = "bar"; bar.style.width = (100 * t.p95_ms / slowest) + "%";
-        const td = document.createElement("td"); td.style.width = "30%"; td.appendChild(bar);
-        return row([cell(name), cell(t.count), cell(t.avg_ms.toFixed(1)), cell(t.p95_ms.toFixed(1)), td]);
+        const w = recent.get(name);
+        const bar = document.createElement("div"); bar.className = "bar"; bar.style.width = (w ? 100 * w.p95 / slowest : 0) + "%";
+        const td = document.createElement("td"); td.style.width = "15%"; td.appendChild(bar);
+        return row([cell(name), cell(t.count), cell(t.avg_ms.toFixed(1)), cell(t.p95_ms.toFixed(1)),
+          cell(w ? w.count : 0, "window-count"), cell(w ? w.p50.toFixed(1) : "", "window-p50"), cell(w ? w.p95.toFixed(1) : "", "window-p95"), td]);
       }));
       const now = Date.now();
       samples.push([now, s.completed + s.failed + s.cancelled + s.timed_out]);
       while (samples.length && samples[0][0] < now - 300000) samples.shift();
       drawThroughput();
       if (!recentTimer) recentTimer = setTimeout(loadRecent, 1000);
+    }
+    // Per tool, over the last 5 minutes of the server's clock: calls ended, and the nearest-rank median
+    // and 95th percentile of their latency (submitted to ended).
+    function recentLatencies() {
+      while (latencies.length && latencies[0][0] < serverNow - windowMs) latencies.shift();
+      if (submitted.size > 10000) for (const [id, at] of submitted) if (at < serverNow - windowMs) submitted.delete(id);
+      const byTool = new Map();
+      for (const [, tool, ms] of latencies) { if (!byTool.has(tool)) byTool.set(tool, []); byTool.get(tool).push(ms); }
+      const rank = (sorted, q) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
+      const result = new Map();
+      for (const [tool, values] of byTool) {
+        values.sort((a, b) => a - b);
+        result.set(tool, { count: values.length, p50: rank(values, 0.5), p95: rank(values, 0.95) });
+      }
+      return result;
     }
     function drawThroughput() {
       const canvas = $("throughput"), g = canvas.getContext("2d");
@@ -139,6 +164,12 @@ enum DashboardPage {
       g.stroke();
     }
     function showTask(t) {
+      serverNow = Math.max(serverNow, t.at_ms);
+      if (t.state === "waiting" && !submitted.has(t.id)) submitted.set(t.id, t.at_ms);
+      if (["completed", "failed", "cancelled", "timed_out"].includes(t.state) && submitted.has(t.id)) {
+        latencies.push([t.at_ms, t.name, t.at_ms - submitted.get(t.id)]);
+        submitted.delete(t.id);
+      }
       if (t.state === "running" || t.state === "paused") {
         const known = live.get(t.id);
         live.set(t.id, { tool: t.name, state: t.state, level: t.level, since: known ? known.since : Date.now() });

@@ -53,7 +53,7 @@ public final class EventHub: Sendable {
             return id
         }
         continuation.onTermination = { [weak self] _ in self?.remove(id) }
-        continuation.yield(Self.frame(event: "stats", json: service.statsJSON()))
+        continuation.yield(Self.frame(event: "stats", data: service.stats()))
         return stream
     }
 
@@ -113,7 +113,7 @@ public final class EventHub: Sendable {
             state.sent = sent
         }
         events.sort { ($0.at, $0.id) < ($1.at, $1.id) }
-        return events.map(\.frame) + [Self.frame(event: "stats", json: service.statsJSON())]
+        return events.map(\.frame) + [Self.frame(event: "stats", data: service.stats())]
     }
 
     static func frame(event: String, data: JSONValue) -> String {

@@ -33,7 +33,7 @@ public struct Problem: Error, HTTPResponseError, Sendable, Equatable {
     public static func jsonObject(_ bytes: [UInt8]) throws(Problem) -> [String: JSONValue] {
         let value: JSONValue
         do {
-            value = try JSONParser.parse(bytes).value
+            value = try JSONParser.value(bytes)
         } catch {
             throw Problem(.badRequest, "The body is not JSON: \(error).", field: "")
         }

@@ -153,7 +153,7 @@ public struct TaskRequest: Sendable {
         case .object(let members)?: arguments = .object(members)
         default: throw Problem.invalid("/payload/arguments", "payload.arguments must be a JSON object.")
         }
-        switch ToolRunner.invocation(of: tool, arguments: arguments.jsonString) {
+        switch ToolRunner.invocation(of: tool, argumentsValue: arguments) {
         case .success(let invocation): return invocation
         case .failure(let invalid):
             throw Problem.invalid("/payload/arguments", invalid.result.error ?? "The arguments do not match the tool's schema.")

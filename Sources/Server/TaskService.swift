@@ -150,22 +150,18 @@ public final class TaskService: Sendable {
     }
 
     /// `/stats json`'s scheduler keys, with the original's beside them (`total`, `avg_wait_time` and
-    /// `avg_execution_time` in seconds, `queued_tasks`, `running_tasks`) and the model's name, as JSON
-    /// text: the scheduler's object encoded once, the others joined to it (no decode and re-encode).
-    public func statsJSON() -> String {
+    /// `avg_execution_time` in seconds, `queued_tasks`, `running_tasks`) and the model's name.
+    public func stats() -> JSONValue {
         let stats = scheduler.stats
         let runs = stats.tools.values.reduce(into: (count: 0, sum: 0.0)) { $0.count += $1.count; $0.sum += Double($1.count) * $1.avgMs }
-        let original: JSONValue = [
-            "total": .int(Int64(stats.submitted)),
-            "avg_wait_time": .double(stats.avgWaitMs / 1000),
-            "avg_execution_time": .double(runs.count == 0 ? 0 : runs.sum / Double(runs.count) / 1000),
-            "queued_tasks": .int(Int64(stats.queued + stats.paused)),
-            "running_tasks": .int(Int64(stats.running)),
-            "model": ["name": .string(modelName)],
-        ]
-        guard let ours = try? JSONEncoder().encode(stats), ours.last == UInt8(ascii: "}") else { return original.jsonString }
-        // Two objects with no key in common: ours without its "}", then the original's without its "{".
-        return String(decoding: ours.dropLast(), as: UTF8.self) + "," + original.jsonString.dropFirst()
+        var object = stats.json
+        object["total"] = .int(Int64(stats.submitted))
+        object["avg_wait_time"] = .double(stats.avgWaitMs / 1000)
+        object["avg_execution_time"] = .double(runs.count == 0 ? 0 : runs.sum / Double(runs.count) / 1000)
+        object["queued_tasks"] = .int(Int64(stats.queued + stats.paused))
+        object["running_tasks"] = .int(Int64(stats.running))
+        object["model"] = ["name": .string(modelName)]
+        return .object(object)
     }
 
     // MARK: Draining

@@ -73,9 +73,55 @@ public enum BuiltinTools {
     static func start(
         name: String, arguments: JSONValue, root: URL, resolution: FileSandbox.Resolution, outputLimit: Int, execution: ToolExecution
     ) {
+        // `now` neither blocks nor waits: its result is ready before the call returns, without a Swift
+        // task of its own and a hop to it (the scheduler's no-op under `POST /tasks`).
+        if name == "now" {
+            do {
+                execution.finish(.success(try now(arguments)))
+            } catch {
+                execution.finish(.failure(String(describing: error)))
+            }
+            return
+        }
         execution.runTask({
             .success(try await run(name: name, arguments, root: root, resolution: resolution, outputLimit: outputLimit))
         }, describe: { String(describing: $0) })
+    }
+
+    /// The current time in the zone asked for, else the machine's.
+    static func now(_ args: JSONValue) throws(Failure) -> String {
+        var zone = TimeZone.current
+        if let name = args["timezone"]?.stringValue {
+            guard let z = TimeZone(identifier: name) else {
+                throw Failure(description: "unknown time zone '\(name)'; use an IANA name such as Europe/Paris")
+            }
+            zone = z
+        }
+        return "\(timestamp(Date(), in: zone)) (\(args["timezone"]?.stringValue ?? zone.identifier))"
+    }
+
+    /// `2026-12-01T03:07:29+01:00 Tuesday` (`Z` for UTC; seconds in the offset when it has some): what
+    /// `DateFormatter` wrote with `yyyy-MM-dd'T'HH:mm:ssXXXXX EEEE` in `en_US_POSIX`, written by hand. A
+    /// formatter made per call was a sixth of the server's time under `POST /tasks` of `now`
+    /// (docs/BENCHMARKS.md), and one shared between threads is not `Sendable`.
+    static func timestamp(_ date: Date, in zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
+        func two(_ n: Int?) -> String { let n = n ?? 0; return n < 10 ? "0\(n)" : "\(n)" }
+        let year = c.year ?? 0
+        var text = (year < 1000 ? String(repeating: "0", count: year < 10 ? 3 : year < 100 ? 2 : 1) : "") + "\(year)"
+        text += "-\(two(c.month))-\(two(c.day))T\(two(c.hour)):\(two(c.minute)):\(two(c.second))"
+        let offset = zone.secondsFromGMT(for: date)
+        if offset == 0 {
+            text += "Z"
+        } else {
+            let size = abs(offset)
+            text += (offset < 0 ? "-" : "+") + two(size / 3600) + ":" + two(size / 60 % 60)
+            if size % 60 != 0 { text += ":" + two(size % 60) }
+        }
+        let weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+        return text + " " + weekdays[((c.weekday ?? 1) - 1 + 7) % 7]
     }
 
     struct Failure: Error, CustomStringConvertible {
@@ -123,20 +169,6 @@ public enum BuiltinTools {
                 let names = try folder.entries(cancellation: cancellation)
                 return names.isEmpty ? "(empty folder)" : names.joined(separator: "\n")
             }
-
-        case "now":
-            var zone = TimeZone.current
-            if let name = args["timezone"]?.stringValue {
-                guard let z = TimeZone(identifier: name) else {
-                    throw Failure(description: "unknown time zone '\(name)'; use an IANA name such as Europe/Paris")
-                }
-                zone = z
-            }
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = zone
-            formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ssXXXXX EEEE"
-            return "\(formatter.string(from: Date())) (\(args["timezone"]?.stringValue ?? zone.identifier))"
 
         case "sleep":
             let seconds = args["seconds"]?.numberValue ?? 0

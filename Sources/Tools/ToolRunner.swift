@@ -45,7 +45,16 @@ public struct ToolRunner: Sendable {
     /// Parses and checks a call's arguments (text from the model) against the tool's schema.
     /// - Returns: the call ready to start, or the `.invalidArguments` result the model reads.
     public static func invocation(of tool: ToolDeclaration, arguments: String) -> Result<ToolInvocation, InvalidCall> {
-        switch SchemaValidator.parseArguments(arguments, schema: tool.parameters) {
+        invocation(of: tool, SchemaValidator.parseArguments(arguments, schema: tool.parameters))
+    }
+
+    /// The same check for arguments that are already a value (an HTTP request's JSON object).
+    public static func invocation(of tool: ToolDeclaration, argumentsValue: JSONValue) -> Result<ToolInvocation, InvalidCall> {
+        invocation(of: tool, SchemaValidator.checkArguments(argumentsValue, schema: tool.parameters))
+    }
+
+    private static func invocation(of tool: ToolDeclaration, _ checked: Result<JSONValue, SchemaValidator.ArgumentError>) -> Result<ToolInvocation, InvalidCall> {
+        switch checked {
         case .success(let value): .success(ToolInvocation(tool: tool, arguments: value))
         case .failure(let error): .failure(InvalidCall(result: .failure(error.message, outcome: .invalidArguments)))
         }

@@ -47,13 +47,17 @@ struct ServeBenchmark: Benchmark {
         let theirs: () throws -> Server = {
             try Self.start("original design (Python)", python, [BenchPaths.file("Benchmarks/original_service.py").path, "--port", "PORT"], in: folder)
         }
+        var ceilingTable = MarkdownTable(headers: ["server", "GET /healthz req/s (the trivial route)", "p99 (ms)", "requests", "errors"])
         var statsTable = MarkdownTable(headers: ["server", "GET /stats req/s", "p99 (ms)", "requests", "errors"])
         var tasksTable = MarkdownTable(headers: ["server", "POST /tasks accepted/s", "p99 (ms)", "tasks", "ended, end to end /s", "newest task read back"])
-        var rates: [String: (stats: Double, statsP99: Double, tasks: Double, tasksP99: Double)] = [:]
+        var rates: [String: (trivial: Double, trivialP99: Double, stats: Double, statsP99: Double, tasks: Double, tasksP99: Double)] = [:]
         for make in [ours, theirs] {
             // A fresh server per workload: the task table of one does not weigh on the other.
             let server = try make()
             try await Self.waitForStats(server)
+            // The ceiling: what the server's HTTP stack answers at most, for a route that does nothing.
+            let trivial = try Self.load(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "http://127.0.0.1:\(server.port)/healthz"])
+            ceilingTable.add(server.name, fmt(trivial.requestsPerSecond, 0), fmt(trivial.p99Ms, 2), String(trivial.requests), String(trivial.errors))
             let stats = try Self.load(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "http://127.0.0.1:\(server.port)/stats"])
             Self.stop(server)
             statsTable.add(server.name, fmt(stats.requestsPerSecond, 0), fmt(stats.p99Ms, 2), String(stats.requests), String(stats.errors))
@@ -68,10 +72,11 @@ struct ServeBenchmark: Benchmark {
             let endToEnd = Double(ended) / elapsed
             tasksTable.add(
                 server.name, fmt(tasks.requestsPerSecond, 0), fmt(tasks.p99Ms, 2), String(tasks.requests), fmt(endToEnd, 0), readBack)
-            rates[server.name] = (stats.requestsPerSecond, stats.p99Ms, endToEnd, tasks.p99Ms)
+            rates[server.name] = (trivial.requestsPerSecond, trivial.p99Ms, stats.requestsPerSecond, stats.p99Ms, endToEnd, tasks.p99Ms)
         }
         var ratios = MarkdownTable(headers: ["ratio, agent-repl serve / original design", "throughput", "p99"])
         if let a = rates["agent-repl serve"], let b = rates["original design (Python)"] {
+            ratios.add("GET /healthz (the trivial route)", fmt(a.trivial / b.trivial, 1) + "x", fmt(a.trivialP99 / b.trivialP99, 2) + "x")
             ratios.add("GET /stats", fmt(a.stats / b.stats, 1) + "x", fmt(a.statsP99 / b.statsP99, 2) + "x")
             ratios.add("POST /tasks, end to end", fmt(a.tasks / b.tasks, 1) + "x", fmt(a.tasksP99 / b.tasksP99, 2) + "x")
         }
@@ -87,9 +92,11 @@ struct ServeBenchmark: Benchmark {
                 127.0.0.1 (Debian's wrk 4.1; load generator and server share the 2 cores), each workload against a fresh server. \
                 POST /tasks sends `\(Self.taskBody)` for \(seconds) s; \"ended, end to end\" counts every task the server accepted, \
                 from the first request until `/stats` says all have ended, then reads the newest task back with `GET /tasks?limit=1` \
-                (completed, with its result). Errors: wrk's non-2xx answers and socket errors.
+                (completed, with its result). `GET /healthz` (a fixed answer on both sides) measures each server's ceiling \
+                under the same load: what its HTTP stack does for a route that does nothing. Errors: wrk's non-2xx answers and \
+                socket errors.
                 """,
-            tables: [statsTable, tasksTable, ratios])
+            tables: [ceilingTable, statsTable, tasksTable, ratios])
     }
 
     static let taskBody = #"{"name": "noop", "task_type": "tool", "payload": {"tool": "now"}}"#

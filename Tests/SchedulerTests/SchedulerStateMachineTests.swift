@@ -609,6 +609,22 @@ import TestSupport
         #expect(records[0].transitions.map(\.state) == [.waiting, .running, .completed])
     }
 
+    /// Live tasks first (newest first), then ended ones; the limit cuts anywhere in between.
+    @Test func recordsPutLiveTasksBeforeEndedOnesUpToTheLimit() {
+        var m = SchedulerStateMachine(configuration: SchedulerConfiguration(strategy: .fifo, workers: 1))
+        for i in 0..<3 {
+            let (id, _) = m.submit(Self.spec(), now: Self.ms(i))
+            _ = m.finished(id, succeeded: true, summary: "ok", now: Self.ms(i))
+        }
+        for i in 3..<6 { _ = m.submit(Self.spec(), now: Self.ms(i)) }
+        #expect(m.records(limit: 100, now: Self.ms(9)).map(\.id.rawValue) == [6, 5, 4, 3, 2, 1])
+        #expect(m.records(limit: 4, now: Self.ms(9)).map(\.id.rawValue) == [6, 5, 4, 3])
+        #expect(m.records(limit: 2, now: Self.ms(9)).map(\.id.rawValue) == [6, 5])
+        #expect(m.records(limit: 0, now: Self.ms(9)).isEmpty)
+        #expect(m.records(limit: -1, now: Self.ms(9)).isEmpty)
+        #expect(m.records(limit: 4, now: Self.ms(9)).map(\.state) == [.waiting, .waiting, .running, .completed])
+    }
+
     // MARK: random sequences
 
     @Test(arguments: 0..<24)

@@ -100,6 +100,27 @@ import TestSupport
         #expect(bad.error == "unknown time zone 'Mars/Olympus'; use an IANA name such as Europe/Paris")
     }
 
+    /// `now` formats by hand what `DateFormatter` wrote: the same text for any time in any zone,
+    /// half-hour and 45-minute offsets, daylight saving changes, and offsets with seconds (Amsterdam's
+    /// +00:19:32 before 1937).
+    @Test func nowWritesWhatDateFormatterWrote() throws {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ssXXXXX EEEE"
+        let zones = ["UTC", "Europe/Paris", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns", "Pacific/Chatham",
+                     "America/Los_Angeles", "Europe/Amsterdam", "Pacific/Kiritimati", "Asia/Shanghai"]
+        var random = SplitMix64(seed: 14)
+        for name in zones {
+            let zone = try #require(TimeZone(identifier: name))
+            formatter.timeZone = zone
+            let dates = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -1_200_000_000), Date()]
+                + (0..<300).map { _ in Date(timeIntervalSince1970: Double(random.next(below: 8_000_000_000)) - 2_500_000_000) }
+            for date in dates {
+                #expect(BuiltinTools.timestamp(date, in: zone) == formatter.string(from: date), "\(name) \(date.timeIntervalSince1970)")
+            }
+        }
+    }
+
     @Test(.timeLimit(.minutes(1))) func sleepIsCancellable() async throws {
         let execution = ToolRunner().start(try #require(BuiltinTools.declaration("sleep")), arguments: #"{"seconds": 300}"#)
         execution.terminate()
