@@ -46,8 +46,13 @@ public struct LocatedJSON: Sendable {
 ///
 /// Foundation's decoder reports byte offsets at best; users fixing a `tools.d` file want
 /// `file:line:column`. Integers without fraction or exponent that fit in Int64 stay `.int`.
+/// `JSONValue.parse` reads with the same rules without recording where values start
+/// (no path strings, no position tables): the one JSON parser of the project, fast enough for every
+/// streamed chunk and tool call.
 public struct JSONParser {
     private let bytes: [UInt8]
+    /// Records `valuePositions` and `keyPositions` (a tool file); false for plain values.
+    private let locates: Bool
     private var index = 0
     private var line = 1
     private var column = 1
@@ -60,12 +65,19 @@ public struct JSONParser {
     }
 
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> LocatedJSON {
-        var parser = JSONParser(bytes: bytes)
+        var parser = JSONParser(bytes: bytes, locates: true)
         return try parser.parseDocument()
     }
 
-    private init(bytes: [UInt8]) {
+    /// The value alone, without positions.
+    static func value(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, locates: false)
+        return try parser.parseDocument().value
+    }
+
+    private init(bytes: [UInt8], locates: Bool) {
         self.bytes = bytes
+        self.locates = locates
         // A UTF-8 byte-order mark is tolerated.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
     }
@@ -83,7 +95,7 @@ public struct JSONParser {
 
     private mutating func parseValue(path: String) throws(JSONSyntaxError) -> JSONValue {
         skipWhitespace()
-        valuePositions[path] = position
+        if locates { valuePositions[path] = position }
         guard index < bytes.count else { throw error("unexpected end of input, expected a value") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject(path: path)
@@ -114,9 +126,9 @@ public struct JSONParser {
             }
             let keyPosition = position
             let key = try parseString()
-            let memberPath = path + "/" + escapePointer(key)
+            let memberPath = locates ? path + "/" + escapePointer(key) : ""
             if members[key] != nil { throw JSONSyntaxError(position: keyPosition, message: "duplicate key '\(key)'") }
-            keyPositions[memberPath] = keyPosition
+            if locates { keyPositions[memberPath] = keyPosition }
             skipWhitespace()
             guard peek == UInt8(ascii: ":") else { throw error("expected ':' after key '\(key)'") }
             advance()
@@ -144,7 +156,7 @@ public struct JSONParser {
             return .array(elements)
         }
         while true {
-            elements.append(try parseValue(path: path + "/\(elements.count)"))
+            elements.append(try parseValue(path: locates ? path + "/\(elements.count)" : ""))
             skipWhitespace()
             switch peek {
             case UInt8(ascii: ","): advance()

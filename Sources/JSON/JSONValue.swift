@@ -58,19 +58,81 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
-    /// Compact JSON text with sorted keys, so equal values print equally.
+    /// Compact JSON text with sorted keys, so equal values print equally: the bytes
+    /// `JSONEncoder.sortedCompact` writes (written here directly, several times faster: a tool call's
+    /// arguments are printed on the way to its process), except that a number that is not finite is
+    /// `null` where the encoder gives up on the whole value.
     public var jsonString: String {
-        let data = (try? JSONEncoder.sortedCompact.encode(self)) ?? Data("null".utf8)
-        return String(decoding: data, as: UTF8.self)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        write(to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// Parses JSON text; throws the decoder's error for anything that is not JSON.
+    private func write(to out: inout [UInt8]) {
+        switch self {
+        case .null: out += "null".utf8
+        case .bool(let b): out += (b ? "true" : "false").utf8
+        case .int(let i): out += String(i).utf8
+        case .double(let d):
+            if !d.isFinite {
+                out += "null".utf8
+            } else {
+                let text = d.description  // shortest round-trip form; the encoder drops a trailing ".0"
+                out += text.hasSuffix(".0") ? text.utf8.dropLast(2) : text.utf8[...]
+            }
+        case .string(let s): Self.write(string: s, to: &out)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (i, element) in elements.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                element.write(to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (i, key) in members.keys.sorted().enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                Self.write(string: key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                members[key]!.write(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Quotes and escapes as the encoder does: quotes and backslashes, the short escapes (newline, tab,
+    /// ...), other control characters as `\u00xx`; everything else (slashes, non-ASCII) as is.
+    private static func write(string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += #"\""#.utf8
+            case UInt8(ascii: "\\"): out += #"\\"#.utf8
+            case 0x0A: out += #"\n"#.utf8
+            case 0x0D: out += #"\r"#.utf8
+            case 0x09: out += #"\t"#.utf8
+            case 0x08: out += #"\b"#.utf8
+            case 0x0C: out += #"\f"#.utf8
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += #"\u00"#.utf8
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Parses JSON text (RFC 8259, ``JSONParser``'s rules); throws `JSONSyntaxError` for anything that
+    /// is not JSON.
     public static func parse(_ text: String) throws -> JSONValue {
-        try parse(Data(text.utf8))
+        try JSONParser.value(Array(text.utf8))
     }
 
     public static func parse(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+        try JSONParser.value(Array(data))
     }
 }
 

@@ -24,7 +24,7 @@ public enum SchemaValidator {
             value = .object([:])
         } else {
             do {
-                let parsed = try JSONParser.parse(trimmed).value
+                let parsed = try JSONParser.value(Array(trimmed.utf8))
                 value = parsed == .null ? .object([:]) : parsed  // `null` arguments are no arguments
             } catch {
                 return .failure(ArgumentError(message: "arguments are not valid JSON: \(error.message) at \(error.position)"))
