@@ -87,10 +87,12 @@ final class ChildProcess: ExecutionControl, Sendable {
         completion: @escaping @Sendable (Outcome) -> Void
     ) throws(SpawnError) -> ChildProcess {
         ignoreSIGPIPE
-        // Four pipes, or none: a failure (at the open-file limit, say) closes those already made.
+        // The three pipes of the child's streams, or none: a failure (at the open-file limit, say)
+        // closes those already made. Only what the child needs is made before it starts; the rest
+        // (the wake pipe, the threads) after, while its program loads.
         var allFDs: [Int32] = []
         func closeAll() { for fd in allFDs { close(fd) } }
-        for _ in 0..<4 {
+        for _ in 0..<3 {
             do {
                 allFDs += try makePipe()
             } catch {
@@ -98,28 +100,32 @@ final class ChildProcess: ExecutionControl, Sendable {
                 throw error
             }
         }
-        let stdinPipe = Array(allFDs[0..<2]), stdoutPipe = Array(allFDs[2..<4])
-        let stderrPipe = Array(allFDs[4..<6]), wakePipe = Array(allFDs[6..<8])
+        let stdinPipe = Array(allFDs[0..<2]), stdoutPipe = Array(allFDs[2..<4]), stderrPipe = Array(allFDs[4..<6])
 
-        let cArgv = argv.map { strdup($0) } + [nil]
-        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for p in cArgv { free(p) }
-            for p in cEnv { free(p) }
-        }
+        var cArgv = CStringBlock(), cEnv = CStringBlock()
+        for argument in argv { cArgv.add(argument) }
+        for (name, value) in environment { cEnv.add(name, "=", value) }
         // The child records its group with the watchdog itself, before its program runs (so no
         // program runs unrecorded, whenever agent-repl dies); `ended` below is ours.
         let registry = ProcessGroupRegistry.shared
         var stage: Int32 = 0, failure: Int32 = 0
-        let pid = cposix_spawn(
-            argv[0], cArgv, cEnv, stdinPipe[0], stdoutPipe[1], stderrPipe[1], workingDirectory,
-            registry?.descriptor ?? -1, &stage, &failure)
+        let pid = cArgv.withPointers { cArgv in
+            cEnv.withPointers { cEnv in
+                cposix_spawn(
+                    argv[0], cArgv, cEnv, stdinPipe[0], stdoutPipe[1], stderrPipe[1], workingDirectory,
+                    registry?.descriptor ?? -1, &stage, &failure)
+            }
+        }
         let spawnErrno = errno
         close(stdinPipe[0])
         close(stdoutPipe[1])
         close(stderrPipe[1])
         func closeOurEnds() {
-            for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0], wakePipe[0], wakePipe[1]] { close(fd) }
+            for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] { close(fd) }
+        }
+        func reap() {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         }
         guard pid > 0 else {
             closeOurEnds()
@@ -127,8 +133,7 @@ final class ChildProcess: ExecutionControl, Sendable {
         }
         guard stage == 0 else {
             registry?.ended(pid)  // the child has exited; its pid stays reserved until it is reaped
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            reap()
             closeOurEnds()
             let reason = String(cString: strerror(failure))
             throw SpawnError(description: stage == CPOSIX_SPAWN_FAILED_CHDIR
@@ -136,6 +141,17 @@ final class ChildProcess: ExecutionControl, Sendable {
                 : "cannot start \(argv[0]): \(reason)")
         }
 
+        let wakePipe: [Int32]
+        do {
+            wakePipe = try makePipe()
+        } catch {
+            // The program runs already: its group goes as any tool's does when it ends.
+            kill(-pid, SIGKILL)
+            registry?.ended(pid)
+            reap()
+            closeOurEnds()
+            throw error
+        }
         let child = ChildProcess(pid: pid, killGrace: killGrace, registry: registry)
         // Streaming: the caller owns the write end of stdin and gets stdout as it arrives.
         stream?.stdin(stdinPipe[1])
@@ -207,6 +223,28 @@ final class ChildProcess: ExecutionControl, Sendable {
 
     /// A write to a pipe whose reader died must fail with EPIPE, not kill the REPL.
     private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+}
+
+/// NUL-terminated strings in one buffer, for argv and envp: one allocation for them all rather than one
+/// per string.
+private struct CStringBlock {
+    private var bytes: [UInt8] = []
+    private var starts: [Int] = []
+
+    /// Adds one string made of `parts`.
+    mutating func add(_ parts: String...) {
+        starts.append(bytes.count)
+        for part in parts { bytes += part.utf8 }
+        bytes.append(0)
+    }
+
+    /// The strings' pointers followed by a null pointer, valid inside `body`.
+    func withPointers<R>(_ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+        var storage = bytes
+        return storage.withUnsafeMutableBytes { buffer in
+            body(starts.map { (buffer.baseAddress! + $0).assumingMemoryBound(to: CChar.self) } + [nil])
+        }
+    }
 }
 
 /// The exit status, handed from the waiting thread to the I/O thread.
