@@ -13,9 +13,9 @@ import JSON
 ///
 /// Why not swift-subprocess: its output collection waits for end-of-file, which a backgrounded
 /// grandchild holding stdout open delays until it dies, and its `Execution` must not outlive the
-/// run closure while the scheduler pauses tools from other threads. Here one thread waits for the
-/// child (`waitid(WNOWAIT)`, so its pid - the group id - stays reserved until the group is killed),
-/// one thread moves the bytes with `poll`, and signals go to the whole group.
+/// run closure while the scheduler pauses tools from other threads. Here one thread per child moves
+/// the bytes with `poll` and, when the child's pidfd says it exited, kills its group while its pid
+/// (the group id) is still reserved (`waitid(WNOWAIT)`), then reaps it; signals go to the whole group.
 ///
 /// Invariant: once the child has exited, the group has been sent SIGKILL and no further signal is
 /// sent to the (possibly reused) group id.
@@ -89,7 +89,7 @@ final class ChildProcess: ExecutionControl, Sendable {
         ignoreSIGPIPE
         // The three pipes of the child's streams, or none: a failure (at the open-file limit, say)
         // closes those already made. Only what the child needs is made before it starts; the rest
-        // (the wake pipe, the threads) after, while its program loads.
+        // (its pidfd, the thread) after, while its program loads.
         var allFDs: [Int32] = []
         func closeAll() { for fd in allFDs { close(fd) } }
         for _ in 0..<3 {
@@ -141,16 +141,15 @@ final class ChildProcess: ExecutionControl, Sendable {
                 : "cannot start \(argv[0]): \(reason)")
         }
 
-        let wakePipe: [Int32]
-        do {
-            wakePipe = try makePipe()
-        } catch {
+        let exitFD = cposix_pidfd_open(pid)
+        guard exitFD >= 0 else {
             // The program runs already: its group goes as any tool's does when it ends.
+            let reason = String(cString: strerror(errno))
             kill(-pid, SIGKILL)
             registry?.ended(pid)
             reap()
             closeOurEnds()
-            throw error
+            throw SpawnError(description: "cannot watch \(argv[0]): \(reason)")
         }
         let child = ChildProcess(pid: pid, killGrace: killGrace, registry: registry)
         // Streaming: the caller owns the write end of stdin and gets stdout as it arrives.
@@ -158,21 +157,13 @@ final class ChildProcess: ExecutionControl, Sendable {
         for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
-        let status = StatusBox()
-        let wakeWrite = wakePipe[1]
-        Thread.detachNewThread {
-            status.set(child.waitForExit())
-            var byte: UInt8 = 1
-            _ = write(wakeWrite, &byte, 1)
-        }
         let io = PipePump(
-            stdin: stream == nil ? stdinPipe[1] : -1, stdout: stdoutPipe[0], stderr: stderrPipe[0], wake: wakePipe[0],
+            stdin: stream == nil ? stdinPipe[1] : -1, stdout: stdoutPipe[0], stderr: stderrPipe[0], exit: exitFD,
             input: input, outputLimit: outputLimit, stderrLimit: stderrLimit, stdoutSink: stream?.stdout)
         Thread.detachNewThread {
-            let streams = io.run()
-            close(wakePipe[0])
-            close(wakePipe[1])
-            let (code, signal, cpu) = status.get() ?? (nil, nil, nil)
+            let (streams, status) = io.run(reap: child.waitForExit)
+            close(exitFD)
+            let (code, signal, cpu) = status ?? (nil, nil, nil)
             completion(Outcome(
                 exitCode: code, signal: signal, stdout: streams.stdout, stdoutTotal: streams.stdoutTotal, stderrTail: streams.stderrTail,
                 cpuTime: cpu))
@@ -188,8 +179,8 @@ final class ChildProcess: ExecutionControl, Sendable {
         var stdout: @Sendable ([UInt8]) -> Void
     }
 
-    /// Blocks until the child exits; kills its group while its pid is still reserved, then reaps it
-    /// (`wait4`, for its CPU time).
+    /// Waits until the child exits (at once when its pidfd said so); kills its group while its pid is
+    /// still reserved, then reaps it (`wait4`, for its CPU time).
     private func waitForExit() -> (Int32?, Int32?, Duration?) {
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
@@ -247,32 +238,30 @@ private struct CStringBlock {
     }
 }
 
-/// The exit status, handed from the waiting thread to the I/O thread.
-private final class StatusBox: Sendable {
-    private let value = Mutex<(Int32?, Int32?, Duration?)?>(nil)
-    func set(_ v: (Int32?, Int32?, Duration?)) { value.withLock { $0 = v } }
-    func get() -> (Int32?, Int32?, Duration?)? { value.withLock { $0 } }
-}
-
 /// Writes stdin and reads stdout and stderr until the child is gone and the pipes are drained.
 private struct PipePump: Sendable {
-    let stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32, wakeFD: Int32
+    let stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32, exitFD: Int32
     let input: [UInt8]
     let outputLimit: Int, stderrLimit: Int
     /// Where stdout goes when it is streamed instead of collected.
     let stdoutSink: (@Sendable ([UInt8]) -> Void)?
 
-    /// `stdin` -1: the caller writes the child's stdin itself.
-    init(stdin: Int32, stdout: Int32, stderr: Int32, wake: Int32, input: [UInt8], outputLimit: Int, stderrLimit: Int,
+    /// `stdin` -1: the caller writes the child's stdin itself. `exit`: the child's pidfd.
+    init(stdin: Int32, stdout: Int32, stderr: Int32, exit: Int32, input: [UInt8], outputLimit: Int, stderrLimit: Int,
          stdoutSink: (@Sendable ([UInt8]) -> Void)? = nil) {
-        (stdinFD, stdoutFD, stderrFD, wakeFD) = (stdin, stdout, stderr, wake)
+        (stdinFD, stdoutFD, stderrFD, exitFD) = (stdin, stdout, stderr, exit)
         self.input = input
         self.outputLimit = outputLimit
         self.stderrLimit = stderrLimit
         self.stdoutSink = stdoutSink
     }
 
-    func run() -> (stdout: [UInt8], stdoutTotal: Int, stderrTail: [UInt8]) {
+    /// `reap` runs once the pidfd says the child exited; its status is returned with the streams (nil
+    /// only if the pipes were given up on first, which the loop does not do before the exit).
+    func run(reap: () -> (Int32?, Int32?, Duration?)) -> (
+        streams: (stdout: [UInt8], stdoutTotal: Int, stderrTail: [UInt8]), status: (Int32?, Int32?, Duration?)?
+    ) {
+        var status: (Int32?, Int32?, Duration?)?
         var stdinOpen = true, stdoutOpen = true, stderrOpen = true
         var written = 0
         var stdout: [UInt8] = [], stdoutTotal = 0
@@ -293,7 +282,7 @@ private struct PipePump: Sendable {
             if stdinOpen { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
             if stdoutOpen { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
             if stderrOpen { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
-            if !childGone { fds.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)) }
+            if !childGone { fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
             var timeout: Int32 = -1
             if let drainDeadline {
                 let left = drainDeadline - .now
@@ -329,7 +318,8 @@ private struct PipePump: Sendable {
                         close(p.fd)
                         if p.fd == stdoutFD { stdoutOpen = false } else { stderrOpen = false }
                     }
-                default:  // wake: the child exited and its group was killed
+                default:  // the pidfd: the child exited; its group is killed and it is reaped
+                    status = reap()
                     childGone = true
                     drainDeadline = .now + .seconds(2)
                 }
@@ -338,6 +328,6 @@ private struct PipePump: Sendable {
         if stdinOpen { close(stdinFD) }
         if stdoutOpen { close(stdoutFD) }
         if stderrOpen { close(stderrFD) }
-        return (stdout, stdoutTotal, stderr)
+        return ((stdout, stdoutTotal, stderr), status)
     }
 }
