@@ -118,7 +118,9 @@ final class ScheduledToolBatch: ToolCallBatch {
         let spec = ScheduledToolExecutor.spec(for: invocation, group: group, background: background)
         let gate = BodyGate()
         let body = executor.body(for: invocation, call: call, events: events)
-        let id = executor.scheduler.submit(spec) { context in
+        // The body starts on this thread when a worker is free: the tool's process is spawned before
+        // `submit` returns, without waiting for another thread to pick the task up.
+        let id = executor.scheduler.submit(spec, startsOnCaller: true) { context in
             guard gate.enter() else { return Self.cancelledResult }
             defer { gate.leave() }
             return await body(context)

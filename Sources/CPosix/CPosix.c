@@ -235,4 +235,8 @@ pid_t cposix_spawn(const char *path, char *const argv[], char *const envp[], int
     return pid;
 }
 
+int cposix_pidfd_open(pid_t pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
 // MARK: - End of the spawning block

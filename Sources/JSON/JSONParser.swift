@@ -46,16 +46,19 @@ public struct LocatedJSON: Sendable {
 ///
 /// Foundation's decoder reports byte offsets at best; users fixing a `tools.d` file want
 /// `file:line:column`. Integers without fraction or exponent that fit in Int64 stay `.int`.
+/// `JSONValue.parse` reads with the same rules without recording where values start
+/// (no path strings, no position tables): the one JSON parser of the project, fast enough for every
+/// streamed chunk and tool call.
 public struct JSONParser {
     private let bytes: [UInt8]
+    /// Records `valuePositions` and `keyPositions` (a tool file); false for plain values.
+    private let locates: Bool
     private var index = 0
     private var line = 1
     private var column = 1
     private var valuePositions: [String: SourcePosition] = [:]
     private var keyPositions: [String: SourcePosition] = [:]
     private var depth = 0
-    /// Whether to record where each value and key starts (the paths cost a string per value).
-    private let locates: Bool
 
     public static func parse(_ text: String) throws(JSONSyntaxError) -> LocatedJSON {
         try parse(Array(text.utf8))

@@ -58,13 +58,14 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
-    /// Parses JSON text; throws the decoder's error for anything that is not JSON.
+    /// Parses JSON text (RFC 8259, ``JSONParser``'s rules); throws `JSONSyntaxError` for anything that
+    /// is not JSON.
     public static func parse(_ text: String) throws -> JSONValue {
-        try parse(Data(text.utf8))
+        try JSONParser.value(Array(text.utf8))
     }
 
     public static func parse(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+        try JSONParser.value(Array(data))
     }
 }
 

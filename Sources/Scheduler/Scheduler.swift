@@ -95,9 +95,19 @@ public final class Scheduler<Value: TaskResult>: Sendable {
 
     /// Queues a task. The body's value is the outcome, `.completed` or `.failed` as the value says.
     /// After ``shutdown()`` the task is cancelled at once.
+    ///
+    /// - Parameter startsOnCaller: when the task can start at once, its body begins on the caller's
+    ///   thread and runs there up to its first suspension before `submit` returns (`Task.immediate`):
+    ///   no hop to another thread between the submission and the body's first statement. For bodies
+    ///   that suspend soon, such as a tool call's (spawn the process, then await it); a body that never
+    ///   suspends would run to its end inside `submit`. Otherwise, and by default, the body starts on a
+    ///   new Swift task.
     @discardableResult
-    public func submit(_ spec: TaskSpec, body: @escaping Body) -> TaskID {
-        handle { state, now, actions in submit(spec, body, waiter: nil, in: &state, now: now, actions: &actions) }
+    public func submit(_ spec: TaskSpec, startsOnCaller: Bool = false, body: @escaping Body) -> TaskID {
+        var effects = Effects()
+        let id = process(nil, into: &effects) { state, now, actions in submit(spec, body, waiter: nil, in: &state, now: now, actions: &actions) }
+        perform(effects, firstStartsOnCaller: startsOnCaller)
+        return id
     }
 
     private func submit(
@@ -333,10 +343,12 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         }
     }
 
-    private func perform(_ effects: Effects) {
+    /// - Parameter firstStartsOnCaller: the first body to start begins on this thread (see
+    ///   ``submit(_:startsOnCaller:body:)``).
+    private func perform(_ effects: Effects, firstStartsOnCaller: Bool = false) {
         for context in effects.cancels { context.cancel() }
         for context in effects.syncs { context.sync() }
-        if let first = effects.firstStart { spawnWorker(first) }
+        if let first = effects.firstStart { spawnWorker(first, onCaller: firstStartsOnCaller) }
         for start in effects.moreStarts { spawnWorker(start) }
         for (continuation, outcome) in effects.outcomes { continuation.resume(returning: outcome) }
         for continuation in effects.idle { continuation.resume() }
@@ -354,10 +366,12 @@ public final class Scheduler<Value: TaskResult>: Sendable {
     // MARK: - Workers
 
     /// Runs a started body on a new Swift task, which then keeps running the bodies started when its
-    /// body finishes (see ``runBodies(first:runner:)``).
-    private func spawnWorker(_ start: Start) {
+    /// body finishes (see ``runBodies(first:runner:)``). `onCaller`: the task begins on this thread,
+    /// up to the body's first suspension (a cancel meanwhile is applied when the task is attached).
+    private func spawnWorker(_ start: Start, onCaller: Bool = false) {
         let runner = BodyRunner()
-        runner.attach(Task { [self] in await runBodies(first: start, runner: runner) })
+        let work: @Sendable () async -> Void = { [self] in await runBodies(first: start, runner: runner) }
+        runner.attach(onCaller ? Task.immediate(operation: work) : Task(operation: work))
     }
 
     /// A worker loop: runs a body, reports its end, and if that event started another body, runs that

@@ -13,9 +13,9 @@ import JSON
 ///
 /// Why not swift-subprocess: its output collection waits for end-of-file, which a backgrounded
 /// grandchild holding stdout open delays until it dies, and its `Execution` must not outlive the
-/// run closure while the scheduler pauses tools from other threads. Here one thread waits for the
-/// child (`waitid(WNOWAIT)`, so its pid - the group id - stays reserved until the group is killed),
-/// one thread moves the bytes with `poll`, and signals go to the whole group.
+/// run closure while the scheduler pauses tools from other threads. Here one thread per child moves
+/// the bytes with `poll` and, when the child's pidfd says it exited, kills its group while its pid
+/// (the group id) is still reserved (`waitid(WNOWAIT)`), then reaps it; signals go to the whole group.
 ///
 /// Invariant: once the child has exited, the group has been sent SIGKILL and no further signal is
 /// sent to the (possibly reused) group id.
@@ -87,10 +87,12 @@ final class ChildProcess: ExecutionControl, Sendable {
         completion: @escaping @Sendable (Outcome) -> Void
     ) throws(SpawnError) -> ChildProcess {
         ignoreSIGPIPE
-        // Four pipes, or none: a failure (at the open-file limit, say) closes those already made.
+        // The three pipes of the child's streams, or none: a failure (at the open-file limit, say)
+        // closes those already made. Only what the child needs is made before it starts; the rest
+        // (its pidfd, the thread) after, while its program loads.
         var allFDs: [Int32] = []
         func closeAll() { for fd in allFDs { close(fd) } }
-        for _ in 0..<4 {
+        for _ in 0..<3 {
             do {
                 allFDs += try makePipe()
             } catch {
@@ -98,28 +100,32 @@ final class ChildProcess: ExecutionControl, Sendable {
                 throw error
             }
         }
-        let stdinPipe = Array(allFDs[0..<2]), stdoutPipe = Array(allFDs[2..<4])
-        let stderrPipe = Array(allFDs[4..<6]), wakePipe = Array(allFDs[6..<8])
+        let stdinPipe = Array(allFDs[0..<2]), stdoutPipe = Array(allFDs[2..<4]), stderrPipe = Array(allFDs[4..<6])
 
-        let cArgv = argv.map { strdup($0) } + [nil]
-        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for p in cArgv { free(p) }
-            for p in cEnv { free(p) }
-        }
+        var cArgv = CStringBlock(), cEnv = CStringBlock()
+        for argument in argv { cArgv.add(argument) }
+        for (name, value) in environment { cEnv.add(name, "=", value) }
         // The child records its group with the watchdog itself, before its program runs (so no
         // program runs unrecorded, whenever agent-repl dies); `ended` below is ours.
         let registry = ProcessGroupRegistry.shared
         var stage: Int32 = 0, failure: Int32 = 0
-        let pid = cposix_spawn(
-            argv[0], cArgv, cEnv, stdinPipe[0], stdoutPipe[1], stderrPipe[1], workingDirectory,
-            registry?.descriptor ?? -1, &stage, &failure)
+        let pid = cArgv.withPointers { cArgv in
+            cEnv.withPointers { cEnv in
+                cposix_spawn(
+                    argv[0], cArgv, cEnv, stdinPipe[0], stdoutPipe[1], stderrPipe[1], workingDirectory,
+                    registry?.descriptor ?? -1, &stage, &failure)
+            }
+        }
         let spawnErrno = errno
         close(stdinPipe[0])
         close(stdoutPipe[1])
         close(stderrPipe[1])
         func closeOurEnds() {
-            for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0], wakePipe[0], wakePipe[1]] { close(fd) }
+            for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] { close(fd) }
+        }
+        func reap() {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         }
         guard pid > 0 else {
             closeOurEnds()
@@ -127,8 +133,7 @@ final class ChildProcess: ExecutionControl, Sendable {
         }
         guard stage == 0 else {
             registry?.ended(pid)  // the child has exited; its pid stays reserved until it is reaped
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            reap()
             closeOurEnds()
             let reason = String(cString: strerror(failure))
             throw SpawnError(description: stage == CPOSIX_SPAWN_FAILED_CHDIR
@@ -136,27 +141,29 @@ final class ChildProcess: ExecutionControl, Sendable {
                 : "cannot start \(argv[0]): \(reason)")
         }
 
+        let exitFD = cposix_pidfd_open(pid)
+        guard exitFD >= 0 else {
+            // The program runs already: its group goes as any tool's does when it ends.
+            let reason = String(cString: strerror(errno))
+            kill(-pid, SIGKILL)
+            registry?.ended(pid)
+            reap()
+            closeOurEnds()
+            throw SpawnError(description: "cannot watch \(argv[0]): \(reason)")
+        }
         let child = ChildProcess(pid: pid, killGrace: killGrace, registry: registry)
         // Streaming: the caller owns the write end of stdin and gets stdout as it arrives.
         stream?.stdin(stdinPipe[1])
         for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
-        let status = StatusBox()
-        let wakeWrite = wakePipe[1]
-        Thread.detachNewThread {
-            status.set(child.waitForExit())
-            var byte: UInt8 = 1
-            _ = write(wakeWrite, &byte, 1)
-        }
         let io = PipePump(
-            stdin: stream == nil ? stdinPipe[1] : -1, stdout: stdoutPipe[0], stderr: stderrPipe[0], wake: wakePipe[0],
+            stdin: stream == nil ? stdinPipe[1] : -1, stdout: stdoutPipe[0], stderr: stderrPipe[0], exit: exitFD,
             input: input, outputLimit: outputLimit, stderrLimit: stderrLimit, stdoutSink: stream?.stdout)
         Thread.detachNewThread {
-            let streams = io.run()
-            close(wakePipe[0])
-            close(wakePipe[1])
-            let (code, signal, cpu) = status.get() ?? (nil, nil, nil)
+            let (streams, status) = io.run(reap: child.waitForExit)
+            close(exitFD)
+            let (code, signal, cpu) = status ?? (nil, nil, nil)
             completion(Outcome(
                 exitCode: code, signal: signal, stdout: streams.stdout, stdoutTotal: streams.stdoutTotal, stderrTail: streams.stderrTail,
                 cpuTime: cpu))
@@ -172,8 +179,8 @@ final class ChildProcess: ExecutionControl, Sendable {
         var stdout: @Sendable ([UInt8]) -> Void
     }
 
-    /// Blocks until the child exits; kills its group while its pid is still reserved, then reaps it
-    /// (`wait4`, for its CPU time).
+    /// Waits until the child exits (at once when its pidfd said so); kills its group while its pid is
+    /// still reserved, then reaps it (`wait4`, for its CPU time).
     private func waitForExit() -> (Int32?, Int32?, Duration?) {
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
@@ -209,32 +216,52 @@ final class ChildProcess: ExecutionControl, Sendable {
     private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 }
 
-/// The exit status, handed from the waiting thread to the I/O thread.
-private final class StatusBox: Sendable {
-    private let value = Mutex<(Int32?, Int32?, Duration?)?>(nil)
-    func set(_ v: (Int32?, Int32?, Duration?)) { value.withLock { $0 = v } }
-    func get() -> (Int32?, Int32?, Duration?)? { value.withLock { $0 } }
+/// NUL-terminated strings in one buffer, for argv and envp: one allocation for them all rather than one
+/// per string.
+private struct CStringBlock {
+    private var bytes: [UInt8] = []
+    private var starts: [Int] = []
+
+    /// Adds one string made of `parts`.
+    mutating func add(_ parts: String...) {
+        starts.append(bytes.count)
+        for part in parts { bytes += part.utf8 }
+        bytes.append(0)
+    }
+
+    /// The strings' pointers followed by a null pointer, valid inside `body`.
+    func withPointers<R>(_ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+        var storage = bytes
+        return storage.withUnsafeMutableBytes { buffer in
+            body(starts.map { (buffer.baseAddress! + $0).assumingMemoryBound(to: CChar.self) } + [nil])
+        }
+    }
 }
 
 /// Writes stdin and reads stdout and stderr until the child is gone and the pipes are drained.
 private struct PipePump: Sendable {
-    let stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32, wakeFD: Int32
+    let stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32, exitFD: Int32
     let input: [UInt8]
     let outputLimit: Int, stderrLimit: Int
     /// Where stdout goes when it is streamed instead of collected.
     let stdoutSink: (@Sendable ([UInt8]) -> Void)?
 
-    /// `stdin` -1: the caller writes the child's stdin itself.
-    init(stdin: Int32, stdout: Int32, stderr: Int32, wake: Int32, input: [UInt8], outputLimit: Int, stderrLimit: Int,
+    /// `stdin` -1: the caller writes the child's stdin itself. `exit`: the child's pidfd.
+    init(stdin: Int32, stdout: Int32, stderr: Int32, exit: Int32, input: [UInt8], outputLimit: Int, stderrLimit: Int,
          stdoutSink: (@Sendable ([UInt8]) -> Void)? = nil) {
-        (stdinFD, stdoutFD, stderrFD, wakeFD) = (stdin, stdout, stderr, wake)
+        (stdinFD, stdoutFD, stderrFD, exitFD) = (stdin, stdout, stderr, exit)
         self.input = input
         self.outputLimit = outputLimit
         self.stderrLimit = stderrLimit
         self.stdoutSink = stdoutSink
     }
 
-    func run() -> (stdout: [UInt8], stdoutTotal: Int, stderrTail: [UInt8]) {
+    /// `reap` runs once the pidfd says the child exited; its status is returned with the streams (nil
+    /// only if the pipes were given up on first, which the loop does not do before the exit).
+    func run(reap: () -> (Int32?, Int32?, Duration?)) -> (
+        streams: (stdout: [UInt8], stdoutTotal: Int, stderrTail: [UInt8]), status: (Int32?, Int32?, Duration?)?
+    ) {
+        var status: (Int32?, Int32?, Duration?)?
         var stdinOpen = true, stdoutOpen = true, stderrOpen = true
         var written = 0
         var stdout: [UInt8] = [], stdoutTotal = 0
@@ -255,7 +282,7 @@ private struct PipePump: Sendable {
             if stdinOpen { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
             if stdoutOpen { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
             if stderrOpen { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
-            if !childGone { fds.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)) }
+            if !childGone { fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
             var timeout: Int32 = -1
             if let drainDeadline {
                 let left = drainDeadline - .now
@@ -291,7 +318,8 @@ private struct PipePump: Sendable {
                         close(p.fd)
                         if p.fd == stdoutFD { stdoutOpen = false } else { stderrOpen = false }
                     }
-                default:  // wake: the child exited and its group was killed
+                default:  // the pidfd: the child exited; its group is killed and it is reaped
+                    status = reap()
                     childGone = true
                     drainDeadline = .now + .seconds(2)
                 }
@@ -300,6 +328,6 @@ private struct PipePump: Sendable {
         if stdinOpen { close(stdinFD) }
         if stdoutOpen { close(stdoutFD) }
         if stderrOpen { close(stderrFD) }
-        return (stdout, stdoutTotal, stderr)
+        return ((stdout, stdoutTotal, stderr), status)
     }
 }

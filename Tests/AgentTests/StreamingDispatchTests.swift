@@ -191,3 +191,27 @@ private final class RecordingConfirmation: ConfirmationProvider, Sendable {
         await scheduler.shutdown()
     }
 }
+
+/// A call reported whole starts on the thread that reports it: by the time the batch's `add` returns,
+/// its task's body has begun (`.toolStarted`, sent just before the tool's process is spawned) when a
+/// worker is free, without a hop to another thread; the result comes as before.
+@Suite(.timeLimit(.minutes(1))) struct StreamingDispatchStartTests {
+    @Test func aCallAddedWithAFreeWorkerHasStartedWhenAddReturns() async throws {
+        let echo = ToolDeclaration(
+            name: "echo", description: "echoes", runner: .exec([ToolFixtures.folder.appendingPathComponent("echo_stdin.sh").path]))
+        let scheduler = ToolScheduler()
+        let executor = ScheduledToolExecutor(
+            scheduler: scheduler, catalog: ToolCatalog(tools: [echo]), runner: ToolRunner(environment: ProcessInfo.processInfo.environment))
+        let started = Mutex<[String]>([])
+        let batch = executor.batch(turn: TurnID(conversation: 0, turn: 1)) { event in
+            if case .toolStarted(let call, _) = event { started.withLock { $0.append(call.id) } }
+        }
+        batch.add(ToolCall(id: "a", name: "echo", arguments: #"{"n":1}"#))
+        #expect(started.withLock { $0 } == ["a"])
+        batch.add(ToolCall(id: "b", name: "echo", arguments: #"{"n":2}"#))
+        #expect(started.withLock { $0 } == ["a", "b"])
+        let results = await batch.results()
+        #expect(results.map(\.output) == ["{\"n\":1}\n", "{\"n\":2}\n"])
+        await scheduler.shutdown()
+    }
+}

@@ -103,6 +103,9 @@ import Testing
     @Test func argumentStrings() {
         #expect(SchemaValidator.parseArguments("", schema: ["type": "object"]) == .success([:]))
         #expect(SchemaValidator.parseArguments("  ", schema: nil) == .success([:]))
+        // Unicode white space around the arguments is no argument text (no-break space, ideographic space).
+        #expect(SchemaValidator.parseArguments("\u{00A0}\n {\"a\": 1}\u{3000}\t", schema: nil) == .success(["a": 1]))
+        #expect(SchemaValidator.parseArguments("\u{2028}\u{00A0}", schema: nil) == .success([:]))
         #expect(SchemaValidator.parseArguments(#"{"location": "#, schema: weather)
             == .failure(.init(message: "arguments are not valid JSON: unexpected end of input, expected a value at 1:13")))
         #expect(SchemaValidator.parseArguments(#"{"count": "x"}"#, schema: weather)

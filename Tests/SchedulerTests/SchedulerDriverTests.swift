@@ -22,6 +22,50 @@ import TestSupport
         #expect(scheduler.record(TaskID(2))?.error == "boom")
     }
 
+    /// `startsOnCaller`: a task that can start at once has run its body up to the first suspension,
+    /// on the caller's thread, by the time `submit` returns (a tool's process is spawned there); one
+    /// that must wait for a worker does not begin until the worker is free, then runs as usual.
+    @Test func aBodyStartedOnTheCallerBeginsBeforeSubmitReturns() async {
+        let scheduler = TestScheduler(configuration: Self.config(.fifo, workers: 1))
+        let callerThread = pthread_self()
+        let began = Box<[String]>([])
+        let onCaller = Box(false)
+        let gate = Gate()
+        let first = scheduler.submit(TaskSpec(name: "first"), startsOnCaller: true) { _ in
+            began.update { $0.append("first") }
+            onCaller.set(pthread_equal(pthread_self(), callerThread) != 0)
+            await gate.wait()
+            return "first"
+        }
+        #expect(began.value == ["first"])
+        #expect(onCaller.value)
+        let second = scheduler.submit(TaskSpec(name: "second"), startsOnCaller: true) { _ in
+            began.update { $0.append("second") }
+            return "second"
+        }
+        #expect(began.value == ["first"])  // no worker free: it waits in the queue
+        gate.open()
+        #expect(await scheduler.outcome(of: first) == .completed("first"))
+        #expect(await scheduler.outcome(of: second) == .completed("second"))
+        #expect(began.value == ["first", "second"])
+    }
+
+    /// A task cancelled while its body runs on the caller (before the body's Swift task is attached to
+    /// its context) is cancelled all the same: the body sees it at its first suspension.
+    @Test(.timeLimit(.minutes(1))) func aCancelDuringAStartOnTheCallerReachesTheBody() async {
+        let scheduler = TestScheduler(configuration: Self.config(.fifo, workers: 1))
+        let ownID = Box<TaskID?>(nil)
+        let id = scheduler.submit(TaskSpec(name: "cancelled early"), startsOnCaller: true) { context in
+            scheduler.cancel(context.id)  // still inside `submit`
+            ownID.set(context.id)
+            while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(1)) }
+            return "saw the cancel"
+        }
+        #expect(ownID.value == id)
+        #expect(await scheduler.outcome(of: id) == .cancelled)
+        await scheduler.waitUntilIdle()
+    }
+
     @Test func outcomeIsRememberedAfterTheEnd() async {
         let scheduler = TestScheduler(configuration: Self.config(.fifo))
         let id = scheduler.submit(TaskSpec(name: "echo")) { _ in "done" }

@@ -46,10 +46,10 @@ func fdLimit() async {
     }
     let cases: [(name: String, free: Int, tool: ToolDeclaration)] =
         [("warm-up", 64, tool(["/bin/true"]))]
-        + (0...7).map { ("pipes", $0, tool(["/bin/true"])) }
-        + [("missing-program", 8, tool(["/nonexistent/program"])),
-           ("missing-folder", 8, tool(["/bin/true"], cwd: "/nonexistent/folder")),
-           ("runs", 8, tool(["/bin/true"]))]
+        + (0...5).map { ("pipes", $0, tool(["/bin/true"])) }
+        + [("missing-program", 6, tool(["/nonexistent/program"])),
+           ("missing-folder", 6, tool(["/bin/true"], cwd: "/nonexistent/folder")),
+           ("runs", 6, tool(["/bin/true"]))]
     for c in cases {
         guard case .success(let invocation) = ToolRunner.invocation(of: c.tool, arguments: "{}") else { fatalError("arguments") }
         let before = openDescriptors(below: ceiling)

@@ -69,6 +69,10 @@ int cposix_start_watchdog(int *write_fd);
 pid_t cposix_spawn(const char *path, char *const argv[], char *const envp[], int in, int out, int err,
                    const char *cwd, int record_fd, int *failed_stage, int *failed_errno);
 
+/// A descriptor (close-on-exec) that polls readable once process `pid` has exited, or -1 with errno
+/// set (pidfd_open, Linux 5.3; glibc's wrapper is not visible to Swift).
+int cposix_pidfd_open(pid_t pid);
+
 // MARK: - End of the spawning block
 
 #endif
