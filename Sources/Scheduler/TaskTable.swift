@@ -59,11 +59,23 @@ extension SchedulerStateMachine {
                 records[slot] = consume record
             } else {
                 slot = entries.count
+                if slot == entries.capacity { grow() }
                 entries.append(entry)
                 records.append(consume record)
             }
             index[entry.id] = slot
             return slot
+        }
+
+        /// Grows both arrays fourfold instead of the usual twofold. Growing copies every entry and record
+        /// into fresh memory, and the pages of a fresh block fault in one by one as they are touched; capacity
+        /// that is reserved and not yet used costs address space only. With 100k tasks queued at once, doubling
+        /// touched about twice the final size (page faults and copies were about a seventh of the time per
+        /// task); growing fourfold touches about 1.33 times.
+        private mutating func grow() {
+            let capacity = max(64, entries.count * 4)
+            entries.reserveCapacity(capacity)
+            records.reserveCapacity(capacity)
         }
 
         /// Removes the task in an occupied slot and returns its record.
