@@ -40,6 +40,16 @@ public final class MCPServerPool: MCPToolCaller {
         return merged
     }
 
+    /// Hands `update` `catalog` with the servers' tools added, now and each time a server's tools change
+    /// (ready, `notifications/tools/list_changed`, restart). Each server keeps one such handler: the last set.
+    public func follow(adding catalog: ToolCatalog, _ update: @escaping @Sendable (ToolCatalog) -> Void) {
+        for server in servers {
+            server.onToolsChanged { [weak self] in if let self { update(self.catalog(adding: catalog)) } }
+        }
+        // A server may have become ready before its handler was set.
+        update(self.catalog(adding: catalog))
+    }
+
     public func call(_ target: MCPToolTarget, arguments: JSONValue, progress: @escaping @Sendable () -> Void) async -> ToolResult {
         guard let server = servers.first(where: { $0.declaration.name == target.server }) else {
             return .failure("there is no MCP server named '\(target.server)'")

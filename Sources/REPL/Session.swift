@@ -59,12 +59,8 @@ public final class Session: Sendable {
         }
         var runner = ToolRunner(environment: options.environment, fileRoot: options.workingFolder)
         runner.mcp = mcp
-        let live = LiveToolCatalog(mcp?.catalog(adding: catalog) ?? catalog)
-        for server in mcp?.servers ?? [] {
-            server.onToolsChanged { [mcp] in if let mcp { live.replace(with: mcp.catalog(adding: catalog)) } }
-        }
-        // A server may have become ready before its handler was set.
-        if let mcp { live.replace(with: mcp.catalog(adding: catalog)) }
+        let live = LiveToolCatalog(catalog)
+        mcp?.follow(adding: catalog) { live.replace(with: $0) }
         executor = ScheduledToolExecutor(scheduler: scheduler, liveCatalog: live, runner: runner, confirmation: confirmation)
         var configuration = Agent.Configuration(
             model: options.modelName, tools: executor.definitions, maxSteps: options.maxSteps, dispatchesEarly: options.dispatchesEarly)
@@ -435,8 +431,10 @@ public final class Session: Sendable {
             console.writeError("Usage: /serve [PORT] (default 8000; 0 picks a free one), or /serve stop\n")
             return
         }
+        // The session's tools as they change (its MCP servers' join when ready); the session owns the servers.
         let service = TaskService(
-            scheduler: scheduler, clock: schedulerClock, catalog: catalog, runner: executor.runner, model: model, modelName: agent.modelName)
+            scheduler: scheduler, clock: schedulerClock, liveCatalog: executor.liveCatalog, runner: executor.runner, model: model,
+            modelName: agent.modelName)
         let maxSteps = options.maxSteps
         let sessions = InMemoryChatSessions { [self] _ in service.makeAgent(conversation: newConversationID(), maxSteps: maxSteps) }
         var serverOptions = ServerOptions()

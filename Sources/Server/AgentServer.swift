@@ -27,15 +27,12 @@ public final class AgentServer: Sendable {
     private let group = Mutex<ServiceGroup?>(nil)
     /// Conversations with a turn running: a second turn of one waits for none, it is refused (409).
     private let busySessions = Mutex<Set<String>>([])
-    /// `/openapi.json`, made once: it names the tools served.
-    private let document: String
 
     public init(service: TaskService, sessions: any ChatSessionStore, options: ServerOptions) {
         self.service = service
         self.sessions = sessions
         self.options = options
         self.events = EventHub(service: service)
-        document = OpenAPIDocument.make(catalog: service.catalog).jsonString
     }
 
     /// Serves until a graceful shutdown (SIGTERM and SIGINT with `handlesSignals`, or ``stop()``) has
@@ -53,7 +50,14 @@ public final class AgentServer: Sendable {
         // Services stop in reverse order: the drain first (the API still answers), then the server.
         let group = ServiceGroup(services: [app, drain], gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [], cancellationSignals: [], logger: logger)
         self.group.withLock { $0 = group }
-        try await group.run()
+        // The MCP servers start in the background; the drain stops them.
+        service.mcp?.start()
+        do {
+            try await group.run()
+        } catch {
+            await service.mcp?.stop()
+            throw error
+        }
     }
 
     /// Starts the graceful shutdown of a running server.
@@ -74,7 +78,8 @@ public final class AgentServer: Sendable {
         router.add(middleware: BearerTokenMiddleware(token: options.token))
         router.get("/") { _, _ in Self.page(DashboardPage.html) }
         router.get("/docs") { _, _ in Self.page(DocsPage.html) }
-        router.get("/openapi.json") { [document] _, _ in Self.json(document) }
+        // Made for each request: it names the tools served, and MCP servers' tools join while it runs.
+        router.get("/openapi.json") { [service] _, _ in Self.json(OpenAPIDocument.make(catalog: service.catalog)) }
         router.get("/healthz") { [service, events] _, _ in
             Self.json(["status": service.isDraining ? "draining" : "ok", "event_clients": .int(Int64(events.clientCount))])
         }

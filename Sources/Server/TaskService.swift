@@ -2,6 +2,7 @@ import Agent
 import Foundation
 import JSON
 import LLM
+import MCPTools
 import Scheduler
 import Synchronization
 import Tools
@@ -23,6 +24,9 @@ public final class TaskService: Sendable {
     public let modelName: String
     /// Tasks not yet ended beyond which `POST /tasks` answers 429.
     public let maxLiveTasks: Int
+    /// The MCP servers this service owns: started with the server, stopped when it drains (nil: none,
+    /// or the servers belong to someone else, like a chat's `/serve`).
+    public let mcp: MCPServerPool?
     private let clock: any SchedulerClock
     /// The wall-clock time at the scheduler clock's `origin`, for the ISO 8601 times of task objects.
     private let wallOrigin: Date
@@ -30,13 +34,30 @@ public final class TaskService: Sendable {
     private let infos = Mutex<[TaskID: TaskInfo]>([:])
     private let draining = Atomic<Bool>(false)
 
+    /// `catalog`'s tools, and those of `mcp`'s servers as each becomes ready (`mcp` is not started yet:
+    /// ``AgentServer/run(handlesSignals:onListening:)`` starts it).
+    public convenience init(
+        scheduler: ToolScheduler, clock: any SchedulerClock, catalog: ToolCatalog, runner: ToolRunner, mcp: MCPServerPool? = nil,
+        model: any ChatModel, modelName: String, maxLiveTasks: Int = 1000
+    ) {
+        var runner = runner
+        runner.mcp = mcp
+        let live = LiveToolCatalog(catalog)
+        mcp?.follow(adding: catalog) { live.replace(with: $0) }
+        self.init(
+            scheduler: scheduler, clock: clock, liveCatalog: live, runner: runner, owning: mcp, model: model, modelName: modelName,
+            maxLiveTasks: maxLiveTasks)
+    }
+
+    /// The tools of `liveCatalog` as it changes; `owning`: the MCP servers to start and stop with the server.
     public init(
-        scheduler: ToolScheduler, clock: any SchedulerClock, catalog: ToolCatalog, runner: ToolRunner,
+        scheduler: ToolScheduler, clock: any SchedulerClock, liveCatalog: LiveToolCatalog, runner: ToolRunner, owning mcp: MCPServerPool? = nil,
         model: any ChatModel, modelName: String, maxLiveTasks: Int = 1000
     ) {
         self.scheduler = scheduler
         self.clock = clock
-        self.executor = ScheduledToolExecutor(scheduler: scheduler, catalog: catalog, runner: runner)
+        self.executor = ScheduledToolExecutor(scheduler: scheduler, liveCatalog: liveCatalog, runner: runner)
+        self.mcp = mcp
         self.model = model
         self.modelName = modelName
         self.maxLiveTasks = max(1, maxLiveTasks)
@@ -47,11 +68,11 @@ public final class TaskService: Sendable {
     public var catalog: ToolCatalog { executor.catalog }
 
     /// A new conversation for `POST /chat`: the model with every tool, its calls on this scheduler.
+    /// The tools offered are read at each step: MCP servers' tools join while the server runs.
     public func makeAgent(conversation: Int, maxSteps: Int = 12) -> Agent {
-        Agent(
-            id: conversation, model: model,
-            configuration: Agent.Configuration(model: modelName, tools: executor.definitions, maxSteps: maxSteps),
-            executor: executor, clock: clock)
+        var configuration = Agent.Configuration(model: modelName, tools: executor.definitions, maxSteps: maxSteps)
+        configuration.liveTools = { [executor] in executor.definitions }
+        return Agent(id: conversation, model: model, configuration: configuration, executor: executor, clock: clock)
     }
 
     // MARK: Tasks
@@ -168,7 +189,8 @@ public final class TaskService: Sendable {
 
     public var isDraining: Bool { draining.load(ordering: .relaxed) }
 
-    /// Takes no new tasks, lets the running ones end for up to `grace`, then cancels the rest.
+    /// Takes no new tasks, lets the running ones end for up to `grace`, then cancels the rest and stops
+    /// the MCP servers it owns.
     public func drain(grace: Duration) async {
         draining.store(true, ordering: .relaxed)
         let deadline = ContinuousClock.now + grace
@@ -176,6 +198,7 @@ public final class TaskService: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         await scheduler.shutdown()
+        await mcp?.stop()
     }
 
     // MARK: Task objects

@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import Foundation
+import MCPTools
 import Scheduler
 import Server
 import Tools
@@ -59,10 +60,13 @@ struct ServeCommand: ParsableCommand {
         let clock = ContinuousSchedulerClock()
         let catalog = ToolLoader.load(extraFolders: runtime.toolsDirs, environment: resolved.environment, project: resolved.trusted)
         for diagnostic in catalog.diagnostics { Output.err("\(diagnostic)\n") }
+        // tools.d's MCP servers start in the background with the server; their tools join as each is ready.
+        let mcp = catalog.mcpServers.isEmpty ? nil : MCPServerPool(catalog.mcpServers, environment: resolved.environment)
         let service = TaskService(
             scheduler: ToolScheduler(configuration: runtime.schedulerConfiguration, clock: clock, runnableThreads: SystemLoad.runnable),
             clock: clock, catalog: catalog,
             runner: ToolRunner(environment: resolved.environment, fileRoot: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)),
+            mcp: mcp,
             model: ModelFactory.make(settings: settings, timing: nil), modelName: settings.model, maxLiveTasks: maxQueued)
         let maxSteps = runtime.maxSteps
         let sessions = InMemoryChatSessions { [service] number in service.makeAgent(conversation: number, maxSteps: maxSteps) }
@@ -72,7 +76,7 @@ struct ServeCommand: ParsableCommand {
             do {
                 try await server.run(handlesSignals: true) { port in
                     let shown = host.contains(":") ? "[\(host)]" : host
-                    Output.err("agent-repl serve: http://\(shown):\(port)/ · \(model) · \(catalog.tools.count) tools\n")
+                    Output.err("agent-repl serve: http://\(shown):\(port)/ · \(model) · \(catalog.tools.count) tools\(mcp.map { " + \($0.servers.count) MCP servers" } ?? "")\n")
                 }
                 return Int32(0)
             } catch {

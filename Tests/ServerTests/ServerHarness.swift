@@ -3,6 +3,7 @@ import Foundation
 import HTTP
 import JSON
 import LLM
+import MCPTools
 import Scheduler
 import Server
 import Tools
@@ -33,14 +34,14 @@ final class ServerHarness: Sendable {
 
     static func start(
         options: ServerOptions = ServerOptions(), scheduler configuration: SchedulerConfiguration = SchedulerConfiguration(),
-        model: any ChatModel = DemoModel(wordDelay: .zero), maxLiveTasks: Int = 1000
+        model: any ChatModel = DemoModel(wordDelay: .zero), maxLiveTasks: Int = 1000, mcp: MCPServerPool? = nil
     ) async throws -> ServerHarness {
         var options = options
         options.port = 0
         let clock = ContinuousSchedulerClock()
         let service = TaskService(
             scheduler: ToolScheduler(configuration: configuration, clock: clock), clock: clock, catalog: catalog,
-            runner: ToolRunner(environment: [:], fileRoot: FileManager.default.temporaryDirectory),
+            runner: ToolRunner(environment: [:], fileRoot: FileManager.default.temporaryDirectory), mcp: mcp,
             model: model, modelName: "test-model", maxLiveTasks: maxLiveTasks)
         let sessions = InMemoryChatSessions { number in service.makeAgent(conversation: number) }
         let server = AgentServer(service: service, sessions: sessions, options: options)
