@@ -4,20 +4,23 @@ import JSON
 import TestSupport
 
 /// `agent-repl serve --demo` as a process of its own, in a fresh home and working folder with builtins
-/// as its tools (`now` and `sleep` unless told), on a free loopback port.
+/// as its tools (`now` and `sleep` unless told) and `files` beside them (name: text), on a free loopback port.
 final class ServeProcess: Sendable {
     let process: Process
     let port: Int
     let folder: URL
     let stderrFile: URL
 
-    init(arguments: [String] = [], tools names: [String] = ["now", "sleep"]) async throws {
+    init(arguments: [String] = [], tools names: [String] = ["now", "sleep"], files: [String: String] = [:]) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)")
         let tools = folder.appendingPathComponent("tools")
         try FileManager.default.createDirectory(at: tools, withIntermediateDirectories: true)
         for name in names {
             try #"{"name": "\#(name)", "builtin": "\#(name)", "description": "The builtin \#(name)"}"#
                 .write(to: tools.appendingPathComponent("\(name).json"), atomically: true, encoding: .utf8)
+        }
+        for (name, text) in files {
+            try text.write(to: tools.appendingPathComponent(name), atomically: true, encoding: .utf8)
         }
         port = try LoopbackPort.unused()
         stderrFile = folder.appendingPathComponent("stderr.txt")

@@ -79,6 +79,33 @@ import Tools
     }
 }
 
+/// `agent-repl serve` as users run it, with the fixture declared in its tools.d.
+@Suite("ServeProcessMCPTests", .serialized)
+struct ServeProcessMCPTests {
+    @Test func serveRunsToolsDsMCPServerAndSigtermStillExitsZero() async throws {
+        let python = try #require(Installed.value("PYTHON", of: "mcp"), "run scripts/install-mcp")
+        let declaration: JSONValue = [
+            "name": "fx", "mcp": ["command": [.string(python), .string(ServerMCPTests.fixture.path), "stdio"], "env": ["LOG": "/dev/null"]],
+        ]
+        let serve = try await ServeProcess(tools: ["now"], files: ["fx.json": declaration.jsonString])
+        // The server starts in the background: its tools are refused as unknown until it is ready.
+        var id: String?
+        for _ in 0..<300 where id == nil {
+            let answer = try await serve.post("/tasks", #"{"name": "echo", "payload": {"tool": "fx_echo", "arguments": {"text": "served"}}}"#)
+            if answer.head.status == 200 { id = try JSONValue.parse(answer.body)["task_id"]?.stringValue } else { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let task = try #require(id, "fx_echo never became a tool: \(serve.stderr)")
+        var ended: JSONValue?
+        for _ in 0..<300 {
+            let object = try JSONValue.parse(await serve.get("/tasks/\(task)").body)
+            if object["status"]?.stringValue == "completed" || object["status"]?.stringValue == "failed" { ended = object; break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(ended?["result"]?.stringValue == "echo: served", "\(String(describing: ended))")
+        #expect(await serve.terminate() == 0, "stderr: \(serve.stderr)")
+    }
+}
+
 /// Calls `fx_echo` with the user's message when it is offered, then answers with the tool's result.
 private struct EchoCallingModel: ChatModel {
     var displayName: String { "echo-calling" }
