@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The interpreter of the Python baselines: a virtual environment in `.build/bench-venv` (ignored by
 /// git), made with `python3 -m venv` and filled by pip from `Benchmarks/requirements.txt` the first
@@ -34,16 +35,9 @@ enum BenchPython {
     /// Runs `arguments` through the environment's interpreter and returns its standard output; throws
     /// when it exits non-zero.
     static func output(_ arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = try interpreter()
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw BenchFailure("python3 \(arguments.joined(separator: " ")) exited with status \(process.terminationStatus)")
+        let (data, status) = try Proc.output(of: try interpreter(), arguments)
+        guard status == 0 else {
+            throw BenchFailure("python3 \(arguments.joined(separator: " ")) exited with status \(status)")
         }
         return data
     }

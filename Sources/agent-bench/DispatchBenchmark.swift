@@ -134,15 +134,7 @@ struct DispatchBenchmark: Benchmark {
 
     /// Milliseconds from `posix_spawn` to the tool's `main`, per run of `spawn_floor`.
     private static func rawSpawnTimes(spawner: URL, tool: URL, runs: Int) throws -> [Double] {
-        let process = Process()
-        process.executableURL = spawner
-        process.arguments = [tool.path, String(runs)]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try Proc.output(of: spawner, [tool.path, String(runs)]).data
         var before: Double?
         var times: [Double] = []
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {

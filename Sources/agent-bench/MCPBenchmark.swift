@@ -45,15 +45,9 @@ struct MCPBenchmark: Benchmark {
         await pool.stop()
 
         // Baseline: the Python SDK's client, same server, same interpreter.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [BenchPaths.file("Benchmarks/mcp_client.py").path, python, server, String(calls), String(warmups)]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+        let (data, status) = try Proc.output(
+            of: URL(fileURLWithPath: python), [BenchPaths.file("Benchmarks/mcp_client.py").path, python, server, String(calls), String(warmups)])
+        guard status == 0, let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let theirs = json["ms"] as? [Double] else {
             throw BenchFailure("mcp_client.py failed: \(String(decoding: data, as: UTF8.self))")
         }

@@ -167,14 +167,7 @@ struct ServeBenchmark: Benchmark {
 
     /// Runs wrk and reads its requests per second, 99th percentile and errors.
     static func load(_ wrk: URL, _ arguments: [String]) throws -> Load {
-        let process = Process()
-        process.executableURL = wrk
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = String(decoding: try Proc.output(of: wrk, arguments).data, as: UTF8.self)
         func number(after label: String) -> Double? {
             guard let line = text.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }) else { return nil }
             return line.split(separator: " ").dropFirst().compactMap { Double($0.trimmingCharacters(in: .punctuationCharacters)) }.first

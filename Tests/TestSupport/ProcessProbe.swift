@@ -66,6 +66,22 @@ public enum Proc {
             kill(pid, SIGKILL)
         }
     }
+
+    /// Runs `executable` with `arguments` to its end: what it wrote to standard output, and its exit
+    /// status. Standard input is empty; standard error is inherited, or thrown away with `discardingErrors`.
+    public static func output(of executable: URL, _ arguments: [String], discardingErrors: Bool = false) throws -> (data: Data, status: Int32) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardInput = FileHandle.nullDevice
+        if discardingErrors { process.standardError = FileHandle.nullDevice }
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (data, process.terminationStatus)
+    }
 }
 
 /// Waits at most `limit` for `operation`'s value; nil if it has not come by then.
