@@ -15,6 +15,11 @@ public final class MCPServerPool: MCPToolCaller {
         servers = declarations.map { MCPServer($0, environment: environment, http: http, backoff: backoff) }
     }
 
+    /// The servers `catalog` declares (tools.d's `mcp` entries), not started; nil when it declares none.
+    public static func declared(in catalog: ToolCatalog, environment: [String: String]) -> MCPServerPool? {
+        catalog.mcpServers.isEmpty ? nil : MCPServerPool(catalog.mcpServers, environment: environment)
+    }
+
     /// Starts every server in the background.
     public func start() {
         for server in servers { server.start() }

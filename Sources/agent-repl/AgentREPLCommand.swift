@@ -105,7 +105,7 @@ struct AgentREPLCommand: ParsableCommand {
         let console = TerminalConsole.standard(oneShot: prompt != nil, environment: environment)
         let catalog = ToolLoader.load(extraFolders: runtime.toolsDirs, environment: environment, project: resolved.trusted)
         // MCP servers start in the background: the prompt does not wait for them.
-        let mcp = catalog.mcpServers.isEmpty ? nil : MCPServerPool(catalog.mcpServers, environment: environment)
+        let mcp = MCPServerPool.declared(in: catalog, environment: environment)
         mcp?.start()
         let session = Session(
             model: ModelFactory.make(settings: settings, timing: options.timing),

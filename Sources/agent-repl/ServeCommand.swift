@@ -61,7 +61,7 @@ struct ServeCommand: ParsableCommand {
         let catalog = ToolLoader.load(extraFolders: runtime.toolsDirs, environment: resolved.environment, project: resolved.trusted)
         for diagnostic in catalog.diagnostics { Output.err("\(diagnostic)\n") }
         // tools.d's MCP servers start in the background with the server; their tools join as each is ready.
-        let mcp = catalog.mcpServers.isEmpty ? nil : MCPServerPool(catalog.mcpServers, environment: resolved.environment)
+        let mcp = MCPServerPool.declared(in: catalog, environment: resolved.environment)
         let service = TaskService(
             scheduler: ToolScheduler(configuration: runtime.schedulerConfiguration, clock: clock, runnableThreads: SystemLoad.runnable),
             clock: clock, catalog: catalog,
