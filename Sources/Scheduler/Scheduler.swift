@@ -256,7 +256,7 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         return result
     }
 
-    /// Feeds one event under the lock and returns the effects to perform once it is released.
+    /// Feeds one event under the lock and adds to `effects` what to perform once it is released.
     /// `returned` is the body's value when the event is that body's end.
     private func process<R>(_ returned: (TaskID, Value)?, into effects: inout Effects, _ event: Event<R>) -> R {
         // Read outside the lock to keep it short; the machine treats a time older than one it has

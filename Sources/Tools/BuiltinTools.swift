@@ -109,8 +109,8 @@ public enum BuiltinTools {
         calendar.timeZone = zone
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
         func two(_ n: Int?) -> String { let n = n ?? 0; return n < 10 ? "0\(n)" : "\(n)" }
-        let year = c.year ?? 0
-        var text = (year < 1000 ? String(repeating: "0", count: year < 10 ? 3 : year < 100 ? 2 : 1) : "") + "\(year)"
+        let year = String(c.year ?? 0)
+        var text = String(repeating: "0", count: max(0, 4 - year.count)) + year
         text += "-\(two(c.month))-\(two(c.day))T\(two(c.hour)):\(two(c.minute)):\(two(c.second))"
         let offset = zone.secondsFromGMT(for: date)
         if offset == 0 {
