@@ -230,6 +230,11 @@ pid_t cposix_spawn(const char *path, char *const argv[], char *const envp[], int
         errno = saved;
         return -1;
     }
+    // The child has exec'd and is runnable; this thread, just woken, would otherwise run on before it
+    // on this CPU (wakeup preemption) while the spawner goes on with its bookkeeping. Letting the
+    // child have the CPU first brought agent-bench's spawn → tool `main` from 0.89-1.14 to 0.80-0.90 ms
+    // (median of 30 alternating runs, three runs, load 1.5-3).
+    sched_yield();
     *failed_stage = a.stage;
     *failed_errno = a.error;
     return pid;
