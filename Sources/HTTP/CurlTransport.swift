@@ -110,9 +110,13 @@ private final class CurlTransfer: @unchecked Sendable {
     private let continuation: AsyncThrowingStream<HTTPResponsePart, any Error>.Continuation
     private let onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)?
     private let maxBodyBytes: Int?
+    private let bodyConsumer: (any HTTPBodyConsumer)?
+    /// The consumer took this answer's body; it wants no more once `consumerIsDone`.
+    private var consumerTookBody = false
+    private var consumerIsDone = false
     private var delivered = 0
     /// Why a callback stopped the transfer, when it did.
-    private var stopReason: TransportError?
+    private var stopReason: (any Error)?
     private var headers: [String: String] = [:]
     private var headSent = false
 
@@ -124,6 +128,7 @@ private final class CurlTransfer: @unchecked Sendable {
         self.onBodyChunk = request.onBodyChunk
         self.idleTimeout = request.settings.idleTimeout
         self.maxBodyBytes = request.maxBodyBytes
+        self.bodyConsumer = request.bodyConsumer
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         try configure(request)  // a throw from here on runs deinit, which frees the handle
@@ -214,6 +219,19 @@ private final class CurlTransfer: @unchecked Sendable {
             stopReason = error
             return 0
         }
+        if consumerTookBody, let bodyConsumer {
+            guard !consumerIsDone else { return 0 }  // more after the consumer's end: stop the transfer
+            do {
+                if try !bodyConsumer.consume(bytes) {
+                    consumerIsDone = true
+                    continuation.finish()
+                }
+                return bytes.count
+            } catch {
+                stopReason = error
+                return 0
+            }
+        }
         guard let maxBodyBytes, delivered + bytes.count > maxBodyBytes else {
             delivered += bytes.count
             continuation.yield(.body(Data(bytes)))
@@ -230,7 +248,9 @@ private final class CurlTransfer: @unchecked Sendable {
         headSent = true
         var status = 0
         try check(ccurl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status), "CURLINFO_RESPONSE_CODE")
-        continuation.yield(.head(HTTPResponseHead(status: status, headers: headers)))
+        let head = HTTPResponseHead(status: status, headers: headers)
+        consumerTookBody = bodyConsumer?.takesBody(of: head) ?? false
+        continuation.yield(.head(head))
     }
 
     /// The transfer ended with `code`; finishes the stream.
@@ -274,9 +294,10 @@ private final class CurlMultiLoop: @unchecked Sendable {
         try curlGlobalInit.get()
         guard let multi = curl_multi_init() else { throw TransportError(.setupFailed, "curl_multi_init failed") }
         self.multi = multi
-        let thread = Thread { [unowned self] in self.run() }
-        thread.name = "agent-repl.curl"
-        thread.start()
+        Thread.detachNewThread { [unowned self] in
+            Thread.current.name = "agent-repl.curl"  // set from the thread itself, the kernel's name changes too
+            self.run()
+        }
     }
 
     func add(_ transfer: CurlTransfer) {

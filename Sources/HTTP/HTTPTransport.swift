@@ -16,11 +16,13 @@ public struct HTTPRequest: Sendable {
     public var maxBodyBytes: Int?
     /// Called on the transport's thread with the arrival time of each body chunk (a latency probe).
     public var onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)?
+    /// Takes the body on the transport's own thread, when it wants it (see ``HTTPBodyConsumer``).
+    public var bodyConsumer: (any HTTPBodyConsumer)?
 
     public init(
         url: String, method: String = "GET", headers: [(name: String, value: String)] = [], body: Data? = nil,
         settings: HTTPSettings = HTTPSettings(), maxBodyBytes: Int? = nil,
-        onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)? = nil
+        onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)? = nil, bodyConsumer: (any HTTPBodyConsumer)? = nil
     ) {
         self.url = url
         self.method = method
@@ -29,7 +31,26 @@ public struct HTTPRequest: Sendable {
         self.settings = settings
         self.maxBodyBytes = maxBodyBytes
         self.onBodyChunk = onBodyChunk
+        self.bodyConsumer = bodyConsumer
     }
+}
+
+/// Reads an answer's body on the transport's own thread, chunk by chunk as it arrives, instead of
+/// the response stream: for a reader that must act on a byte the moment it comes (the model client
+/// cuts its event stream here, so that a tool call complete in the stream starts without waiting for
+/// another thread to be scheduled).
+///
+/// The response stream still yields the head; then, for a body the consumer took, no `.body` parts:
+/// it ends when the body ends or as soon as `consume` wants no more, and fails with what `consume`
+/// threw. `maxBodyBytes` does not apply to a taken body (the consumer keeps its own limits).
+public protocol HTTPBodyConsumer: Sendable {
+    /// Whether this answer's body goes to `consume`; asked once per answer, with its head, before
+    /// any of its body.
+    func takesBody(of head: HTTPResponseHead) -> Bool
+    /// One chunk of a taken body, in order, on the transport's thread (every transfer of the process
+    /// waits meanwhile: do little). Returns false once it wants no more: the stream ends at once, and
+    /// the transfer is stopped if more comes. A throw stops the transfer and fails the stream with it.
+    func consume(_ chunk: UnsafeRawBufferPointer) throws -> Bool
 }
 
 /// The status line and headers of an answer. Header names are lowercased; a repeated header keeps its last value.

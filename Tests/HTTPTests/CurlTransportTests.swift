@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import HTTP
 import JSON
@@ -148,11 +149,96 @@ import TestSupport
         }
     }
 
+    @Test(.timeLimit(.minutes(1))) func aBodyConsumerReadsTheBodyOnTheTransportsThreadAndTheStreamOnlyEnds() async throws {
+        let server = try await FixtureServer.http()
+        defer { server.stop() }
+        let consumer = RecordingConsumer()
+        var parts = transport.send(HTTPRequest(url: server.url("/bytes/200000"), bodyConsumer: consumer)).makeAsyncIterator()
+        #expect(try await parts.head().status == 200)
+        var bodyParts = 0
+        while let part = try await parts.next() {
+            if case .body = part { bodyParts += 1 }
+        }
+        #expect(bodyParts == 0)
+        #expect(consumer.bytes == 200_000)
+        #expect(consumer.threads == ["agent-repl.curl"])
+
+        // A consumer that does not take the body leaves it to the stream.
+        let declining = RecordingConsumer(takes: false)
+        let response = try await transport.fetch(HTTPRequest(url: server.url("/bytes/1000"), bodyConsumer: declining), limit: 1 << 20)
+        #expect(response.body.count == 1000)
+        #expect(declining.bytes == 0)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aConsumerThatWantsNoMoreEndsTheStreamAndMoreStopsTheTransfer() async throws {
+        let server = try await FixtureServer.http()
+        defer { server.stop() }
+        let path = "/drip?interval_ms=100&count=50"
+        let consumer = RecordingConsumer(wantsChunks: 1)
+        var parts = transport.send(HTTPRequest(url: server.url(path), bodyConsumer: consumer)).makeAsyncIterator()
+        #expect(try await parts.head().status == 200)
+        #expect(try await parts.next() == nil)  // ends after the first chunk, with no error
+        #expect(consumer.chunks == 1)
+        // The next chunk stops the transfer rather than being downloaded to the end.
+        let end = try #require(await firstEnd(of: path, on: server))
+        #expect(end["event"] == "disconnect")
+        #expect(consumer.chunks == 1)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aConsumersThrowFailsTheStreamAndStopsTheTransfer() async throws {
+        let server = try await FixtureServer.http()
+        defer { server.stop() }
+        let path = "/drip?interval_ms=100&count=50"
+        let consumer = RecordingConsumer(throwsAfter: 1)
+        var parts = transport.send(HTTPRequest(url: server.url(path), bodyConsumer: consumer)).makeAsyncIterator()
+        #expect(try await parts.head().status == 200)
+        await #expect(throws: RecordingConsumer.Refusal.self) { while try await parts.next() != nil {} }
+        let end = try #require(await firstEnd(of: path, on: server))
+        #expect(end["event"] == "disconnect")
+    }
+
     /// The server's last word on `path`: its hang-up or its complete answer.
     private func firstEnd(of path: String, on server: FixtureServer) async -> JSONValue? {
         _ = await server.waitForLog { log in
             log.contains { ($0["event"] == "disconnect" || $0["event"] == "served") && $0["path"] == .string(path) }
         }
         return server.log().first { ($0["event"] == "disconnect" || $0["event"] == "served") && $0["path"] == .string(path) }
+    }
+}
+
+/// Counts what it is given and the threads it is given it on; wants `wantsChunks` chunks, throws at
+/// chunk `throwsAfter + 1`.
+private final class RecordingConsumer: HTTPBodyConsumer {
+    struct Refusal: Error {}
+    private struct State {
+        var bytes = 0
+        var chunks = 0
+        var threads: Set<String> = []
+    }
+    private let state = Mutex(State())
+    private let takes: Bool
+    private let wantsChunks: Int
+    private let throwsAfter: Int
+
+    init(takes: Bool = true, wantsChunks: Int = .max, throwsAfter: Int = .max) {
+        self.takes = takes
+        self.wantsChunks = wantsChunks
+        self.throwsAfter = throwsAfter
+    }
+
+    var bytes: Int { state.withLock { $0.bytes } }
+    var chunks: Int { state.withLock { $0.chunks } }
+    var threads: Set<String> { state.withLock { $0.threads } }
+
+    func takesBody(of head: HTTPResponseHead) -> Bool { takes }
+
+    func consume(_ chunk: UnsafeRawBufferPointer) throws -> Bool {
+        try state.withLock { state in
+            if state.chunks == throwsAfter { throw Refusal() }
+            state.chunks += 1
+            state.bytes += chunk.count
+            state.threads.insert(currentThreadName())
+            return state.chunks < wantsChunks
+        }
     }
 }
