@@ -7,7 +7,7 @@ import Tools
 
 /// Why a turn ended without an answer.
 public struct AgentError: Error, CustomStringConvertible, Equatable {
-    public enum Code: Sendable, Equatable { case stepLimit, cancelled, emptyAnswer, inconsistentAnswer }
+    public enum Code: Sendable, Equatable { case stepLimit, cancelled, inconsistentAnswer }
     public var code: Code
     public var message: String
     public var description: String { message }
@@ -115,26 +115,31 @@ public final class Agent: Sendable {
                 toolChoice: tools.isEmpty ? nil : "auto",
                 parallelToolCalls: tools.isEmpty ? nil : configuration.parallelToolCalls)
             let limit = AgentLimits.maxToolCallsPerMessage
-            // The message's calls, made when its first call is; those started while the answer
-            // streamed, in call order (at most `limit`).
-            var batch: (any ToolCallBatch)?
-            var started: [ToolCall] = []
+            let progress = AnswerProgress()
             let completion: ChatCompletion
             do {
-                completion = try await collect(chatModel.stream(request), events: events) { call in
-                    guard configuration.dispatchesEarly, let executor, started.count < limit else { return }
-                    let calls = batch ?? executor.batch(turn: turn, events: events)
-                    batch = calls
+                // On the thread the model reports the call on (the HTTP transport's, for a real one).
+                completion = try await collect(request, progress: progress, events: events) { call in
+                    guard configuration.dispatchesEarly, let executor = self.executor else { return }
+                    let calls = progress.state.withLock { state -> (any ToolCallBatch)? in
+                        guard state.started.count < limit else { return nil }
+                        let calls = state.batch ?? executor.batch(turn: turn, events: events)
+                        state.batch = calls
+                        state.started.append(call)
+                        return calls
+                    }
+                    guard let calls else { return }
                     events(.toolCallsRequested([call]))
                     calls.add(call)
-                    started.append(call)
                 }
-                guard completion.toolCalls.starts(with: started) else { throw AgentError.inconsistentAnswer }
+                guard completion.toolCalls.starts(with: progress.state.withLock({ $0.started })) else { throw AgentError.inconsistentAnswer }
             } catch {
                 // A broken or cancelled answer: the calls it started stop, and the turn is not saved.
-                await batch?.cancel()
+                // (The model reports nothing more once its answer has returned or thrown.)
+                await progress.state.withLock({ $0.batch })?.cancel()
                 throw error
             }
+            let (batch, started) = progress.state.withLock { ($0.batch, $0.started) }
             working.append(completion.message)
             guard !completion.toolCalls.isEmpty, let executor else {
                 try checkCancellation()
@@ -163,47 +168,67 @@ public final class Agent: Sendable {
         throw AgentError.stepLimit(configuration.maxSteps)
     }
 
-    /// Reads one answer, streaming its text to `events` and passing each call reported whole to
-    /// `ready`, and ends with `.modelCallEnded`: the answer's usage, its duration and its time to first
-    /// token (its first text or tool call).
+    /// Reads one answer, passing its text to `events` and each call reported whole to `ready` as they
+    /// come (on the model's thread), and ends with `.modelCallEnded`: the answer's usage, its duration
+    /// and its time to first token (its first text or tool call).
     private func collect(
-        _ stream: AsyncThrowingStream<ChatEvent, any Error>, events: @Sendable (TurnEvent) -> Void, ready: (ToolCall) -> Void
+        _ request: ChatRequest, progress: AnswerProgress, events: @escaping @Sendable (TurnEvent) -> Void,
+        ready: @escaping @Sendable (ToolCall) -> Void
     ) async throws -> ChatCompletion {
+        let clock = self.clock
         let started = clock.now
-        var firstToken: Duration?
-        var completion: ChatCompletion?
+        let completion: ChatCompletion
         do {
-            for try await event in stream {
+            completion = try await chatModel.answer(request) { event in
                 switch event {
                 case .textDelta(let text):
-                    if firstToken == nil, !text.isEmpty { firstToken = clock.now - started }
+                    if !text.isEmpty { progress.firstToken(at: clock.now - started) }
                     events(.text(text))
-                case .notice(let text): events(.notice(text))
+                case .notice(let text):
+                    events(.notice(text))
                 case .toolCallReady(let call):
-                    if firstToken == nil { firstToken = clock.now - started }
+                    progress.firstToken(at: clock.now - started)
                     ready(call)
-                case .completed(let c):
-                    if firstToken == nil, !(c.content ?? "").isEmpty || !c.toolCalls.isEmpty { firstToken = clock.now - started }
-                    completion = c
+                case .completed:
+                    break  // returned, never passed
                 }
             }
         } catch {
-            // A cancelled turn may surface as the stream's own CancellationError.
+            // A cancelled turn may surface as the model's own CancellationError.
             try checkCancellation()
             if error is CancellationError { throw AgentError.cancelled }
             throw error
         }
-        // A stream whose consumer was cancelled ends silently: tell that apart from an answer.
         try checkCancellation()
-        guard let completion else {
-            throw AgentError(code: .emptyAnswer, message: "The model's answer ended before it was complete.")
-        }
+        if !(completion.content ?? "").isEmpty || !completion.toolCalls.isEmpty { progress.firstToken(at: clock.now - started) }
         events(.modelCallEnded(ModelCall(
-            usage: completion.usage, duration: clock.now - started, timeToFirstToken: firstToken, httpRetries: completion.httpRetries)))
+            usage: completion.usage, duration: clock.now - started, timeToFirstToken: progress.state.withLock { $0.firstToken },
+            httpRetries: completion.httpRetries)))
         return completion
     }
 
     private func checkCancellation() throws {
         if Task.isCancelled { throw AgentError.cancelled }
+    }
+}
+
+/// What one answer has reported so far: written on the thread the model reports on (the HTTP
+/// transport's, for a real model), read by the turn once the answer has returned.
+private final class AnswerProgress: Sendable {
+    struct State {
+        /// The message's calls, made when its first call is reported.
+        var batch: (any ToolCallBatch)?
+        /// The calls started while the answer streamed, in call order (at most the per-message limit).
+        var started: [ToolCall] = []
+        var firstToken: Duration?
+    }
+
+    let state = Mutex(State())
+
+    /// The first text or tool call came `elapsed` after the request (later ones change nothing).
+    func firstToken(at elapsed: Duration) {
+        state.withLock { state in
+            if state.firstToken == nil { state.firstToken = elapsed }
+        }
     }
 }

@@ -5,8 +5,9 @@ import Tools
 
 /// The tool calls of one assistant message on the session's scheduler (see `ScheduledToolExecutor`).
 ///
-/// `add` runs on the agent's task as calls arrive, `results` and `cancel` after the message; the lock
-/// only makes the state `Sendable`. A call's slot: a task submitted at once, a checked call waiting to
+/// `add` runs as calls arrive, on the thread the model reports them on (the HTTP transport's, while
+/// the answer streams) or on the agent's task after it; `results` and `cancel` run on the agent's
+/// task after the message, when no `add` can come any more. A call's slot: a task submitted at once, a checked call waiting to
 /// be confirmed (asked in `results`), or a result known without a task (failed check, declined,
 /// cancelled).
 final class ScheduledToolBatch: ToolCallBatch {
@@ -119,7 +120,8 @@ final class ScheduledToolBatch: ToolCallBatch {
         let gate = BodyGate()
         let body = executor.body(for: invocation, call: call, events: events)
         // The body starts on this thread when a worker is free: the tool's process is spawned before
-        // `submit` returns, without waiting for another thread to pick the task up.
+        // `submit` returns, without waiting for another thread to pick the task up. (On the HTTP
+        // transport's thread there is no task: its cancellation is the batch's `cancelled`.)
         let id = executor.scheduler.submit(spec, startsOnCaller: true) { context in
             guard gate.enter() else { return Self.cancelledResult }
             defer { gate.leave() }

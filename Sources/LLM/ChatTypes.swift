@@ -125,4 +125,24 @@ public protocol ChatModel: Sendable {
     /// Streams one answer. The stream ends with exactly one `.completed`, or throws.
     /// Cancelling the consuming task cancels the request at once.
     func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error>
+    /// The same answer, its events but `.completed` passed to `events` in order as each is known, on
+    /// the thread that learned it (the HTTP transport's, for the OpenAI clients: a ready tool call can
+    /// start there, with no thread hop), all before it returns the completion. Cancelling the calling
+    /// task cancels the request at once. The default reads `stream` on the caller's task.
+    func answer(_ request: ChatRequest, events: @escaping @Sendable (ChatEvent) -> Void) async throws -> ChatCompletion
+}
+
+extension ChatModel {
+    public func answer(_ request: ChatRequest, events: @escaping @Sendable (ChatEvent) -> Void) async throws -> ChatCompletion {
+        var completion: ChatCompletion?
+        for try await event in stream(request) {
+            if case .completed(let whole) = event { completion = whole } else { events(event) }
+        }
+        guard let completion else {
+            // Also how a stream whose consumer was cancelled ends: silently.
+            try Task.checkCancellation()
+            throw ChatError(.incompleteResponse, "The model's answer ended before it was complete.")
+        }
+        return completion
+    }
 }

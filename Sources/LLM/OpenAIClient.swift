@@ -22,19 +22,24 @@ public struct OpenAIClient: ChatModel {
     /// "gpt-4o-mini at https://api.openai.com/v1".
     public var displayName: String { endpoint.displayName }
 
-    /// Streams one answer: `.textDelta` as text arrives (all at once for a whole answer), perhaps one
-    /// `.notice` first, `.toolCallReady` for each tool call as soon as it is whole in the stream (see
-    /// `StreamAccumulator`), then exactly one `.completed`. Terminating the stream (or cancelling its
+    /// One answer: `.textDelta` as text arrives (all at once for a whole answer), perhaps one `.notice`
+    /// first, `.toolCallReady` for each tool call as soon as it is whole in the stream (see
+    /// `StreamAccumulator`), each passed to `events` on the transport's thread as it is read.
+    public func answer(_ request: ChatRequest, events: @escaping @Sendable (ChatEvent) -> Void) async throws -> ChatCompletion {
+        try await endpoint.answer { try await reply(to: request, emit: events) }
+    }
+
+    /// `answer`'s events, then exactly one `.completed`. Terminating the stream (or cancelling its
     /// consumer) cancels the HTTP transfer at once.
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
-        endpoint.stream { emit in try await answer(request, emit: emit) }
+        endpoint.stream { emit in try await answer(request, events: emit) }
     }
 
     // MARK: - Streaming or not
 
     /// Streams when it may; repeats a request that offers tools without streaming when the server
     /// refused to stream it, and remembers that for the model.
-    private func answer(_ request: ChatRequest, emit: @escaping @Sendable (ChatEvent) -> Void) async throws -> ChatCompletion {
+    private func reply(to request: ChatRequest, emit: @escaping @Sendable (ChatEvent) -> Void) async throws -> ChatCompletion {
         let model = endpoint.model(of: request)
         guard configuration.streams, fallback.streams(model) else {
             return try await completion(request, streaming: false, emit: emit)
@@ -63,45 +68,48 @@ public struct OpenAIClient: ChatModel {
         let body = ChatRequestBody.data(for: endpoint.resolved(request), stream: streaming)
         let mayRefuse = streaming && !request.tools.isEmpty
         let delivered = DeliveryFlag()
-        return try await endpoint.send(body, model: endpoint.model(of: request), refusalPossible: mayRefuse, delivered: delivered) { head, parts in
-            var accumulator = StreamAccumulator()
+        let pass: @Sendable (ChatEvent) -> Void = { event in
+            delivered.set()
+            emit(event)
+        }
+        let events = StreamedEvents<ChatStreamReader>(emit: pass)
+        return try await endpoint.send(body, model: endpoint.model(of: request), refusalPossible: mayRefuse, delivered: delivered, events: events) { head, parts in
             if OpenAIEndpoint.isJSON(head) {
                 // A server that cannot stream (some cannot with tools) may answer with the whole completion.
                 let text = try await endpoint.wholeBody(&parts)
                 if mayRefuse, text.allSatisfy(\.isWhitespace) { throw StreamingFallback.Refusal() }
-                for output in try accumulator.consumeWholeAnswer(text) {
-                    delivered.set()
-                    emit(output)
-                }
+                var accumulator = StreamAccumulator()
+                try accumulator.consumeWholeAnswer(text).forEach(pass)
                 return accumulator.completion
             }
-            var sawEvent = false
-            var sawDone = false
-            try await endpoint.readEvents(&parts) { event in
-                sawEvent = true
-                if event.isDone {
-                    sawDone = true
-                    return false
-                }
-                if event.event == "error" {
-                    let message = (try? JSONValue.parse(event.data)).map { StreamAccumulator.errorMessage($0["error"] ?? $0) }
-                    throw ChatError(.streamError, "The server reported an error during the answer: \(message ?? event.data).")
-                }
-                for output in try accumulator.consume(event.data) {
-                    delivered.set()
-                    emit(output)
-                }
-                return true
-            }
-            if mayRefuse && !sawEvent { throw StreamingFallback.Refusal() }
-            guard sawDone || accumulator.finishReason != nil else { throw endpoint.brokeOff() }
+            var reader = try await endpoint.readEvents(&parts, events)
+            if mayRefuse && !reader.sawEvent { throw StreamingFallback.Refusal() }
+            guard reader.sawDone || reader.accumulator.finishReason != nil else { throw endpoint.brokeOff() }
             // A stream that ended with [DONE] but no finish_reason: its calls are whole now.
-            for output in accumulator.finishCalls() {
-                delivered.set()
-                emit(output)
-            }
-            return accumulator.completion
+            reader.accumulator.finishCalls().forEach(pass)
+            return reader.accumulator.completion
         }
+    }
+}
+
+/// A Chat Completions event stream: chunks for the accumulator, until `[DONE]`; an `error` event fails
+/// the answer.
+struct ChatStreamReader: AnswerEventReader {
+    var accumulator = StreamAccumulator()
+    private(set) var sawEvent = false
+    private(set) var sawDone = false
+
+    mutating func read(_ event: SSEEvent) throws -> (events: [ChatEvent], more: Bool) {
+        sawEvent = true
+        if event.isDone {
+            sawDone = true
+            return ([], false)
+        }
+        if event.event == "error" {
+            let message = (try? JSONValue.parse(event.data)).map { StreamAccumulator.errorMessage($0["error"] ?? $0) }
+            throw ChatError(.streamError, "The server reported an error during the answer: \(message ?? event.data).")
+        }
+        return (try accumulator.consume(event.data), true)
     }
 }
 

@@ -19,24 +19,34 @@ struct OpenAIEndpoint: Sendable {
         Redaction.redact("\(configuration.model) at \(configuration.displayBaseURL)", secrets: secrets)
     }
 
-    // MARK: - The caller's stream
+    // MARK: - The caller's answer
 
-    /// Runs `answer` on a task of its own: what it emits goes to the caller as it comes, then its
-    /// completion as `.completed`. Terminating the stream (or cancelling its consumer) cancels the task
-    /// and with it the HTTP transfer. Errors reach the caller as `publicError` makes them.
+    /// Runs `body`, which answers one request: its retries (however many requests it sends) are
+    /// counted into the completion, and its errors reach the caller as `publicError` makes them.
+    func answer(_ body: () async throws -> ChatCompletion) async throws -> ChatCompletion {
+        do {
+            let retries = RetryCount()
+            var completion = try await Self.$retryCount.withValue(retries) { try await body() }
+            completion.httpRetries = retries.value
+            return completion
+        } catch {
+            throw publicError(error)
+        }
+    }
+
+    /// `answer` as a stream, run on a task of its own: what it emits goes to the caller as it comes,
+    /// then its completion as `.completed`. Terminating the stream (or cancelling its consumer) cancels
+    /// the task and with it the HTTP transfer.
     func stream(
         _ answer: @escaping @Sendable (_ emit: @escaping @Sendable (ChatEvent) -> Void) async throws -> ChatCompletion
     ) -> AsyncThrowingStream<ChatEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<ChatEvent, any Error>.makeStream()
         let task = Task {
             do {
-                let retries = RetryCount()
-                var completion = try await Self.$retryCount.withValue(retries) { try await answer { continuation.yield($0) } }
-                completion.httpRetries = retries.value
-                continuation.yield(.completed(completion))
+                continuation.yield(.completed(try await answer { continuation.yield($0) }))
                 continuation.finish()
             } catch {
-                continuation.finish(throwing: publicError(error))
+                continuation.finish(throwing: error)
             }
         }
         continuation.onTermination = { _ in task.cancel() }
@@ -49,12 +59,13 @@ struct OpenAIEndpoint: Sendable {
     /// `ChatCompletion.httpRetries`.
     @TaskLocal static var retryCount: RetryCount?
 
-    /// Sends `body` and hands a 2xx answer's body to `consume`. HTTP answers the policy calls retryable
-    /// and transport failures are retried, but only while nothing has been delivered to the caller.
-    /// With `refusalPossible`, an error answer saying streaming is not supported throws
+    /// Sends `body` and hands a 2xx answer's head and body to `consume`; a streamed body goes to
+    /// `events` on the transport's thread as it arrives (see `readEvents`). HTTP answers the policy
+    /// calls retryable and transport failures are retried, but only while nothing has been delivered
+    /// to the caller. With `refusalPossible`, an error answer saying streaming is not supported throws
     /// `StreamingFallback.Refusal` at once, without retries.
     func send<T>(
-        _ body: Data, model: String, refusalPossible: Bool = false, delivered: DeliveryFlag,
+        _ body: Data, model: String, refusalPossible: Bool = false, delivered: DeliveryFlag, events: any HTTPBodyConsumer,
         consume: (HTTPResponseHead, inout HTTPResponseStream.Iterator) async throws -> T
     ) async throws -> T {
         if (configuration.apiKey ?? "").isEmpty && !configuration.isLocalEndpoint {
@@ -63,7 +74,8 @@ struct OpenAIEndpoint: Sendable {
                 "No API key is set for \(configuration.displayBaseURL). Set OPENAI_API_KEY (or put it in .env).")
         }
         let policy = configuration.retryPolicy
-        let request = httpRequest(body)
+        var request = httpRequest(body)
+        request.bodyConsumer = events
         var retries = 0
         while true {
             try Task.checkCancellation()
@@ -124,23 +136,15 @@ struct OpenAIEndpoint: Sendable {
         return String(decoding: whole, as: UTF8.self)
     }
 
-    /// Cuts the body into SSE events and hands each to `handle` until it returns false (the rest is
-    /// not read: the transfer ends in the background) or the body ends. An event over
-    /// `StreamLimits.maxEventBytes` stops the transfer and throws.
-    func readEvents(_ parts: inout HTTPResponseStream.Iterator, _ handle: (SSEEvent) throws -> Bool) async throws {
-        var parser = SSEParser()
+    /// Waits for the end of a body that `events` took (it reads the events as they arrive) and returns
+    /// what its reader made of them. An event over `StreamLimits.maxEventBytes` has stopped the transfer
+    /// and throws. Whatever ends this, `events` emits nothing afterwards.
+    func readEvents<Reader>(_ parts: inout HTTPResponseStream.Iterator, _ events: StreamedEvents<Reader>) async throws -> Reader {
+        defer { events.close() }
         do {
-            while let part = try await parts.next() {
-                guard case .body(let bytes) = part else { continue }
-                for event in try parser.feed(bytes) {
-                    if try !handle(event) { return }
-                }
-            }
-            for event in try parser.finish() {
-                if try !handle(event) { return }
-            }
+            while try await parts.next() != nil {}  // only the end: the body is `events`'s
+            return try events.finish()
         } catch is SSEParser.LimitExceeded {
-            parts.cancel()
             throw tooLarge(.streamEvent)
         }
     }

@@ -27,23 +27,28 @@ public struct ResponsesClient: ChatModel {
     /// "gpt-5-mini at https://api.openai.com/v1 over the Responses API".
     public var displayName: String { endpoint.displayName + " over the Responses API" }
 
-    /// Streams one answer: `.textDelta` as text arrives, `.toolCallReady` as each call is complete,
-    /// then exactly one `.completed`. Terminating the stream (or cancelling its consumer) cancels the
-    /// HTTP transfer at once.
-    public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
-        endpoint.stream { emit in try await answer(request, emit: emit) }
+    /// One answer: `.textDelta` as text arrives, `.toolCallReady` as each call is complete, each
+    /// passed to `events` on the transport's thread as it is read.
+    public func answer(_ request: ChatRequest, events: @escaping @Sendable (ChatEvent) -> Void) async throws -> ChatCompletion {
+        try await endpoint.answer { try await reply(to: request, emit: events) }
     }
 
-    private func answer(_ request: ChatRequest, emit: @escaping @Sendable (ChatEvent) -> Void) async throws -> ChatCompletion {
+    /// `answer`'s events, then exactly one `.completed`. Terminating the stream (or cancelling its
+    /// consumer) cancels the HTTP transfer at once.
+    public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
+        endpoint.stream { emit in try await answer(request, events: emit) }
+    }
+
+    private func reply(to request: ChatRequest, emit: @escaping @Sendable (ChatEvent) -> Void) async throws -> ChatCompletion {
         let model = endpoint.model(of: request)
         guard !withoutEncryptedReasoning.contains(model) else {
-            return try await answer(request, includeReasoning: false, emit: emit)
+            return try await reply(to: request, includeReasoning: false, emit: emit)
         }
         do {
-            return try await answer(request, includeReasoning: true, emit: emit)
+            return try await reply(to: request, includeReasoning: true, emit: emit)
         } catch let error as ChatError where Self.refusesEncryptedReasoning(error) {
             withoutEncryptedReasoning.insert(model)
-            return try await answer(request, includeReasoning: false, emit: emit)
+            return try await reply(to: request, includeReasoning: false, emit: emit)
         }
     }
 
@@ -53,29 +58,31 @@ public struct ResponsesClient: ChatModel {
         return error.status == 400 && (message.contains("encrypted content") || message.contains("encrypted_content"))
     }
 
-    private func answer(
-        _ request: ChatRequest, includeReasoning: Bool, emit: @escaping @Sendable (ChatEvent) -> Void
+    private func reply(
+        to request: ChatRequest, includeReasoning: Bool, emit: @escaping @Sendable (ChatEvent) -> Void
     ) async throws -> ChatCompletion {
         let body = ResponsesRequestBody.data(for: endpoint.resolved(request), stream: configuration.streams, includeReasoning: includeReasoning)
         let delivered = DeliveryFlag()
-        return try await endpoint.send(body, model: endpoint.model(of: request), delivered: delivered) { head, parts in
-            var accumulator = ResponsesAccumulator()
-            func pass(_ events: [ChatEvent]) {
-                for event in events {
-                    delivered.set()
-                    emit(event)
-                }
-            }
+        let pass: @Sendable (ChatEvent) -> Void = { event in
+            delivered.set()
+            emit(event)
+        }
+        let events = StreamedEvents<ResponsesAccumulator>(emit: pass)
+        return try await endpoint.send(body, model: endpoint.model(of: request), delivered: delivered, events: events) { head, parts in
             if OpenAIEndpoint.isJSON(head) {
-                pass(try accumulator.consumeWholeResponse(try await endpoint.wholeBody(&parts)))
+                var accumulator = ResponsesAccumulator()
+                try accumulator.consumeWholeResponse(try await endpoint.wholeBody(&parts)).forEach(pass)
                 return accumulator.completion
             }
-            try await endpoint.readEvents(&parts) { event in
-                pass(try accumulator.consume(event.data, eventType: event.event))
-                return !accumulator.isFinished
-            }
+            let accumulator = try await endpoint.readEvents(&parts, events)
             guard accumulator.isFinished else { throw endpoint.brokeOff() }
             return accumulator.completion
         }
+    }
+}
+
+extension ResponsesAccumulator: AnswerEventReader {
+    mutating func read(_ event: SSEEvent) throws -> (events: [ChatEvent], more: Bool) {
+        (try consume(event.data, eventType: event.event), !isFinished)
     }
 }

@@ -16,7 +16,7 @@ public enum ErrorHint {
         case let error as AgentError:
             switch error.code {
             case .stepLimit: return "Raise the limit with --max-steps."
-            case .cancelled, .emptyAnswer, .inconsistentAnswer: return nil
+            case .cancelled, .inconsistentAnswer: return nil
             }
         case let error as ChatError:
             switch error.code {

@@ -49,6 +49,12 @@ final class TimedChatModel: ChatModel, Sendable {
     /// Time spent in streams since the last call; resets it.
     func takeStreamTime() -> Duration { total.withLock { t in defer { t = .zero }; return t } }
 
+    func answer(_ request: ChatRequest, events: @escaping @Sendable (ChatEvent) -> Void) async throws -> ChatCompletion {
+        let start = ContinuousClock.now
+        defer { total.withLock { $0 += ContinuousClock.now - start } }
+        return try await base.answer(request, events: events)
+    }
+
     func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
         let start = ContinuousClock.now
         let inner = base.stream(request)

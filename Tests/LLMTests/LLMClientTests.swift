@@ -34,9 +34,23 @@ final class ScriptedTransport: HTTPTransport {
             case .fail(let error):
                 continuation.finish(throwing: error)
             case .http(let status, let headers, let body, let failure):
-                continuation.yield(.head(HTTPResponseHead(status: status, headers: headers)))
-                for piece in body { continuation.yield(.body(Data(piece.utf8))) }
-                continuation.finish(throwing: failure)
+                let head = HTTPResponseHead(status: status, headers: headers)
+                continuation.yield(.head(head))
+                // As CurlTransport does: a body the request's consumer takes goes to it, not the stream.
+                guard let consumer = request.bodyConsumer, consumer.takesBody(of: head) else {
+                    for piece in body { continuation.yield(.body(Data(piece.utf8))) }
+                    continuation.finish(throwing: failure)
+                    return
+                }
+                do {
+                    for piece in body where try !Data(piece.utf8).withUnsafeBytes(consumer.consume) {
+                        continuation.finish()
+                        return
+                    }
+                    continuation.finish(throwing: failure)
+                } catch {
+                    continuation.finish(throwing: error)
+                }
             }
         })
     }

@@ -41,6 +41,27 @@ import JSON
         #expect(server.requestBodies().first?["stream"] == true)
     }
 
+    /// `answer` hands each event to its caller on libcurl's own thread, as it is read: a ready call
+    /// reaches the agent (and its tool's spawn) with no thread hop in between.
+    @Test func answerPassesEachEventOnTheTransportsThread() async throws {
+        let server = try await FakeOpenAIServer.start(script: [[
+            "tool_calls": [["name": "weather", "arguments": ["city": "Oslo"]], ["name": "weather", "arguments": ["city": "Rome"]]],
+        ]])
+        defer { server.stop() }
+        let log = ThreadedLog<ChatEvent>()
+        let completion = try await client(server).answer(hello, events: log.record)
+        #expect(log.events == completion.toolCalls.map { .toolCallReady($0) })
+        #expect(completion.toolCalls.map(\.arguments) == [#"{"city": "Oslo"}"#, #"{"city": "Rome"}"#])
+        #expect(log.threads == ["agent-repl.curl"])
+
+        let texts = ThreadedLog<ChatEvent>()
+        let server2 = try await FakeOpenAIServer.start(script: [["text": "Looking.", "pieces": 2]])
+        defer { server2.stop() }
+        _ = try await client(server2).answer(hello, events: texts.record)
+        #expect(texts.events == [.textDelta("Look"), .textDelta("ing.")])
+        #expect(texts.threads == ["agent-repl.curl"])
+    }
+
     @Test func textStreamsOverLoopback() async throws {
         let server = try await FakeOpenAIServer.start(script: [["text": "héllo 🌍 from the fake server", "pieces": 7]])
         defer { server.stop() }

@@ -31,6 +31,20 @@ import JSON
     /// What the fake server reports for every completed response.
     static let usage = Usage(promptTokens: 10, completionTokens: 5, totalTokens: 15, cachedPromptTokens: 4, reasoningTokens: 2)
 
+    /// As with Chat Completions: each event reaches `answer`'s caller on libcurl's thread.
+    @Test func answerPassesEachEventOnTheTransportsThread() async throws {
+        let server = try await FakeOpenAIServer.start(script: [[
+            "tool_calls": [["name": "get_weather", "arguments": ["city": "Oslo"]], ["name": "get_weather", "arguments": ["city": "Rome"]]],
+        ]])
+        defer { server.stop() }
+        let log = ThreadedLog<ChatEvent>()
+        let request = ChatRequest(model: "fake-model", messages: [.user("weather?")], tools: tools)
+        let completion = try await client(server).answer(request, events: log.record)
+        #expect(completion.toolCalls.count == 2)
+        #expect(log.events == completion.toolCalls.map { .toolCallReady($0) })
+        #expect(log.threads == ["agent-repl.curl"])
+    }
+
     @Test func textStreamsAsDeltasWithTheUsageMapped() async throws {
         let server = try await FakeOpenAIServer.start(script: [["text": "héllo 🌍 from the Responses API", "pieces": 4]])
         defer { server.stop() }
