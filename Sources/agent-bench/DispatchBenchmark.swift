@@ -28,6 +28,9 @@ struct DispatchBenchmark: Benchmark {
         var latencies: [Double]
         /// Per call: its task's body start (`.toolStarted`, just before the spawn) − the call's last byte.
         var toBody: [Double]
+        /// Per call: its tool's process start − the arrival of the chunk that completed it in libcurl's
+        /// write callback (agent-repl's own part, without the server's write and the kernel's delivery).
+        var fromArrival: [Double]
         /// The whole turn (both model calls).
         var total: Double
     }
@@ -87,13 +90,20 @@ struct DispatchBenchmark: Benchmark {
         }
         let server = try await FakeOpenAIServer.start(script: .array(script))
         defer { server.stop() }
-        let client = OpenAIClient(configuration: OpenAIConfiguration(baseURL: server.baseURL, apiKey: nil, model: "fake-model"))
+        // When each body chunk reached agent-repl: libcurl's write callback, before the client reads it.
+        let arrivals = ChunkArrivals()
+        let client = OpenAIClient(configuration: OpenAIConfiguration(
+            baseURL: server.baseURL, apiKey: nil, model: "fake-model",
+            onBodyChunk: { _ in
+                let now = Self.monotonic()
+                arrivals.times.withLock { $0.append(now) }
+            }))
         let scheduler = ToolScheduler(configuration: SchedulerConfiguration())
         let executor = ScheduledToolExecutor(scheduler: scheduler, catalog: catalog, runner: ToolRunner())
 
         var measured: [Bool: [Turn]] = [true: [], false: []]
         for (turn, early) in order.enumerated() {
-            let figures = try await self.turn(turn, early: early, client: client, executor: executor, server: server)
+            let figures = try await self.turn(turn, early: early, client: client, executor: executor, server: server, arrivals: arrivals)
             if turn >= 2 { measured[early]!.append(figures) }
         }
         await scheduler.shutdown()
@@ -101,7 +111,8 @@ struct DispatchBenchmark: Benchmark {
         var table = MarkdownTable(headers: [
             "dispatch", "turns", "tool phase end − (last call complete + 500 ms), median (ms)", "p95 (ms)", "target",
             "call's last byte → its tool's process start, median (ms)", "p95 (ms)", "target",
-            "of which last byte → task body start (ms, median)", "whole turn, median (ms)",
+            "of which last byte → task body start (ms, median)", "chunk in libcurl's callback → the tool's process start (ms, median)",
+            "whole turn, median (ms)",
         ])
         for early in [true, false] {
             let turns = measured[early]!
@@ -114,18 +125,19 @@ struct DispatchBenchmark: Benchmark {
                 early ? "within 50 ms" : "",
                 fmt(median(latency), 3) + (early ? (latencyMet ? " ✓" : " ✗") : ""), fmt(percentile(latency, 0.95), 3),
                 early ? "median ≤ 1 ms" : "",
-                fmt(median(turns.flatMap(\.toBody)), 3), fmt(median(turns.map(\.total)), 0))
+                fmt(median(turns.flatMap(\.toBody)), 3), early ? fmt(median(turns.flatMap(\.fromArrival)), 3) : "",
+                fmt(median(turns.map(\.total)), 0))
         }
         table.add(
             "floor: the tool started by `ToolRunner.run` directly (no stream, agent or scheduler)", "\(floor.count) calls", "", "", "",
-            fmt(median(floor), 3) + " (call → the tool's `main`)", fmt(percentile(floor, 0.95), 3), "", "", "")
+            fmt(median(floor), 3) + " (call → the tool's `main`)", fmt(percentile(floor, 0.95), 3), "", "", "", "")
         table.add(
             "floor: `posix_spawn` from a small C program (`Benchmarks/spawn_floor.c`)", "\(rawSpawn.count) runs", "", "", "",
-            fmt(median(rawSpawn), 3) + " (`posix_spawn` → the tool's `main`)", fmt(percentile(rawSpawn, 0.95), 3), "", "", "")
+            fmt(median(rawSpawn), 3) + " (`posix_spawn` → the tool's `main`)", fmt(percentile(rawSpawn, 0.95), 3), "", "", "", "")
         return ReportSection(
             title: title,
             text: """
-            One turn per measure through the product path: `Agent` + `OpenAIClient` (libcurl) against `Tests/Fixtures/fake_openai.py` on loopback + `ScheduledToolExecutor` on a `Scheduler` with the product's defaults (mlfq, 8 workers) + `ToolRunner`. The server answers with \(calls) parallel calls of one `exec` tool, token by token: the first event after 300 ms, then one event every 20 ms (each call's header, then its arguments in \(argumentTokens) fragments), so the calls are written over about \(fmt(Double(calls * (argumentTokens + 1)) * 0.02, 1)) s; then a text answer. The tool (`Benchmarks/dispatch_tool.c`, compiled by the benchmark with `cc`, here linked \(linkage)ally, so that its `main` runs right after `exec`; declared in a temporary tools.d) reads `CLOCK_MONOTONIC` as its first act, sleeps 500 ms and prints that time. The server stamps with `time.monotonic()` (the same clock) the moment it has written the event that makes each call complete for a Chat Completions client: the next call's first fragment, or the `finish_reason` chunk for the last call (a call's arguments alone do not say they are over). Rows, alternating turn by turn in the same run after one warm-up turn each: streaming dispatch (the default) and the baseline, `Agent.Configuration(dispatchesEarly: false)`, which starts every call once the answer has ended. Tool phase end = the last `.toolFinished` event, read with `CLOCK_MONOTONIC` in the benchmark; "task body start" = the `.toolStarted` event, sent by the task's body just before it spawns the tool (the rest is the spawn and `exec` of the tool's process). The path from the socket to the spawn: libcurl's thread hands the chunk to the client's task (an `AsyncThrowingStream`), which cuts the SSE event, accumulates it and passes the ready call to the agent's task (a second stream); the agent checks the call and submits it with `startsOnCaller`, so with a worker free the task's body runs on that same thread up to the spawn (`Task.immediate`): two thread hops. The floor rows: the same tool started by `ToolRunner.run` alone, from the call to the tool's first instruction (agent-repl's own process start), and by `posix_spawn` from a small C program (`Benchmarks/spawn_floor.c`): the cost of creating a process on this machine, which no dispatch can go below. \(repeats) turns per row; percentiles over turns (first figure) and over calls (second). Note: the tool phase ends with the last call's tool in both rows, which cannot start before the last call is complete; what streaming dispatch saves is the wait of the earlier calls (the second figure) and the tail after `finish_reason` (usage chunk, `[DONE]`, the end of the transfer). With tools of equal length written 500 ms apart the whole turn is hardly shorter; it is when an early call's tool is the long one (or workers are scarce) that starting it while the model writes shortens the turn. Load average \(loadBefore) before, \(Self.loadAverage()) after.
+            One turn per measure through the product path: `Agent` + `OpenAIClient` (libcurl) against `Tests/Fixtures/fake_openai.py` on loopback + `ScheduledToolExecutor` on a `Scheduler` with the product's defaults (mlfq, 8 workers) + `ToolRunner`. The server answers with \(calls) parallel calls of one `exec` tool, token by token: the first event after 300 ms, then one event every 20 ms (each call's header, then its arguments in \(argumentTokens) fragments), so the calls are written over about \(fmt(Double(calls * (argumentTokens + 1)) * 0.02, 1)) s; then a text answer. The tool (`Benchmarks/dispatch_tool.c`, compiled by the benchmark with `cc`, here linked \(linkage)ally, so that its `main` runs right after `exec`; declared in a temporary tools.d) reads `CLOCK_MONOTONIC` as its first act, sleeps 500 ms and prints that time. The server stamps with `time.monotonic()` (the same clock), just before writing it, the event that makes each call complete for a Chat Completions client: the next call's first fragment, or the `finish_reason` chunk for the last call (a call's arguments alone do not say they are over). Rows, alternating turn by turn in the same run after one warm-up turn each: streaming dispatch (the default) and the baseline, `Agent.Configuration(dispatchesEarly: false)`, which starts every call once the answer has ended. Tool phase end = the last `.toolFinished` event, read with `CLOCK_MONOTONIC` in the benchmark; "task body start" = the `.toolStarted` event, sent by the task's body just before it spawns the tool (the rest is the spawn and `exec` of the tool's process). The path from the socket to the spawn runs on one thread, libcurl's: the client cuts the SSE event and accumulates it there (`StreamedEvents`, an `HTTPBodyConsumer`), the agent's hook checks the ready call and submits it with `startsOnCaller`, so with a worker free the task's body runs on that same thread up to the spawn (`Task.immediate`); the spawning thread then yields its CPU to the new process. The floor rows: the same tool started by `ToolRunner.run` alone, from the call to the tool's first instruction (agent-repl's own process start), and by `posix_spawn` from a small C program (`Benchmarks/spawn_floor.c`): the cost of creating a process on this machine, which no dispatch can go below. \(repeats) turns per row; percentiles over turns (first figure) and over calls (second). Note: the tool phase ends with the last call's tool in both rows, which cannot start before the last call is complete; what streaming dispatch saves is the wait of the earlier calls (the second figure) and the tail after `finish_reason` (usage chunk, `[DONE]`, the end of the transfer). With tools of equal length written 500 ms apart the whole turn is hardly shorter; it is when an early call's tool is the long one (or workers are scarce) that starting it while the model writes shortens the turn. Load average \(loadBefore) before, \(Self.loadAverage()) after.
             """,
             table: table)
     }
@@ -164,7 +176,10 @@ struct DispatchBenchmark: Benchmark {
         throw BenchFailure("could not compile \(source.path) with cc; install a C compiler (clang or gcc)")
     }
 
-    private func turn(_ turn: Int, early: Bool, client: OpenAIClient, executor: ScheduledToolExecutor, server: FakeOpenAIServer) async throws -> Turn {
+    private func turn(
+        _ turn: Int, early: Bool, client: OpenAIClient, executor: ScheduledToolExecutor, server: FakeOpenAIServer, arrivals: ChunkArrivals
+    ) async throws -> Turn {
+        arrivals.times.withLock { $0 = [] }
         let agent = Agent(
             model: client, configuration: Agent.Configuration(model: "fake-model", tools: executor.definitions, dispatchesEarly: early),
             executor: executor)
@@ -193,8 +208,9 @@ struct DispatchBenchmark: Benchmark {
         for entry in log where entry["event"] == "call_complete" {
             if let id = entry["id"]?.stringValue, let mono = entry["mono"]?.numberValue { complete[id] = mono }
         }
-        var latencies: [Double] = [], toBody: [Double] = []
+        var latencies: [Double] = [], toBody: [Double] = [], fromArrival: [Double] = []
         let bodies = bodyStarts.withLock { $0 }
+        let chunks = arrivals.times.withLock { $0 }
         for id in ids {
             guard let done = complete[id], let body = bodies[id], let summary = ends[id]?.summary, summary.hasPrefix("start "),
                   let toolStart = Double(summary.dropFirst(6)) else {
@@ -202,13 +218,17 @@ struct DispatchBenchmark: Benchmark {
             }
             latencies.append((toolStart - done) * 1000)
             toBody.append((body - done) * 1000)
+            // The chunk that completed the call: the last to arrive before its body started.
+            if let arrival = chunks.last(where: { $0 <= body }) { fromArrival.append((toolStart - arrival) * 1000) }
         }
         let lastComplete = try ids.map { id in
             guard let mark = complete[id] else { throw BenchFailure("no completion mark for \(id)") }
             return mark
         }.max()!
         let phaseEnd = ends.values.map(\.end).max()!
-        return Turn(overshoot: (phaseEnd - (lastComplete + toolSeconds)) * 1000, latencies: latencies, toBody: toBody, total: total * 1000)
+        return Turn(
+            overshoot: (phaseEnd - (lastComplete + toolSeconds)) * 1000, latencies: latencies, toBody: toBody, fromArrival: fromArrival,
+            total: total * 1000)
     }
 
     /// The 1-minute load average (/proc/loadavg), as text.
@@ -222,4 +242,9 @@ struct DispatchBenchmark: Benchmark {
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
+}
+
+/// When each body chunk reached the client (CLOCK_MONOTONIC seconds), from libcurl's thread.
+private final class ChunkArrivals: Sendable {
+    let times = Mutex<[Double]>([])
 }

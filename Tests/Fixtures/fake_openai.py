@@ -13,8 +13,8 @@ the last one repeats when the list runs out. Each response is one of:
       "first_token_ms": t waits t ms after the headers before the first event, "token_ms": d waits d ms
       before each later event up to the finish_reason chunk (usage and [DONE] follow at once);
       "log_calls": true logs
-      {"event": "call_complete", "index", "id", "mono"} (time.monotonic(), CLOCK_MONOTONIC) right after
-      writing the event that makes call `index` complete for a client (the next call's first fragment,
+      {"event": "call_complete", "index", "id", "mono"} (time.monotonic(), CLOCK_MONOTONIC, read just
+      before writing) for the event that makes call `index` complete for a client (the next call's first fragment,
       or the finish_reason chunk for the last), and {"event": "arguments_end", ...} after its last
       argument fragment; "wait_for_file": {"path", "after_call_starts": k, "timeout": s} stops after
       writing call k's first fragment (call k-1 is then complete) until the file exists or s seconds
@@ -336,10 +336,13 @@ class Handler(BaseHTTPRequestHandler):
             for n, p in enumerate(pieces):
                 if token and 0 < n <= finish:
                     time.sleep(token)
+                # Stamped just before the write: a client may act on the bytes before this process
+                # runs again after writing them, so a stamp taken after would flatter the client.
+                before_write = time.monotonic()
                 self.write_chunk(p)
                 mark = marks.get(n)
                 if mark and resp.get("log_calls"):
-                    self.log_call_marks(mark, calls)
+                    self.log_call_marks(mark, calls, before_write)
                 if mark and wait and mark == ("starts", wait.get("after_call_starts", 1)):
                     if self.wait_for_file(wait) == "close":
                         return
@@ -352,9 +355,8 @@ class Handler(BaseHTTPRequestHandler):
         if sent:
             log_event(dict(sent, time=time.time()))
 
-    def log_call_marks(self, mark, calls):
-        """Logs what writing a marked payload means for the calls (see "log_calls")."""
-        now = time.monotonic()
+    def log_call_marks(self, mark, calls, now):
+        """Logs what writing a marked payload (begun at `now`) means for the calls (see "log_calls")."""
         kind, i = mark
         if kind == "args_end":
             done = [("arguments_end", i)]
