@@ -181,6 +181,19 @@ public struct JSONParser {
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         let start = position
         advance()  // opening quote
+        // Most strings hold no escape: one run of plain bytes up to the closing quote, decoded at once.
+        var end = index
+        var scalarsInRun = 0
+        while end < bytes.count, case let b = bytes[end], b != UInt8(ascii: "\""), b != UInt8(ascii: "\\"), b >= 0x20 {
+            if b & 0xC0 != 0x80 { scalarsInRun += 1 }
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let text = bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[index..<end]), as: UTF8.self) }
+            index = end + 1
+            column += scalarsInRun + 1
+            return text
+        }
         var scalars = String.UnicodeScalarView()
         var raw: [UInt8] = []
         func flush(_ raw: inout [UInt8], into scalars: inout String.UnicodeScalarView) {
