@@ -294,10 +294,9 @@ private final class CurlMultiLoop: @unchecked Sendable {
         try curlGlobalInit.get()
         guard let multi = curl_multi_init() else { throw TransportError(.setupFailed, "curl_multi_init failed") }
         self.multi = multi
-        Thread.detachNewThread { [unowned self] in
-            Thread.current.name = "agent-repl.curl"  // set from the thread itself, the kernel's name changes too
-            self.run()
-        }
+        let thread = Thread { [unowned self] in self.run() }
+        thread.name = "agent-repl.curl"
+        thread.start()
     }
 
     func add(_ transfer: CurlTransfer) {

@@ -49,17 +49,18 @@ import JSON
         ]])
         defer { server.stop() }
         let log = ThreadedLog<ChatEvent>()
-        let completion = try await client(server).answer(hello, events: log.record)
+        let transport = ThreadedLog<Int>()  // libcurl's thread, where the transport reports each chunk
+        let completion = try await client(server, onBodyChunk: { _ in transport.record(0) }).answer(hello, events: log.record)
         #expect(log.events == completion.toolCalls.map { .toolCallReady($0) })
         #expect(completion.toolCalls.map(\.arguments) == [#"{"city": "Oslo"}"#, #"{"city": "Rome"}"#])
-        #expect(log.threads == ["agent-repl.curl"])
+        #expect(log.threads.count == 1 && log.threads == transport.threads)
 
         let texts = ThreadedLog<ChatEvent>()
         let server2 = try await FakeOpenAIServer.start(script: [["text": "Looking.", "pieces": 2]])
         defer { server2.stop() }
-        _ = try await client(server2).answer(hello, events: texts.record)
+        _ = try await client(server2, onBodyChunk: { _ in transport.record(0) }).answer(hello, events: texts.record)
         #expect(texts.events == [.textDelta("Look"), .textDelta("ing.")])
-        #expect(texts.threads == ["agent-repl.curl"])
+        #expect(texts.threads == transport.threads)
     }
 
     @Test func textStreamsOverLoopback() async throws {

@@ -13,14 +13,14 @@ import JSON
     /// A client whose retry backoff is 10 to 40 ms; with `sleeps`, waits are recorded instead of slept.
     func client(
         _ server: FakeOpenAIServer, retries: Int = 2, sleeps: SleepRecorder? = nil, streams: Bool = true,
-        idle: Duration = .seconds(30)
+        idle: Duration = .seconds(30), onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)? = nil
     ) -> ResponsesClient {
         var policy = RetryPolicy(maxRetries: retries, initialDelay: .milliseconds(10), maxDelay: .milliseconds(40))
         if let sleeps { policy.sleep = { sleeps.record($0) } }
         return ResponsesClient(
             configuration: OpenAIConfiguration(
                 baseURL: server.baseURL, apiKey: key, model: "fake-model", connectTimeout: .seconds(5),
-                idleTimeout: idle, retryPolicy: policy, streams: streams),
+                idleTimeout: idle, retryPolicy: policy, streams: streams, onBodyChunk: onBodyChunk),
             transport: CurlTransport())
     }
 
@@ -39,10 +39,11 @@ import JSON
         defer { server.stop() }
         let log = ThreadedLog<ChatEvent>()
         let request = ChatRequest(model: "fake-model", messages: [.user("weather?")], tools: tools)
-        let completion = try await client(server).answer(request, events: log.record)
+        let transport = ThreadedLog<Int>()  // libcurl's thread, where the transport reports each chunk
+        let completion = try await client(server, onBodyChunk: { _ in transport.record(0) }).answer(request, events: log.record)
         #expect(completion.toolCalls.count == 2)
         #expect(log.events == completion.toolCalls.map { .toolCallReady($0) })
-        #expect(log.threads == ["agent-repl.curl"])
+        #expect(log.threads.count == 1 && log.threads == transport.threads)
     }
 
     @Test func textStreamsAsDeltasWithTheUsageMapped() async throws {
