@@ -3,15 +3,16 @@ import HTTP
 import JSON
 import TestSupport
 
-/// `agent-repl serve --demo` as a process of its own, in a fresh home and working folder with builtins
-/// as its tools (`now` and `sleep` unless told) and `files` beside them (name: text), on a free loopback port.
+/// `agent-repl serve --demo` (or the `model` arguments given) as a process of its own, in a fresh home and
+/// working folder with builtins as its tools (`now` and `sleep` unless told) and `files` beside them
+/// (name: text), on a free loopback port.
 final class ServeProcess: Sendable {
     let process: Process
     let port: Int
     let folder: URL
     let stderrFile: URL
 
-    init(arguments: [String] = [], tools names: [String] = ["now", "sleep"], files: [String: String] = [:]) async throws {
+    init(arguments: [String] = [], model: [String] = ["--demo"], tools names: [String] = ["now", "sleep"], files: [String: String] = [:]) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)")
         let tools = folder.appendingPathComponent("tools")
         try FileManager.default.createDirectory(at: tools, withIntermediateDirectories: true)
@@ -27,7 +28,7 @@ final class ServeProcess: Sendable {
         FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process = Process()
         process.executableURL = BuiltExecutable.url("agent-repl")
-        process.arguments = ["serve", "--demo", "--port", String(port), "--tools-dir", tools.path] + arguments
+        process.arguments = ["serve"] + model + ["--port", String(port), "--tools-dir", tools.path] + arguments
         process.environment = FreshUser.environment(home: folder)
         process.currentDirectoryURL = folder
         process.standardOutput = FileHandle.nullDevice
