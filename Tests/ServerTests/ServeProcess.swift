@@ -43,6 +43,23 @@ final class ServeProcess: Sendable {
         throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "serve did not start: \(stderr)"])
     }
 
+    /// `agent-repl ARGUMENTS` run to its end as a fresh user whose home is `home`: its exit status, stdout and stderr.
+    static func run(_ arguments: [String], home: URL) throws -> (status: Int32, out: String, err: String) {
+        let out = home.appendingPathComponent("run-\(UUID().uuidString).out"), err = home.appendingPathComponent("run-\(UUID().uuidString).err")
+        for file in [out, err] { FileManager.default.createFile(atPath: file.path, contents: nil) }
+        defer { for file in [out, err] { try? FileManager.default.removeItem(at: file) } }
+        let process = Process()
+        process.executableURL = BuiltExecutable.url("agent-repl")
+        process.arguments = arguments
+        process.environment = FreshUser.environment(home: home)
+        process.currentDirectoryURL = home
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+    }
+
     var url: String { "http://127.0.0.1:\(port)" }
     var stderr: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
 

@@ -51,10 +51,10 @@ struct ServeSessionDatabaseTests {
         #expect(turns[0].tasks.first?.state == .completed)
         #expect(turns[0].tasks.first?.result?.outcome == .success)
         #expect(turns[0].tasks.first?.arguments.contains("UTC") == true)
-        let shown = try Self.agentRepl(["logs", "show", String(session), "--db", database], home: folder)
+        let shown = try ServeProcess.run(["logs", "show", String(session), "--db", database], home: folder).out
         #expect(shown.contains("served: POST /chat session \(chat)"), "\(shown)")
         #expect(shown.contains("> what time is it?") && shown.contains("· now ") && shown.contains("21 in, 4 out"), "\(shown)")
-        #expect(try Self.agentRepl(["logs", "tasks", "--db", database], home: folder).contains("now"))
+        #expect(try ServeProcess.run(["logs", "tasks", "--db", database], home: folder).out.contains("now"))
 
         // A new process on the same database continues the conversation: the model sees the earlier turn.
         let again = try await ServeProcess(arguments: ["--db", database], model: model, tools: ["now"])
@@ -166,20 +166,5 @@ struct ServeSessionDatabaseTests {
         #expect(agent.messages.count > turns[1].messages.count, "the first turn's messages were read back")
         #expect(try store.sessions(folder: "/served").count == 2)
         try await server.stop()
-    }
-
-    /// `agent-repl ARGUMENTS` in a fresh home; its stdout.
-    static func agentRepl(_ arguments: [String], home: URL) throws -> String {
-        let process = Process()
-        process.executableURL = BuiltExecutable.url("agent-repl")
-        process.arguments = arguments
-        process.environment = FreshUser.environment(home: home)
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return text
     }
 }
