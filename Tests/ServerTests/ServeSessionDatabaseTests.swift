@@ -55,6 +55,9 @@ struct ServeSessionDatabaseTests {
         #expect(shown.contains("served: POST /chat session \(chat)"), "\(shown)")
         #expect(shown.contains("> what time is it?") && shown.contains("· now ") && shown.contains("21 in, 4 out"), "\(shown)")
         #expect(try ServeProcess.run(["logs", "tasks", "--db", database], home: folder).out.contains("now"))
+        #expect(try ServeProcess.run(["logs", "--db", database], home: folder).out.contains("(serve)"))
+        let listed = try JSONValue.parse(Data(ServeProcess.run(["logs", "list", "--json", "--db", database], home: folder).out.utf8))
+        #expect(listed.arrayValue?.first?["chat_session"]?.stringValue == chat)
 
         // A new process on the same database continues the conversation: the model sees the earlier turn.
         let again = try await ServeProcess(arguments: ["--db", database], model: model, tools: ["now"])
