@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Agent", "LLM", "MCPTools", "Scheduler", "Tools", "JSON",
+                "Agent", "LLM", "MCPTools", "Scheduler", "Store", "Tools", "JSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -103,7 +103,7 @@ let package = Package(
             dependencies: ["Store", "Agent", "LLM", "Scheduler", "Tools", "JSON", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "REPLTests", dependencies: ["REPL", "agent-repl", "Agent", "LLM", "MCPTools", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Agent", "LLM", "MCPTools", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Store", "Agent", "LLM", "MCPTools", "Scheduler", "Tools", "JSON", "HTTP", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Agent", "LLM", "Scheduler", "Tools", "JSON", "HTTP", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],

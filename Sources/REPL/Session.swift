@@ -436,7 +436,8 @@ public final class Session: Sendable {
             scheduler: scheduler, clock: schedulerClock, liveCatalog: executor.liveCatalog, runner: executor.runner, model: model,
             modelName: agent.modelName)
         let maxSteps = options.maxSteps
-        let sessions = InMemoryChatSessions { [self] _ in service.makeAgent(conversation: newConversationID(), maxSteps: maxSteps) }
+        // Its chats stay in memory: the database holds this session, recorded by the REPL itself.
+        let sessions = ChatSessions { [self] _ in service.makeAgent(conversation: newConversationID(), maxSteps: maxSteps) }
         var serverOptions = ServerOptions()
         serverOptions.port = port
         serverOptions.drainsScheduler = false

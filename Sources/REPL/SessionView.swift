@@ -29,14 +29,16 @@ public enum SessionView {
         let rows = sessions.map { s in
             let marker = s.id == current ? "*" : " "
             let tokens = s.tokens.map { "\($0) tokens" } ?? "tokens unknown"
-            return "\(marker)\(pad(String(s.id), 5)) \(when(s.startedAt))  \(s.folder)  \(Self.turns(s.turns)), \(tokens)\n      \(s.title)"
+            let served = s.chatID == nil ? "" : " (serve)"
+            return "\(marker)\(pad(String(s.id), 5)) \(when(s.startedAt))  \(s.folder)\(served)  \(Self.turns(s.turns)), \(tokens)\n      \(s.title)"
         }
         return rows.joined(separator: "\n") + "\n"
     }
 
     /// One session in full: each turn's prompt, tool tasks with their times, answer or error, model calls.
     public static func transcript(_ session: StoredSession, turns: [StoredTurn]) -> String {
-        var lines = ["session \(session.id) · \(when(session.startedAt)) · \(session.folder) · \(session.model) (\(session.api))"]
+        var lines = ["session \(session.id) · \(when(session.startedAt)) · \(session.folder) · \(session.model) (\(session.api))"
+            + (session.chatID.map { " · served: POST /chat session \($0)" } ?? "")]
         for turn in turns {
             lines.append("")
             lines.append("> \(turn.prompt)" + (turn.job.map { "  [job \($0)]" } ?? ""))
@@ -102,7 +104,7 @@ public enum SessionView {
         [
             "id": .int(s.id), "folder": .string(s.folder), "model": .string(s.model), "api": .string(s.api),
             "started_at": .double(s.startedAt.timeIntervalSince1970), "title": .string(s.title), "turns": .int(Int64(s.turns)),
-            "tokens": s.tokens.map { .int(Int64($0)) } ?? .null,
+            "tokens": s.tokens.map { .int(Int64($0)) } ?? .null, "chat_session": s.chatID.map(JSONValue.string) ?? .null,
         ]
     }
 

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import Scheduler
 import ServiceLifecycle
+import Store
 import UnixSignals
 import Synchronization
 
@@ -25,7 +26,7 @@ public final class AgentServer: Sendable {
     public let options: ServerOptions
     private let sessions: any ChatSessionStore
     private let group = Mutex<ServiceGroup?>(nil)
-    /// Conversations with a turn running: a second turn of one waits for none, it is refused (409).
+    /// Conversations with a turn running (or being read back from the database).
     private let busySessions = Mutex<Set<String>>([])
 
     public init(service: TaskService, sessions: any ChatSessionStore, options: ServerOptions) {
@@ -188,38 +189,46 @@ public final class AgentServer: Sendable {
         var sessionID: String?
         switch object["session"] {
         case nil, .null?: break
-        case .string(let id)?: sessionID = id
-        default: throw Problem.invalid("/session", "session must be a string that an earlier answer gave.")
+        case .string(let id)? where id.unicodeScalars.count <= ChatSessions.idLimit: sessionID = id
+        default: throw Problem.invalid("/session", "session must be a string of at most \(ChatSessions.idLimit) characters that an earlier answer gave.")
         }
         if service.isDraining { throw Problem(.serviceUnavailable, "The server is shutting down.", retryAfter: 5) }
-        guard let (id, agent) = sessions.conversation(sessionID) else {
-            throw Problem(.notFound, "No conversation has the session \"\(sessionID?.prefix(64) ?? "")\".", field: "/session")
+        // A known id is taken before its conversation is looked up: one read back from the database while
+        // its turn still runs would miss that turn.
+        if let sessionID { try reserve(sessionID) }
+        let conversation: ChatConversation
+        do {
+            guard let found = try await sessions.conversation(sessionID) else {
+                throw Problem(.notFound, "No conversation has the session \"\(sessionID ?? "")\".", field: "/session")
+            }
+            conversation = found
+        } catch {
+            if let sessionID { release(sessionID) }
+            throw error
         }
-        guard busySessions.withLock({ $0.insert(id).inserted }) else {
-            throw Problem(.conflict, "The conversation \(id) has a turn running; send the next message once it has answered.", field: "/session")
-        }
-        let release: @Sendable () -> Void = { [self] in _ = busySessions.withLock { $0.remove(id) } }
+        let id = conversation.id
+        if sessionID == nil { try reserve(id) }
         let streams = request.headers[.accept]?.contains("text/event-stream") == true
         if !streams {
-            defer { release() }
+            defer { release(id) }
             do {
-                let answer = try await agent.run(prompt: message)
+                let answer = try await runTurn(conversation, prompt: message)
                 return Self.json(["session": .string(id), "answer": .string(answer)])
             } catch {
                 throw Problem(.badGateway, "The turn failed: \(error)")
             }
         }
         let (frames, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(EventHub.clientBuffer))
-        let turn = Task {
+        let turn = Task { [self] in
             do {
-                let answer = try await agent.run(prompt: message) { event in
+                let answer = try await runTurn(conversation, prompt: message) { event in
                     if let frame = Self.frame(event) { continuation.yield(frame) }
                 }
                 continuation.yield(EventHub.frame(event: "done", data: ["session": .string(id), "answer": .string(answer)]))
             } catch {
                 continuation.yield(EventHub.frame(event: "error", data: ["session": .string(id), "detail": .string("\(error)")]))
             }
-            release()
+            release(id)
             continuation.finish()
         }
         return Response(
@@ -234,6 +243,45 @@ public final class AgentServer: Sendable {
                     throw error
                 }
             })
+    }
+
+    /// Marks conversation `id` as having a turn running; a second turn of it waits for none, it is refused (409).
+    private func reserve(_ id: String) throws(Problem) {
+        guard busySessions.withLock({ $0.insert(id).inserted }) else {
+            throw Problem(.conflict, "The conversation \(id) has a turn running; send the next message once it has answered.", field: "/session")
+        }
+    }
+
+    private func release(_ id: String) {
+        _ = busySessions.withLock { $0.remove(id) }
+    }
+
+    /// One turn of `conversation`, recorded (its start, events and end, with the messages it added) when
+    /// the conversation has a recorder; the database's waits happen off the cooperative pool.
+    private func runTurn(
+        _ conversation: ChatConversation, prompt: String, events: @escaping @Sendable (TurnEvent) -> Void = { _ in }
+    ) async throws -> String {
+        let agent = conversation.agent
+        let recording: TurnRecording? = if let recorder = conversation.recorder {
+            await ChatArchive.offThePool { recorder.beginTurn(prompt: prompt, model: agent.modelName) }
+        } else {
+            nil
+        }
+        let earlier = agent.messages.count
+        let result: Result<String, any Error>
+        do {
+            result = .success(try await agent.run(prompt: prompt) { event in
+                recording?.observe(event)
+                events(event)
+            })
+        } catch {
+            result = .failure(error)
+        }
+        if let recording {
+            let added = Array(agent.messages.dropFirst(earlier))
+            await ChatArchive.offThePool { recording.finish(result, describeError: { "\($0)" }, messages: added) }
+        }
+        return try result.get()
     }
 
     private static func frame(_ event: TurnEvent) -> String? {

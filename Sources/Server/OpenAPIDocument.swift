@@ -212,7 +212,10 @@ enum OpenAPIDocument {
                 "type": "object", "required": ["message"],
                 "properties": [
                     "message": ["type": "string", "minLength": 1, "maxLength": .int(Int64(TaskRequest.contentLimit))],
-                    "session": nullable(["type": "string", "description": "An earlier answer's session: continues that conversation."]),
+                    "session": nullable([
+                        "type": "string", "maxLength": .int(Int64(ChatSessions.idLimit)),
+                        "description": "An earlier answer's session: continues that conversation (after a restart too, when the server records in a session database).",
+                    ]),
                 ],
             ],
             "ChatAnswer": [

@@ -14,17 +14,25 @@ public final class SessionRecorder: Sendable {
     public let store: SessionStore
     private let folder: String
     private let api: String
+    /// The id `serve`'s clients continue the conversation by, stored with the session it creates.
+    private let chatID: String?
     private let scheduler: ToolScheduler
     private let queue = DispatchQueue(label: "agent-repl.store")
     private let currentSession = Mutex<Int64?>(nil)
     private let warned = Mutex(false)
     private let warn: @Sendable (String) -> Void
 
-    /// - Parameter warn: told the first failed write's sentence (later ones are not repeated).
-    public init(store: SessionStore, folder: String, api: String, scheduler: ToolScheduler, warn: @escaping @Sendable (String) -> Void) {
+    /// - Parameters:
+    ///   - chatID: for a conversation of `serve`'s `POST /chat`, the id its clients hold.
+    ///   - warn: told the first failed write's sentence (later ones are not repeated).
+    public init(
+        store: SessionStore, folder: String, api: String, chatID: String? = nil, scheduler: ToolScheduler,
+        warn: @escaping @Sendable (String) -> Void
+    ) {
         self.store = store
         self.folder = folder
         self.api = api
+        self.chatID = chatID
         self.scheduler = scheduler
         self.warn = warn
     }
@@ -53,7 +61,7 @@ public final class SessionRecorder: Sendable {
         perform { () -> TurnRecording in
             let session = try currentSession.withLock { current -> Int64 in
                 if let current { return current }
-                let id = try store.createSession(folder: folder, model: model, api: api, firstPrompt: prompt)
+                let id = try store.createSession(folder: folder, model: model, api: api, firstPrompt: prompt, chatID: chatID)
                 current = id
                 return id
             }

@@ -94,13 +94,18 @@ public final class SessionStore: Sendable {
 
     // MARK: Writing
 
-    /// A new session; its title is the first prompt's start.
-    public func createSession(folder: String, model: String, api: String, firstPrompt: String) throws -> Int64 {
+    /// A new session; its title is the first prompt's start. `chatID`: the id `serve`'s clients continue
+    /// it by (`POST /chat`), stored with it in the same transaction.
+    public func createSession(folder: String, model: String, api: String, firstPrompt: String, chatID: String? = nil) throws -> Int64 {
         try write { db in
             try db.execute(
                 sql: "INSERT INTO sessions (folder, model, api, started_at, title) VALUES (?, ?, ?, ?, ?)",
                 arguments: [folder, model, api, now().timeIntervalSince1970, Self.title(firstPrompt)])
-            return db.lastInsertedRowID
+            let id = db.lastInsertedRowID
+            if let chatID {
+                try db.execute(sql: "INSERT INTO served_chats (chat_id, session_id) VALUES (?, ?)", arguments: [chatID, id])
+            }
+            return id
         }
     }
 
@@ -237,8 +242,16 @@ public final class SessionStore: Sendable {
         }
     }
 
+    /// The session `serve` recorded for the chat id `chatID`, or nil.
+    public func session(chatID: String) throws -> Int64? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT session_id FROM served_chats WHERE chat_id = ?", arguments: [chatID])?.int64("session_id")
+        }
+    }
+
     private static let sessionSelect = """
         SELECT s.*, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) AS turn_count,
+          (SELECT c.chat_id FROM served_chats c WHERE c.session_id = s.id) AS chat_id,
           (SELECT TOTAL(m.prompt_tokens) + TOTAL(m.completion_tokens) FROM model_calls m JOIN turns t ON t.id = m.turn_id
              WHERE t.session_id = s.id) AS tokens,
           (SELECT COUNT(m.prompt_tokens) FROM model_calls m JOIN turns t ON t.id = m.turn_id WHERE t.session_id = s.id) AS reported
@@ -251,7 +264,7 @@ public final class SessionStore: Sendable {
         return StoredSession(
             id: id, folder: row.text("folder") ?? "", model: row.text("model") ?? "", api: row.text("api") ?? "",
             startedAt: row.date("started_at") ?? Date(timeIntervalSince1970: 0), title: row.text("title") ?? "",
-            turns: row.int("turn_count") ?? 0, tokens: tokens)
+            turns: row.int("turn_count") ?? 0, tokens: tokens, chatID: row.text("chat_id"))
     }
 
     private static func clampLimit(_ limit: Int) -> Int { min(max(limit, 0), StoreLimits.listRows) }

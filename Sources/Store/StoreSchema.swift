@@ -7,7 +7,7 @@ import GRDB
 /// (`*_ms`) are milliseconds on the session's scheduler clock, as `/task ID` shows them.
 enum StoreSchema {
     static let firstVersion = "v1"
-    static let versions = ["v1", "v2-search"]
+    static let versions = ["v1", "v2-search", "v3-served-chats"]
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -106,6 +106,16 @@ enum StoreSchema {
                 CREATE TRIGGER messages_search_delete AFTER DELETE ON messages WHEN old.content IS NOT NULL BEGIN
                   INSERT INTO messages_search(messages_search, rowid, content) VALUES ('delete', old.id, old.content);
                 END;
+                """)
+        }
+        // The sessions `agent-repl serve` records for `POST /chat`, with the random id its clients hold
+        // (the session's own number is guessable; this one is not): a restarted server continues them.
+        migrator.registerMigration("v3-served-chats") { db in
+            try db.execute(sql: """
+                CREATE TABLE served_chats (
+                  chat_id TEXT PRIMARY KEY,
+                  session_id INTEGER NOT NULL UNIQUE REFERENCES sessions(id) ON DELETE CASCADE
+                );
                 """)
         }
         return migrator

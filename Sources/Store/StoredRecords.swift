@@ -17,6 +17,8 @@ public struct StoredSession: Sendable, Equatable {
     public var turns: Int
     /// Input plus output tokens of the calls that reported them; nil when none did.
     public var tokens: Int?
+    /// For a conversation of `agent-repl serve`'s `POST /chat`: the session id its clients send; nil otherwise.
+    public var chatID: String? = nil
 }
 
 /// How a turn ended (`running` until it does; `interrupted` when its process died first).

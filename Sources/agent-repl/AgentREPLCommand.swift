@@ -50,15 +50,14 @@ struct AgentREPLCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Continue session ID (see /sessions or `agent-repl logs`).", valueName: "ID"))
     var resume: Int64?
 
-    @Flag(name: .long, help: "Record nothing in the session database (also `agent-repl logs off`).")
-    var noLog = false
+    @OptionGroup var logging: NoLogOption
 
     @Flag(name: .long, help: ArgumentHelp("Print how long streamed text takes from the socket to the screen.", visibility: .hidden))
     var debugTiming = false
 
     mutating func validate() throws {
         if `continue` && resume != nil { throw ValidationError("--continue and --resume cannot be used together.") }
-        if noLog && (`continue` || resume != nil) { throw ValidationError("--no-log cannot continue a session: nothing is read or written.") }
+        if logging.noLog && (`continue` || resume != nil) { throw ValidationError("--no-log cannot continue a session: nothing is read or written.") }
     }
 
     func run() throws {
@@ -91,17 +90,11 @@ struct AgentREPLCommand: ParsableCommand {
         options.apiName = Self.apiName(settings)
         if `continue` { options.resume = .lastInFolder }
         if let resume { options.resume = .session(resume) }
-        if !noLog && !StoreLocation.isLoggingOff(environment: environment),
-            let path = StoreLocation.databasePath(explicit: database.path, environment: environment) {
-            do {
-                // AGENT_DB_COMMIT_PAUSE_MS: only for the tests that kill agent-repl while it commits a turn.
-                let pause = environment["AGENT_DB_COMMIT_PAUSE_MS"].flatMap { Int64($0) }.map { Duration.milliseconds(min(max($0, 0), 60_000)) }
-                options.store = try SessionStore(path: path, commitPause: pause ?? .zero)
-            } catch {
-                // The chat works without its record; only continuing a session needs the database.
-                Output.err("Warning: \(error) This session is not recorded.\n")
-            }
-        }
+        // AGENT_DB_COMMIT_PAUSE_MS: only for the tests that kill agent-repl while it commits a turn.
+        let pause = environment["AGENT_DB_COMMIT_PAUSE_MS"].flatMap { Int64($0) }.map { Duration.milliseconds(min(max($0, 0), 60_000)) }
+        // The chat works without its record; only continuing a session needs the database.
+        options.store = database.openForRecording(
+            noLog: logging.noLog, environment: environment, commitPause: pause ?? .zero, otherwise: "This session is not recorded.")
         let console = TerminalConsole.standard(oneShot: prompt != nil, environment: environment)
         let catalog = ToolLoader.load(extraFolders: runtime.toolsDirs, environment: environment, project: resolved.trusted)
         // MCP servers start in the background: the prompt does not wait for them.
@@ -142,7 +135,7 @@ struct AgentREPLCommand: ParsableCommand {
     }
 
     /// The API a session records: `demo` for the demo model, else the wire API.
-    private static func apiName(_ settings: Settings) -> String {
+    static func apiName(_ settings: Settings) -> String {
         switch settings.backend {
         case .demo: "demo"
         case .endpoint, .localOrDemo: settings.api.rawValue

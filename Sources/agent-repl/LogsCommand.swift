@@ -155,4 +155,24 @@ extension SessionStore.TaskOrder: ExpressibleByArgument {}
 struct DatabaseOption: ParsableArguments {
     @Option(name: .customLong("db"), help: ArgumentHelp("The session database (default $AGENT_DB or $XDG_DATA_HOME/agent-repl/agent-repl.db).", valueName: "PATH"))
     var path: String?
+
+    /// The database to record in; nil with `noLog` or logging off (`logs off`), or when it cannot be
+    /// opened, which is said on stderr followed by `otherwise` (what happens instead).
+    func openForRecording(noLog: Bool, environment: [String: String], commitPause: Duration = .zero, otherwise: String) -> SessionStore? {
+        guard !noLog, !StoreLocation.isLoggingOff(environment: environment),
+            let path = StoreLocation.databasePath(explicit: path, environment: environment)
+        else { return nil }
+        do {
+            return try SessionStore(path: path, commitPause: commitPause)
+        } catch {
+            Output.err("Warning: \(error) \(otherwise)\n")
+            return nil
+        }
+    }
+}
+
+/// `--no-log`, shared by the chat and `serve` (one type, so the parser hands the flag to either).
+struct NoLogOption: ParsableArguments {
+    @Flag(name: .long, help: "Record nothing in the session database (also `agent-repl logs off`).")
+    var noLog = false
 }

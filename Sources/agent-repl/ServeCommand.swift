@@ -4,6 +4,7 @@ import Foundation
 import MCPTools
 import Scheduler
 import Server
+import Store
 import Tools
 
 /// `agent-repl serve`: the same runtime (model, tools, scheduler) as an HTTP service.
@@ -18,6 +19,11 @@ struct ServeCommand: ParsableCommand {
             """)
 
     @OptionGroup var runtime: RuntimeOptions
+
+    // The same option types as the chat's: the parser hands `--db` and `--no-log` to both.
+    @OptionGroup var database: DatabaseOption
+
+    @OptionGroup var logging: NoLogOption
 
     @Option(name: .long, help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -68,15 +74,26 @@ struct ServeCommand: ParsableCommand {
             runner: ToolRunner(environment: resolved.environment, fileRoot: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)),
             mcp: mcp,
             model: ModelFactory.make(settings: settings, timing: nil), modelName: settings.model, maxLiveTasks: maxQueued)
+        // Each /chat conversation is a session in the database (continued after a restart); without
+        // one, they are kept in memory.
+        let store = database.openForRecording(
+            noLog: logging.noLog, environment: resolved.environment, otherwise: "Conversations of /chat are kept in memory only.")
+        let archive = store.map { store in
+            ChatArchive(
+                store: store, folder: FileManager.default.currentDirectoryPath, api: AgentREPLCommand.apiName(settings),
+                scheduler: service.scheduler, warn: { Output.err("Warning: \($0)\n") })
+        }
+        archive?.prepare()
         let maxSteps = runtime.maxSteps
-        let sessions = InMemoryChatSessions { [service] number in service.makeAgent(conversation: number, maxSteps: maxSteps) }
+        let sessions = ChatSessions(archive: archive) { [service] number in service.makeAgent(conversation: number, maxSteps: maxSteps) }
         let server = AgentServer(service: service, sessions: sessions, options: options)
         let model = service.model.displayName + (modelNote.map { " (\($0))" } ?? "")
         let code = AgentREPLCommand.runBlocking { [host] in
             do {
                 try await server.run(handlesSignals: true) { port in
                     let shown = host.contains(":") ? "[\(host)]" : host
-                    Output.err("agent-repl serve: http://\(shown):\(port)/ · \(model) · \(catalog.tools.count) tools\(mcp.map { " + \($0.servers.count) MCP servers" } ?? "")\n")
+                    let recording = store.map { " · chats recorded in \($0.path)" } ?? ""
+                    Output.err("agent-repl serve: http://\(shown):\(port)/ · \(model) · \(catalog.tools.count) tools\(mcp.map { " + \($0.servers.count) MCP servers" } ?? "")\(recording)\n")
                 }
                 return Int32(0)
             } catch {

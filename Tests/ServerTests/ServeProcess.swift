@@ -3,15 +3,16 @@ import HTTP
 import JSON
 import TestSupport
 
-/// `agent-repl serve --demo` as a process of its own, in a fresh home and working folder with builtins
-/// as its tools (`now` and `sleep` unless told) and `files` beside them (name: text), on a free loopback port.
+/// `agent-repl serve --demo` (or the `model` arguments given) as a process of its own, in a fresh home and
+/// working folder with builtins as its tools (`now` and `sleep` unless told) and `files` beside them
+/// (name: text), on a free loopback port.
 final class ServeProcess: Sendable {
     let process: Process
     let port: Int
     let folder: URL
     let stderrFile: URL
 
-    init(arguments: [String] = [], tools names: [String] = ["now", "sleep"], files: [String: String] = [:]) async throws {
+    init(arguments: [String] = [], model: [String] = ["--demo"], tools names: [String] = ["now", "sleep"], files: [String: String] = [:]) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)")
         let tools = folder.appendingPathComponent("tools")
         try FileManager.default.createDirectory(at: tools, withIntermediateDirectories: true)
@@ -27,7 +28,7 @@ final class ServeProcess: Sendable {
         FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process = Process()
         process.executableURL = BuiltExecutable.url("agent-repl")
-        process.arguments = ["serve", "--demo", "--port", String(port), "--tools-dir", tools.path] + arguments
+        process.arguments = ["serve"] + model + ["--port", String(port), "--tools-dir", tools.path] + arguments
         process.environment = FreshUser.environment(home: folder)
         process.currentDirectoryURL = folder
         process.standardOutput = FileHandle.nullDevice
@@ -40,6 +41,23 @@ final class ServeProcess: Sendable {
         }
         process.terminate()
         throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "serve did not start: \(stderr)"])
+    }
+
+    /// `agent-repl ARGUMENTS` run to its end as a fresh user whose home is `home`: its exit status, stdout and stderr.
+    static func run(_ arguments: [String], home: URL) throws -> (status: Int32, out: String, err: String) {
+        let out = home.appendingPathComponent("run-\(UUID().uuidString).out"), err = home.appendingPathComponent("run-\(UUID().uuidString).err")
+        for file in [out, err] { FileManager.default.createFile(atPath: file.path, contents: nil) }
+        defer { for file in [out, err] { try? FileManager.default.removeItem(at: file) } }
+        let process = Process()
+        process.executableURL = BuiltExecutable.url("agent-repl")
+        process.arguments = arguments
+        process.environment = FreshUser.environment(home: home)
+        process.currentDirectoryURL = home
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
     }
 
     var url: String { "http://127.0.0.1:\(port)" }

@@ -22,18 +22,8 @@ struct ServeProcessTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("serve-refuse-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let process = Process()
-        process.executableURL = BuiltExecutable.url("agent-repl")
-        process.arguments = ["serve", "--demo", "--host", "0.0.0.0", "--port", String(try LoopbackPort.unused())]
-        process.environment = FreshUser.environment(home: folder)
-        process.currentDirectoryURL = folder
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 2)
+        let (status, _, text) = try ServeProcess.run(["serve", "--demo", "--host", "0.0.0.0", "--port", String(try LoopbackPort.unused())], home: folder)
+        #expect(status == 2)
         #expect(text.contains("not a loopback address"))
         #expect(text.contains("AGENT_REPL_TOKEN"))
     }

@@ -6,12 +6,13 @@ import LLM
 import MCPTools
 import Scheduler
 import Server
+import Store
 import Tools
 
 /// One `AgentServer` in this process on a free loopback port, and a client for it.
 final class ServerHarness: Sendable {
     let server: AgentServer
-    let sessions: InMemoryChatSessions
+    let sessions: ChatSessions
     let port: Int
     let token: String?
     private let running: Task<Void, any Error>
@@ -24,7 +25,7 @@ final class ServerHarness: Sendable {
         return ToolCatalog(tools: tools)
     }
 
-    private init(server: AgentServer, sessions: InMemoryChatSessions, port: Int, token: String?, running: Task<Void, any Error>) {
+    private init(server: AgentServer, sessions: ChatSessions, port: Int, token: String?, running: Task<Void, any Error>) {
         self.server = server
         self.sessions = sessions
         self.port = port
@@ -34,7 +35,8 @@ final class ServerHarness: Sendable {
 
     static func start(
         options: ServerOptions = ServerOptions(), scheduler configuration: SchedulerConfiguration = SchedulerConfiguration(),
-        model: any ChatModel = DemoModel(wordDelay: .zero), maxLiveTasks: Int = 1000, mcp: MCPServerPool? = nil
+        model: any ChatModel = DemoModel(wordDelay: .zero), maxLiveTasks: Int = 1000, mcp: MCPServerPool? = nil,
+        database: SessionStore? = nil, chatLimit: Int = 100
     ) async throws -> ServerHarness {
         var options = options
         options.port = 0
@@ -43,7 +45,10 @@ final class ServerHarness: Sendable {
             scheduler: ToolScheduler(configuration: configuration, clock: clock), clock: clock, catalog: catalog,
             runner: ToolRunner(environment: [:], fileRoot: FileManager.default.temporaryDirectory), mcp: mcp,
             model: model, modelName: "test-model", maxLiveTasks: maxLiveTasks)
-        let sessions = InMemoryChatSessions { number in service.makeAgent(conversation: number) }
+        let archive = database.map {
+            ChatArchive(store: $0, folder: "/served", api: "chat", scheduler: service.scheduler, warn: { _ in })
+        }
+        let sessions = ChatSessions(limit: chatLimit, archive: archive) { number in service.makeAgent(conversation: number) }
         let server = AgentServer(service: service, sessions: sessions, options: options)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let running = Task {

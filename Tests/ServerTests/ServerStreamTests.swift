@@ -62,11 +62,11 @@ struct ServerStreamTests {
         #expect(first.json?["answer"]?.stringValue?.isEmpty == false)
         // The demo model called `now`: a task on the server's scheduler.
         #expect(try await server.request("GET", "/stats").json?["tools"]?["now"]?["count"] == 1)
-        let before = try #require(server.sessions.conversation(session)?.agent.messages.count)
+        let before = try #require(try await server.sessions.conversation(session)?.agent.messages.count)
         let second = try await server.request("POST", "/chat", body: #"{"message": "and again", "session": "\#(session)"}"#)
         #expect(second.status == 200)
         #expect(second.json?["session"]?.stringValue == session)
-        #expect(try #require(server.sessions.conversation(session)?.agent.messages.count) > before)
+        #expect(try #require(try await server.sessions.conversation(session)?.agent.messages.count) > before)
         // A new conversation without the session.
         let other = try await server.request("POST", "/chat", body: #"{"message": "hello"}"#)
         #expect(other.json?["session"]?.stringValue != session)
@@ -129,7 +129,8 @@ struct ServerChatConflictTests {
     @Test func secondTurnOfABusySessionIs409() async throws {
         let model = GatedModel()
         let server = try await ServerHarness.start(model: model)
-        let (id, agent) = try #require(server.sessions.conversation(nil))
+        let conversation = try #require(try await server.sessions.conversation(nil))
+        let (id, agent) = (conversation.id, conversation.agent)
         let first = Task { try await server.request("POST", "/chat", body: #"{"message": "one", "session": "\#(id)"}"#) }
         // The first turn has asked the model and waits at the gate.
         #expect(await ServerStreamTests.eventually { model.calls.withLock { $0 } == 1 })

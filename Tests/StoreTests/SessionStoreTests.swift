@@ -76,6 +76,23 @@ import Tools
         #expect(try reopened.tasks(order: .failed).count == 2, "a failed result and a timed-out task")
     }
 
+    /// `serve`'s `/chat` conversations: the client's id is stored with the session, found again by it,
+    /// and never given to two sessions; other sessions have none.
+    @Test func aServedChatIsFoundByItsID() throws {
+        do {
+            let v2 = try SessionStore(path: path, schemaVersion: "v2-search")
+            _ = try v2.createSession(folder: "/p", model: "m", api: "chat", firstPrompt: "from the REPL")
+        }
+        let store = try SessionStore(path: path)
+        let served = try store.createSession(folder: "/p", model: "m", api: "chat", firstPrompt: "from serve", chatID: "c-1")
+        #expect(try store.session(chatID: "c-1") == served)
+        #expect(try store.session(chatID: "c-2") == nil)
+        #expect(try store.session(served)?.chatID == "c-1")
+        #expect(try store.sessions().map(\.chatID) == ["c-1", nil])
+        #expect(throws: StoreError.self) { try store.createSession(folder: "/p", model: "m", api: "chat", firstPrompt: "again", chatID: "c-1") }
+        #expect(try store.sessions().count == 2, "the refused session was not created either")
+    }
+
     @Test func aNewFileGetsEverySchemaVersion() throws {
         let store = try SessionStore(path: path)
         #expect(try store.appliedVersions() == StoreSchema.versions)
