@@ -39,6 +39,9 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         var waiters: [TaskID: [Waiter]] = [:]
         var idleWaiters: [IdleWaiter] = []
         var timer: Task<Void, Never>?
+        /// Counts the machine's `armTimer` actions: an arming performed after a newer one was prepared
+        /// is stale and skipped (see ``arm(_:)``).
+        var timerArmings: UInt64 = 0
         var isShutDown = false
         /// The machine's actions for the event being handled: one buffer, reused (no array per event).
         var actions: [Action] = []
@@ -58,6 +61,8 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         var idle: [IdleWaiter] = []
         var measures: [TaskContext] = []
         var sampleLoad = false
+        /// The timer to arm, and which arming it is (``State/timerArmings``).
+        var timer: (deadline: Duration, arming: UInt64)?
     }
 
     private let state: AdaptiveLock<State>
@@ -315,15 +320,8 @@ public final class Scheduler<Value: TaskResult>: Sendable {
             case .sampleLoad:
                 effects.sampleLoad = true
             case .armTimer(let deadline):
-                state.timer?.cancel()
-                state.timer = Task { [weak self, clock] in
-                    do { try await clock.sleep(until: deadline) } catch { return }
-                    self?.handle { state, now, actions in
-                        // A slice that ends charges a CPU-bound task its CPU time (a few system calls each).
-                        let bodies = state.bodies
-                        actions += state.machine.advance(to: now) { bodies[$0]?.context?.cpuReading()?.cpu }
-                    }
-                }
+                state.timerArmings &+= 1
+                effects.timer = (deadline, state.timerArmings)
             }
         }
         if state.machine.liveCount == 0, !state.idleWaiters.isEmpty {
@@ -350,6 +348,9 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         for context in effects.syncs { context.sync() }
         if let first = effects.firstStart { spawnWorker(first, onCaller: firstStartsOnCaller) }
         for start in effects.moreStarts { spawnWorker(start) }
+        // After the starts: making a timer task and cancelling the old one (each may wake a thread)
+        // does not delay a tool's spawn. Its deadline, a slice's end or a boost, is milliseconds away.
+        if let timer = effects.timer { arm(timer) }
         for (continuation, outcome) in effects.outcomes { continuation.resume(returning: outcome) }
         for continuation in effects.idle { continuation.resume() }
         // Read outside the lock (a few system calls each), then reported as one event each.
@@ -360,6 +361,23 @@ public final class Scheduler<Value: TaskResult>: Sendable {
         if effects.sampleLoad {
             let runnable = runnableThreads?()
             handle { state, now, actions in actions += state.machine.observedLoad(runnable: runnable, now: now) }
+        }
+    }
+
+    /// Replaces the timer task with one that calls back at `timer.deadline`, unless a newer arming was
+    /// prepared meanwhile (its own `perform` arms it).
+    private func arm(_ timer: (deadline: Duration, arming: UInt64)) {
+        state.withLock { state in
+            guard state.timerArmings == timer.arming else { return }
+            state.timer?.cancel()
+            state.timer = Task { [weak self, clock] in
+                do { try await clock.sleep(until: timer.deadline) } catch { return }
+                self?.handle { state, now, actions in
+                    // A slice that ends charges a CPU-bound task its CPU time (a few system calls each).
+                    let bodies = state.bodies
+                    actions += state.machine.advance(to: now) { bodies[$0]?.context?.cpuReading()?.cpu }
+                }
+            }
         }
     }
 
