@@ -104,7 +104,7 @@ final class ChildProcess: ExecutionControl, Sendable {
 
         var cArgv = CStringBlock(), cEnv = CStringBlock()
         for argument in argv { cArgv.add(argument) }
-        for (name, value) in environment { cEnv.add(name, "=", value) }
+        for (name, value) in environment { cEnv.add(name, equals: value) }
         // The child records its group with the watchdog itself, before its program runs (so no
         // program runs unrecorded, whenever agent-repl dies); `ended` below is ours.
         let registry = ProcessGroupRegistry.shared
@@ -222,18 +222,33 @@ private struct CStringBlock {
     private var bytes: [UInt8] = []
     private var starts: [Int] = []
 
-    /// Adds one string made of `parts`.
-    mutating func add(_ parts: String...) {
+    /// Adds one string.
+    mutating func add(_ string: String) {
         starts.append(bytes.count)
-        for part in parts { bytes += part.utf8 }
+        bytes += string.utf8
         bytes.append(0)
     }
 
-    /// The strings' pointers followed by a null pointer, valid inside `body`.
+    /// Adds "NAME=VALUE".
+    mutating func add(_ name: String, equals value: String) {
+        starts.append(bytes.count)
+        bytes += name.utf8
+        bytes.append(UInt8(ascii: "="))
+        bytes += value.utf8
+        bytes.append(0)
+    }
+
+    /// The strings' pointers followed by a null pointer, valid inside `body` (which must not write
+    /// through them: `execve` does not).
     func withPointers<R>(_ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
-        var storage = bytes
-        return storage.withUnsafeMutableBytes { buffer in
-            body(starts.map { (buffer.baseAddress! + $0).assumingMemoryBound(to: CChar.self) } + [nil])
+        bytes.withUnsafeBytes { buffer in
+            var pointers: [UnsafeMutablePointer<CChar>?] = []
+            pointers.reserveCapacity(starts.count + 1)
+            for start in starts {
+                pointers.append(UnsafeMutablePointer(mutating: (buffer.baseAddress! + start).assumingMemoryBound(to: CChar.self)))
+            }
+            pointers.append(nil)
+            return body(pointers)
         }
     }
 }
