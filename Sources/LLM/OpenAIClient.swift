@@ -67,26 +67,21 @@ public struct OpenAIClient: ChatModel {
     ) async throws -> ChatCompletion {
         let body = ChatRequestBody.data(for: endpoint.resolved(request), stream: streaming)
         let mayRefuse = streaming && !request.tools.isEmpty
-        let delivered = DeliveryFlag()
-        let pass: @Sendable (ChatEvent) -> Void = { event in
-            delivered.set()
-            emit(event)
-        }
-        let events = StreamedEvents<ChatStreamReader>(emit: pass)
-        return try await endpoint.send(body, model: endpoint.model(of: request), refusalPossible: mayRefuse, delivered: delivered, events: events) { head, parts in
+        let events = StreamedEvents<ChatStreamReader>(emit: emit)
+        return try await endpoint.send(body, model: endpoint.model(of: request), refusalPossible: mayRefuse, events: events) { head, parts in
             if OpenAIEndpoint.isJSON(head) {
                 // A server that cannot stream (some cannot with tools) may answer with the whole completion.
                 let text = try await endpoint.wholeBody(&parts)
                 if mayRefuse, text.allSatisfy(\.isWhitespace) { throw StreamingFallback.Refusal() }
                 var accumulator = StreamAccumulator()
-                try accumulator.consumeWholeAnswer(text).forEach(pass)
+                try accumulator.consumeWholeAnswer(text).forEach(events.pass)
                 return accumulator.completion
             }
             var reader = try await endpoint.readEvents(&parts, events)
             if mayRefuse && !reader.sawEvent { throw StreamingFallback.Refusal() }
             guard reader.sawDone || reader.accumulator.finishReason != nil else { throw endpoint.brokeOff() }
             // A stream that ended with [DONE] but no finish_reason: its calls are whole now.
-            reader.accumulator.finishCalls().forEach(pass)
+            reader.accumulator.finishCalls().forEach(events.pass)
             return reader.accumulator.completion
         }
     }

@@ -64,8 +64,8 @@ struct OpenAIEndpoint: Sendable {
     /// calls retryable and transport failures are retried, but only while nothing has been delivered
     /// to the caller. With `refusalPossible`, an error answer saying streaming is not supported throws
     /// `StreamingFallback.Refusal` at once, without retries.
-    func send<T>(
-        _ body: Data, model: String, refusalPossible: Bool = false, delivered: DeliveryFlag, events: any HTTPBodyConsumer,
+    func send<T, Reader>(
+        _ body: Data, model: String, refusalPossible: Bool = false, events: StreamedEvents<Reader>,
         consume: (HTTPResponseHead, inout HTTPResponseStream.Iterator) async throws -> T
     ) async throws -> T {
         if (configuration.apiKey ?? "").isEmpty && !configuration.isLocalEndpoint {
@@ -98,8 +98,8 @@ struct OpenAIEndpoint: Sendable {
                 throw httpError(head, body: errorBody, model: model, retries: retries)
             } catch let error as TransportError {
                 try Task.checkCancellation()
-                guard !delivered.value, retries < policy.maxRetries else {
-                    throw transportFailure(error, delivered: delivered.value)
+                guard !events.hasDelivered, retries < policy.maxRetries else {
+                    throw transportFailure(error, delivered: events.hasDelivered)
                 }
                 try await policy.sleep(policy.delay(afterRetries: retries))
                 retries += 1
@@ -256,16 +256,9 @@ struct OpenAIEndpoint: Sendable {
     }
 }
 
-/// Whether any event has reached the caller: from then on a failure is final, never retried.
 /// The retries of one answer (``OpenAIEndpoint/retryCount``).
 final class RetryCount: Sendable {
     private let count = Atomic(0)
     var value: Int { count.load(ordering: .relaxed) }
     func increment() { count.add(1, ordering: .relaxed) }
-}
-
-final class DeliveryFlag: Sendable {
-    private let delivered = Atomic(false)
-    var value: Bool { delivered.load(ordering: .relaxed) }
-    func set() { delivered.store(true, ordering: .relaxed) }
 }

@@ -62,16 +62,11 @@ public struct ResponsesClient: ChatModel {
         to request: ChatRequest, includeReasoning: Bool, emit: @escaping @Sendable (ChatEvent) -> Void
     ) async throws -> ChatCompletion {
         let body = ResponsesRequestBody.data(for: endpoint.resolved(request), stream: configuration.streams, includeReasoning: includeReasoning)
-        let delivered = DeliveryFlag()
-        let pass: @Sendable (ChatEvent) -> Void = { event in
-            delivered.set()
-            emit(event)
-        }
-        let events = StreamedEvents<ResponsesAccumulator>(emit: pass)
-        return try await endpoint.send(body, model: endpoint.model(of: request), delivered: delivered, events: events) { head, parts in
+        let events = StreamedEvents<ResponsesAccumulator>(emit: emit)
+        return try await endpoint.send(body, model: endpoint.model(of: request), events: events) { head, parts in
             if OpenAIEndpoint.isJSON(head) {
                 var accumulator = ResponsesAccumulator()
-                try accumulator.consumeWholeResponse(try await endpoint.wholeBody(&parts)).forEach(pass)
+                try accumulator.consumeWholeResponse(try await endpoint.wholeBody(&parts)).forEach(events.pass)
                 return accumulator.completion
             }
             let accumulator = try await endpoint.readEvents(&parts, events)

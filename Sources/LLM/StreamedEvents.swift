@@ -29,10 +29,22 @@ final class StreamedEvents<Reader: AnswerEventReader>: HTTPBodyConsumer {
 
     private let state = Mutex(State())
     private let emit: @Sendable (ChatEvent) -> Void
+    private let delivered = Atomic(false)
 
+    /// - Parameter emit: the caller's, handed every event of the answer: those read here and those
+    ///   the client reads itself (a whole JSON answer), all through `pass`.
     init(emit: @escaping @Sendable (ChatEvent) -> Void) {
         self.emit = emit
     }
+
+    /// Hands `event` to the caller. From then on a failure of the answer is final, never retried.
+    func pass(_ event: ChatEvent) {
+        delivered.store(true, ordering: .relaxed)
+        emit(event)
+    }
+
+    /// Whether any event has reached the caller.
+    var hasDelivered: Bool { delivered.load(ordering: .relaxed) }
 
     static func takes(_ head: HTTPResponseHead) -> Bool {
         (200..<300).contains(head.status) && !OpenAIEndpoint.isJSON(head)
@@ -70,7 +82,7 @@ final class StreamedEvents<Reader: AnswerEventReader>: HTTPBodyConsumer {
     private func read(_ events: [SSEEvent], _ state: inout State) throws -> Bool {
         for event in events {
             let (outputs, more) = try state.reader.read(event)
-            outputs.forEach(emit)
+            outputs.forEach(pass)
             if !more {
                 state.reading = false
                 return false
