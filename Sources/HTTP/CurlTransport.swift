@@ -111,8 +111,8 @@ private final class CurlTransfer: @unchecked Sendable {
     private let onBodyChunk: (@Sendable (ContinuousClock.Instant) -> Void)?
     private let maxBodyBytes: Int?
     private let bodyConsumer: (any HTTPBodyConsumer)?
-    /// The consumer took this answer's body; it wants no more once `consumerIsDone`.
-    private var consumerTookBody = false
+    /// `bodyConsumer` once it took this answer's body; it wants no more once `consumerIsDone`.
+    private var bodyTaker: (any HTTPBodyConsumer)?
     private var consumerIsDone = false
     private var delivered = 0
     /// Why a callback stopped the transfer, when it did.
@@ -219,10 +219,10 @@ private final class CurlTransfer: @unchecked Sendable {
             stopReason = error
             return 0
         }
-        if consumerTookBody, let bodyConsumer {
+        if let bodyTaker {
             guard !consumerIsDone else { return 0 }  // more after the consumer's end: stop the transfer
             do {
-                if try !bodyConsumer.consume(bytes) {
+                if try !bodyTaker.consume(bytes) {
                     consumerIsDone = true
                     continuation.finish()
                 }
@@ -249,7 +249,7 @@ private final class CurlTransfer: @unchecked Sendable {
         var status = 0
         try check(ccurl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status), "CURLINFO_RESPONSE_CODE")
         let head = HTTPResponseHead(status: status, headers: headers)
-        consumerTookBody = bodyConsumer?.takesBody(of: head) ?? false
+        bodyTaker = bodyConsumer.flatMap { $0.takesBody(of: head) ? $0 : nil }
         continuation.yield(.head(head))
     }
 
