@@ -113,12 +113,8 @@ public final class TaskService: Sendable {
             let request = ChatRequest(
                 model: modelName, messages: [.user(call.content)], tools: [call.function], toolChoice: "auto")
             do {
-                var completion: ChatCompletion?
-                for try await event in model.stream(request) {
-                    if case .completed(let whole) = event { completion = whole }
-                }
+                let completion = try await model.answer(request) { _ in }
                 if Task.isCancelled { return .failure("the task was cancelled", outcome: .cancelled) }
-                guard let completion else { return .failure("the model's answer ended without a completion") }
                 let answer: JSONValue
                 if let first = completion.toolCalls.first {
                     answer = ["function_call": ["name": .string(first.name), "arguments": .string(first.arguments)]]
@@ -127,6 +123,7 @@ public final class TaskService: Sendable {
                 }
                 return .success(answer.jsonString)
             } catch {
+                if Task.isCancelled { return .failure("the task was cancelled", outcome: .cancelled) }
                 return .failure("the model request failed: \(error)")
             }
         }
